@@ -1,0 +1,248 @@
+//! Settings: defaults, then an optional `termino.toml`, then the environment.
+//! Secrets (database passwords, the master key) are never printed.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+#[derive(Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    listen: Option<String>,
+    data_dir: Option<PathBuf>,
+    public_url: Option<String>,
+    database_url: Option<String>,
+    keystore_url: Option<String>,
+    redis_url: Option<String>,
+    secure_cookies: Option<bool>,
+    session_idle_minutes: Option<u64>,
+    log_format: Option<String>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Clone)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub public_url: String,
+    pub database_url: String,
+    pub keystore_url: String,
+    pub redis_url: Option<String>,
+    /// Separates deployments (or tests) that share one Redis.
+    pub redis_prefix: String,
+    pub secure_cookies: bool,
+    pub session_idle_minutes: u64,
+    pub log_format: LogFormat,
+    /// SMTP server for outgoing mail; without it mail goes to files.
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
+}
+
+impl std::fmt::Debug for Settings {
+    // Hand-written so that passwords in URLs never reach a log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("public_url", &self.public_url)
+            .field(
+                "database_url",
+                &termino_store::redact_url(&self.database_url),
+            )
+            .field(
+                "keystore_url",
+                &termino_store::redact_url(&self.keystore_url),
+            )
+            .field(
+                "redis_url",
+                &self.redis_url.as_deref().map(termino_store::redact_url),
+            )
+            .field("secure_cookies", &self.secure_cookies)
+            .field("session_idle_minutes", &self.session_idle_minutes)
+            .field(
+                "smtp_url",
+                &self.smtp_url.as_deref().map(termino_store::redact_url),
+            )
+            .field("mail_from", &self.mail_from)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("could not read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} is not valid: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("setting {name} is not valid: {message}")]
+    Invalid { name: &'static str, message: String },
+}
+
+impl Settings {
+    /// Reads `termino.toml` from the working directory (if present) and the
+    /// process environment.
+    pub fn load() -> Result<Self, ConfigError> {
+        Self::from_sources(Some(Path::new("termino.toml")), |k| std::env::var(k).ok())
+    }
+
+    pub fn from_sources(
+        file: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let file_settings = match file {
+            Some(path) if path.exists() => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+                toml::from_str::<FileSettings>(&text).map_err(|e| ConfigError::Parse {
+                    path: path.to_path_buf(),
+                    message: e.message().to_string(),
+                })?
+            }
+            _ => FileSettings::default(),
+        };
+        let pick = |name: &str, from_file: Option<String>| env(name).or(from_file);
+
+        let listen_text = pick("TERMINO_LISTEN", file_settings.listen.clone())
+            .unwrap_or_else(|| "127.0.0.1:8080".into());
+        let listen: SocketAddr = listen_text.parse().map_err(|_| ConfigError::Invalid {
+            name: "TERMINO_LISTEN",
+            message: format!("{listen_text:?} is not an address such as 127.0.0.1:8080"),
+        })?;
+        let data_dir = env("TERMINO_DATA_DIR")
+            .map(PathBuf::from)
+            .or(file_settings.data_dir.clone())
+            .unwrap_or_else(|| PathBuf::from("./data"));
+        let public_url = pick("TERMINO_PUBLIC_URL", file_settings.public_url.clone())
+            .unwrap_or_else(|| format!("http://{listen}"))
+            .trim_end_matches('/')
+            .to_string();
+        let database_url = pick("DATABASE_URL", file_settings.database_url.clone())
+            .unwrap_or_else(|| termino_store::sqlite_url(&data_dir.join("termino.db")));
+        let keystore_url = pick("KEYSTORE_URL", file_settings.keystore_url.clone())
+            .unwrap_or_else(|| termino_store::sqlite_url(&data_dir.join("keystore.db")));
+        let redis_url =
+            pick("REDIS_URL", file_settings.redis_url.clone()).filter(|u| !u.is_empty());
+        let secure_cookies = match env("TERMINO_SECURE_COOKIES") {
+            Some(v) => parse_bool("TERMINO_SECURE_COOKIES", &v)?,
+            None => file_settings
+                .secure_cookies
+                .unwrap_or_else(|| public_url.starts_with("https://")),
+        };
+        let session_idle_minutes = match env("TERMINO_SESSION_IDLE_MINUTES") {
+            Some(v) => v.parse().map_err(|_| ConfigError::Invalid {
+                name: "TERMINO_SESSION_IDLE_MINUTES",
+                message: "must be a whole number of minutes".into(),
+            })?,
+            None => file_settings.session_idle_minutes.unwrap_or(12 * 60),
+        };
+        let log_format =
+            match pick("TERMINO_LOG_FORMAT", file_settings.log_format.clone()).as_deref() {
+                None | Some("pretty") => LogFormat::Pretty,
+                Some("json") => LogFormat::Json,
+                Some(other) => {
+                    return Err(ConfigError::Invalid {
+                        name: "TERMINO_LOG_FORMAT",
+                        message: format!("{other:?}: use \"pretty\" or \"json\""),
+                    });
+                }
+            };
+        let smtp_url =
+            pick("TERMINO_SMTP_URL", file_settings.smtp_url.clone()).filter(|u| !u.is_empty());
+        let mail_from = pick("TERMINO_MAIL_FROM", file_settings.mail_from.clone())
+            .unwrap_or_else(|| "Termino <no-reply@termino.localhost>".into());
+        Ok(Self {
+            listen,
+            data_dir,
+            public_url,
+            database_url,
+            keystore_url,
+            redis_url,
+            redis_prefix: "termino:".into(),
+            secure_cookies,
+            session_idle_minutes,
+            log_format,
+            smtp_url,
+            mail_from,
+        })
+    }
+}
+
+fn parse_bool(name: &'static str, value: &str) -> Result<bool, ConfigError> {
+    match value.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(ConfigError::Invalid {
+            name,
+            message: "use true or false".into(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_embedded_deployment() {
+        let s = Settings::from_sources(None, |_| None).unwrap();
+        assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
+        assert!(s.database_url.starts_with("sqlite://./data/termino.db"));
+        assert!(s.keystore_url.contains("keystore.db"));
+        assert_eq!(s.redis_url, None);
+        assert!(!s.secure_cookies);
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let dir = std::env::temp_dir().join(format!("termino-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("termino.toml");
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:9000\"\npublic_url = \"https://book.example\"\n",
+        )
+        .unwrap();
+        let s = Settings::from_sources(Some(&file), |k| {
+            (k == "TERMINO_LISTEN").then(|| "127.0.0.1:9100".to_string())
+        })
+        .unwrap();
+        assert_eq!(s.listen.port(), 9100);
+        assert_eq!(s.public_url, "https://book.example");
+        assert!(s.secure_cookies, "https public URL implies secure cookies");
+    }
+
+    #[test]
+    fn debug_output_hides_passwords() {
+        let s = Settings::from_sources(None, |k| {
+            (k == "DATABASE_URL").then(|| "postgres://termino:s3cr3t@db/termino".to_string())
+        })
+        .unwrap();
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("s3cr3t"), "{shown}");
+        assert!(shown.contains("termino:***@db"));
+    }
+
+    #[test]
+    fn bad_values_name_the_setting() {
+        let err = Settings::from_sources(None, |k| {
+            (k == "TERMINO_LISTEN").then(|| "nowhere".to_string())
+        })
+        .err()
+        .unwrap();
+        assert!(err.to_string().contains("TERMINO_LISTEN"));
+    }
+}

@@ -1,0 +1,8 @@
+//! The Termino HTTP server: REST, health, the web pages, and the pieces the
+//! `termino` command uses.
+
+pub mod cli;
+pub mod config;
+pub mod rest;
+pub mod server;
+pub mod telemetry;

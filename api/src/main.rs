@@ -1,0 +1,24 @@
+use clap::Parser;
+use termino_api::cli::{Cli, run};
+use termino_api::config::Settings;
+use termino_api::telemetry;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::load() {
+        Ok(s) => s,
+        Err(err) => {
+            eprintln!("termino: {err}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    telemetry::init(settings.log_format);
+    match run(cli, settings).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("termino: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,227 @@
+//! Request and response bodies of REST v1. No database type appears here.
+
+use chrono::{DateTime, Utc};
+use poem_openapi::Object;
+use serde::Deserialize;
+use uuid::Uuid;
+
+#[derive(Debug, Deserialize, Object)]
+#[serde(deny_unknown_fields)]
+pub struct SignupRequest {
+    /// The business's name as clients see it.
+    pub company_name: String,
+    /// The booking page's address: `/b/{slug}`. Lower-case letters, digits and hyphens.
+    pub slug: String,
+    pub owner_name: String,
+    pub email: String,
+    /// Any common format; stored as E.164 (Polish numbers may omit +48).
+    pub phone: String,
+    /// At least 10 characters and not easy to guess.
+    #[oai(write_only)]
+    pub password: String,
+    /// IANA time zone, e.g. `Europe/Warsaw`.
+    pub time_zone: String,
+    /// `pl` or `en`.
+    pub language: String,
+}
+
+#[derive(Debug, Deserialize, Object)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub email: String,
+    #[oai(write_only)]
+    pub password: String,
+    /// For people in several businesses: the slug of the one to open.
+    #[serde(default)]
+    pub business: Option<String>,
+}
+
+/// A new session. The cookie is set on the response; the CSRF token must
+/// accompany state-changing calls made with it.
+#[derive(Debug, Object)]
+pub struct SessionResponse {
+    pub business: String,
+    pub csrf_token: String,
+}
+
+#[derive(Debug, Deserialize, Object)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetRequest {
+    pub email: String,
+}
+
+#[derive(Debug, Deserialize, Object)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetConfirm {
+    /// The token from the e-mailed link.
+    pub token: String,
+    #[oai(write_only)]
+    pub password: String,
+}
+
+#[derive(Debug, Deserialize, Object)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptInvitationRequest {
+    pub token: String,
+    /// Required when the invitee has no account yet.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// A new password, or the existing account's password.
+    #[oai(write_only)]
+    pub password: String,
+}
+
+#[derive(Debug, Object)]
+pub struct InvitationPreview {
+    pub business_name: String,
+    pub email: String,
+    pub role: String,
+    pub has_account: bool,
+}
+
+#[derive(Debug, Object)]
+pub struct Business {
+    pub id: Uuid,
+    pub slug: String,
+    pub name: String,
+    pub time_zone: String,
+    pub language: String,
+    /// `trial`, `free` or `pro`.
+    pub plan: String,
+    pub plan_started_at: DateTime<Utc>,
+    pub trial_ends_at: Option<DateTime<Utc>>,
+    pub paid_until: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<termino_app::accounts::Business> for Business {
+    fn from(b: termino_app::accounts::Business) -> Self {
+        Self {
+            id: b.id,
+            slug: b.slug,
+            name: b.name,
+            time_zone: b.time_zone,
+            language: b.language,
+            plan: b.plan,
+            plan_started_at: b.plan_started_at,
+            trial_ends_at: b.trial_ends_at,
+            paid_until: b.paid_until,
+            created_at: b.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Object)]
+#[serde(deny_unknown_fields)]
+pub struct BusinessUpdate {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub time_zone: Option<String>,
+    #[serde(default)]
+    pub language: Option<String>,
+}
+
+#[derive(Debug, Object)]
+pub struct Member {
+    pub id: Uuid,
+    pub name: String,
+    pub email: String,
+    /// `owner`, `admin` or `staff`.
+    pub role: String,
+    pub joined_at: DateTime<Utc>,
+}
+
+impl From<termino_app::accounts::Member> for Member {
+    fn from(m: termino_app::accounts::Member) -> Self {
+        Self {
+            id: m.user_id,
+            name: m.name,
+            email: m.email,
+            role: m.role.as_str().to_string(),
+            joined_at: m.joined_at,
+        }
+    }
+}
+
+#[derive(Debug, Object)]
+pub struct Me {
+    pub business: Business,
+    /// Your role here; an API key acts as `admin`.
+    pub role: String,
+    /// The signed-in person; absent for an API key.
+    pub user: Option<Member>,
+    /// For cookie sessions: the token to send as `X-CSRF-Token`.
+    pub csrf_token: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Object)]
+#[serde(deny_unknown_fields)]
+pub struct RoleChange {
+    pub role: String,
+}
+
+#[derive(Debug, Deserialize, Object)]
+#[serde(deny_unknown_fields)]
+pub struct NewInvitation {
+    pub email: String,
+    /// `owner`, `admin` or `staff`.
+    pub role: String,
+}
+
+#[derive(Debug, Object)]
+pub struct Invitation {
+    pub id: Uuid,
+    pub email: String,
+    pub role: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl From<termino_app::accounts::Invitation> for Invitation {
+    fn from(i: termino_app::accounts::Invitation) -> Self {
+        Self {
+            id: i.id,
+            email: i.email,
+            role: i.role.as_str().to_string(),
+            created_at: i.created_at,
+            expires_at: i.expires_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Object)]
+#[serde(deny_unknown_fields)]
+pub struct NewApiKey {
+    pub name: String,
+}
+
+#[derive(Debug, Object)]
+pub struct ApiKey {
+    pub id: Uuid,
+    pub name: String,
+    pub prefix: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl From<termino_app::api_keys::ApiKey> for ApiKey {
+    fn from(k: termino_app::api_keys::ApiKey) -> Self {
+        Self {
+            id: k.id,
+            name: k.name,
+            prefix: k.prefix,
+            created_at: k.created_at,
+            last_used_at: k.last_used_at,
+            revoked_at: k.revoked_at,
+        }
+    }
+}
+
+/// A key just created: `secret` is shown this once and never again.
+#[derive(Debug, Object)]
+pub struct CreatedApiKey {
+    pub key: ApiKey,
+    pub secret: String,
+}

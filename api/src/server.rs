@@ -1,0 +1,280 @@
+//! Assembling and running the HTTP server.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use poem::http::{HeaderValue, StatusCode};
+use poem::listener::{Acceptor, Listener, TcpListener};
+use poem::web::Json;
+use poem::{
+    Endpoint, EndpointExt, IntoEndpoint, IntoResponse, Request, Response, Route, get, handler,
+};
+use termino_app::{App, AppConfig, Clock, Database, Kv};
+use termino_notify::{FileMailer, Mailer, SmtpMailer};
+use termino_web::http::CookiePolicy;
+use tokio::sync::watch;
+
+use crate::config::Settings;
+use crate::rest;
+
+/// Connects to everything the settings name, runs migrations, and builds
+/// the application.
+pub async fn build_app(settings: &Settings, clock: Clock) -> anyhow::Result<App> {
+    if settings.database_url.starts_with("sqlite:") || settings.keystore_url.starts_with("sqlite:")
+    {
+        std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+            format!(
+                "could not create the data directory {}",
+                settings.data_dir.display()
+            )
+        })?;
+    }
+    let db = Database::connect(&settings.database_url).await?;
+    db.migrate().await.context("migrating the main database")?;
+    let keystore = Database::connect(&settings.keystore_url).await?;
+    let kv = match &settings.redis_url {
+        Some(url) => Kv::redis(url, &settings.redis_prefix)
+            .await
+            .with_context(|| {
+                format!("connecting to Redis at {}", termino_store::redact_url(url))
+            })?,
+        None => Kv::memory(),
+    };
+    let config = AppConfig {
+        public_url: settings.public_url.clone(),
+        mail_from: settings.mail_from.clone(),
+        session_idle: Duration::from_secs(settings.session_idle_minutes * 60),
+        ..AppConfig::default()
+    };
+    let mailer: Arc<dyn Mailer> = match &settings.smtp_url {
+        Some(url) => Arc::new(SmtpMailer::from_url(url).context("TERMINO_SMTP_URL")?),
+        None => Arc::new(FileMailer::new(settings.data_dir.join("outbox"))),
+    };
+    Ok(App::new(db, keystore, kv, clock, config, mailer))
+}
+
+#[handler]
+fn health() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "ok" }))
+}
+
+#[handler]
+async fn ready(app: poem::web::Data<&App>) -> Response {
+    let checks = app.readiness().await;
+    let all_ok = checks.iter().all(|(_, r)| r.is_ok());
+    let body: serde_json::Map<String, serde_json::Value> = checks
+        .into_iter()
+        .map(|(name, result)| {
+            let state = if result.is_ok() { "ok" } else { "unavailable" };
+            (name.to_string(), serde_json::Value::from(state))
+        })
+        .collect();
+    if !all_ok {
+        tracing::warn!(event = "not_ready", checks = ?body, "readiness check failed");
+    }
+    let status = if all_ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    Json(serde_json::json!({
+        "status": if all_ok { "ready" } else { "unavailable" },
+        "checks": body,
+    }))
+    .with_status(status)
+    .into_response()
+}
+
+#[handler]
+fn home() -> poem::web::Redirect {
+    poem::web::Redirect::see_other("/app")
+}
+
+/// Paths may carry secrets (`/reset/<token>`, `/b/x/manage/<token>`): long
+/// segments are cut before a path is logged.
+fn loggable_path(path: &str) -> String {
+    path.split('/')
+        .map(|seg| if seg.len() > 24 { "…" } else { seg })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Request ids and one log line per request, with no personal data.
+async fn log_requests<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+    let method = req.method().clone();
+    let path = loggable_path(req.uri().path());
+    let started = Instant::now();
+    let span = tracing::info_span!("request", request_id = %request_id);
+    let result = tracing::Instrument::instrument(next.call(req), span.clone()).await;
+    let mut resp = match result {
+        Ok(resp) => resp.into_response(),
+        Err(err) => err.into_response(),
+    };
+    let status = resp.status();
+    span.in_scope(|| {
+        tracing::info!(
+            method = %method,
+            path = %path,
+            status = status.as_u16(),
+            ms = started.elapsed().as_millis() as u64,
+            "request"
+        );
+    });
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        resp.headers_mut().insert("x-request-id", value);
+    }
+    Ok(resp)
+}
+
+/// Every route of the server.
+pub fn routes(app: App, settings: &Settings) -> impl Endpoint + 'static {
+    let api = rest::service(&settings.public_url);
+    let spec = api.spec_endpoint();
+    let docs = api.swagger_ui();
+    let cookies = CookiePolicy {
+        secure: settings.secure_cookies,
+        max_age_secs: app.config().session_absolute.as_secs(),
+    };
+    Route::new()
+        .at("/", get(home))
+        .at("/health", get(health))
+        .at("/ready", get(ready))
+        .at("/api/v1/openapi.json", spec)
+        .nest(
+            "/api/v1",
+            api.into_endpoint()
+                .catch_all_error(rest::problem::from_poem_error),
+        )
+        .nest("/api/docs", docs)
+        .nest("/", termino_web::routes())
+        .with(poem::middleware::CookieJarManager::new())
+        .around(log_requests)
+        .data(app)
+        .data(cookies)
+}
+
+/// A server running in the background (tests, and `serve` below).
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub app: App,
+    shutdown: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+    worker: tokio::task::JoinHandle<()>,
+}
+
+impl RunningServer {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting, lets requests in flight finish, stops the workers.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.shutdown.send(true);
+        self.task.await??;
+        let _ = self.worker.await;
+        Ok(())
+    }
+
+    /// Waits until the server stops.
+    pub async fn wait(&mut self) -> anyhow::Result<()> {
+        (&mut self.task).await??;
+        Ok(())
+    }
+}
+
+/// Binds (port 0 picks a free port), and starts serving and the workers.
+pub async fn start(mut settings: Settings, clock: Clock) -> anyhow::Result<RunningServer> {
+    let acceptor = TcpListener::bind(settings.listen)
+        .into_acceptor()
+        .await
+        .with_context(|| format!("could not listen on {}", settings.listen))?;
+    let addr = acceptor
+        .local_addr()
+        .first()
+        .and_then(|a| a.as_socket_addr().copied())
+        .context("the listener has no address")?;
+    if settings.public_url == format!("http://{}", settings.listen) {
+        settings.public_url = format!("http://{addr}");
+    }
+    let app = build_app(&settings, clock).await?;
+    let endpoint = routes(app.clone(), &settings);
+    let (shutdown, mut stop_rx) = watch::channel(false);
+    let worker = tokio::spawn({
+        let app = app.clone();
+        let rx = shutdown.subscribe();
+        async move { app.run_mail_worker(rx).await }
+    });
+    let task = tokio::spawn(async move {
+        poem::Server::new_with_acceptor(acceptor)
+            .run_with_graceful_shutdown(
+                endpoint,
+                async move {
+                    let _ = stop_rx.changed().await;
+                },
+                Some(Duration::from_secs(10)),
+            )
+            .await
+    });
+    Ok(RunningServer {
+        addr,
+        app,
+        shutdown,
+        task,
+        worker,
+    })
+}
+
+async fn termination_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
+
+/// `termino serve`: runs until Ctrl-C or SIGTERM.
+pub async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let embedded = settings.database_url.starts_with("sqlite:");
+    let server = start(settings.clone(), Clock::system()).await?;
+    let url = server.url();
+    println!();
+    println!("  Termino is running.");
+    println!("  Sign up a business:  {url}/signup");
+    println!("  Log in:              {url}/login");
+    println!("  API docs:            {url}/api/docs");
+    println!("  Health:              {url}/health, {url}/ready");
+    if embedded {
+        println!(
+            "  Data:                {} (SQLite; e-mails are written to outbox/ there)",
+            settings.data_dir.display()
+        );
+    }
+    println!("  Stop with Ctrl-C.");
+    println!();
+    tracing::info!(addr = %server.addr, "listening");
+    termination_signal().await;
+    tracing::info!("shutting down");
+    server.stop().await
+}

@@ -1,0 +1,126 @@
+//! Use cases: what the REST and GraphQL APIs, the web pages, the CLI and the
+//! background jobs all call. This crate owns transactions.
+
+pub mod accounts;
+pub mod api_keys;
+pub mod auth;
+pub mod business;
+pub mod clock;
+pub mod error;
+pub mod kv;
+pub mod mail;
+pub mod secret;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use clock::Clock;
+pub use error::{AppError, AppResult};
+pub use kv::Kv;
+use termino_notify::Mailer;
+pub use termino_store::{Database, TenantScope};
+
+/// Settings the use cases need (the binary reads them from configuration).
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    /// Where people reach this server, for links in e-mails.
+    pub public_url: String,
+    /// A session ends after this long without a request.
+    pub session_idle: Duration,
+    /// A session ends this long after log-in, however active.
+    pub session_absolute: Duration,
+    /// Failed log-ins allowed per account within the throttling window.
+    pub login_failures_per_account: u64,
+    /// Failed log-ins allowed per client address within the window.
+    pub login_failures_per_ip: u64,
+    pub login_window: Duration,
+    /// The sender of every e-mail.
+    pub mail_from: String,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        Self {
+            public_url: "http://127.0.0.1:8080".into(),
+            session_idle: Duration::from_secs(12 * 3600),
+            session_absolute: Duration::from_secs(30 * 24 * 3600),
+            login_failures_per_account: 5,
+            login_failures_per_ip: 20,
+            login_window: Duration::from_secs(15 * 60),
+            mail_from: "Termino <no-reply@termino.localhost>".into(),
+        }
+    }
+}
+
+/// The application: cheap to clone, shared by every request and job.
+#[derive(Clone)]
+pub struct App {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: Database,
+    keystore: Database,
+    kv: Kv,
+    clock: Clock,
+    config: AppConfig,
+    mailer: Arc<dyn Mailer>,
+    mail_waker: tokio::sync::Notify,
+}
+
+impl App {
+    pub fn new(
+        db: Database,
+        keystore: Database,
+        kv: Kv,
+        clock: Clock,
+        config: AppConfig,
+        mailer: Arc<dyn Mailer>,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                db,
+                keystore,
+                kv,
+                clock,
+                config,
+                mailer,
+                mail_waker: tokio::sync::Notify::new(),
+            }),
+        }
+    }
+
+    pub fn db(&self) -> &Database {
+        &self.inner.db
+    }
+
+    pub fn kv(&self) -> &Kv {
+        &self.inner.kv
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.inner.clock
+    }
+
+    pub fn config(&self) -> &AppConfig {
+        &self.inner.config
+    }
+
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.inner.clock.now()
+    }
+
+    /// Readiness: every part a request may need answers.
+    pub async fn readiness(&self) -> Vec<(&'static str, Result<(), String>)> {
+        let db = self.inner.db.ping().await.map_err(|e| e.to_string());
+        let keystore = self.inner.keystore.ping().await.map_err(|e| e.to_string());
+        let mut checks = vec![("database", db), ("keystore", keystore)];
+        if self.inner.kv.is_redis() {
+            checks.push((
+                "redis",
+                self.inner.kv.ping().await.map_err(|e| e.to_string()),
+            ));
+        }
+        checks
+    }
+}

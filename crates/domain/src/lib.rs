@@ -1,0 +1,12 @@
+//! Pure domain rules for Termino: identifiers, validated value types and
+//! permission checks. No I/O lives here so every rule is unit-testable.
+
+pub mod account;
+pub mod business;
+pub mod contact;
+pub mod ids;
+pub mod password;
+pub mod plan;
+pub mod validation;
+
+pub use validation::{FieldError, FieldProblem, ValidationErrors};

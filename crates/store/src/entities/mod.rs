@@ -1,0 +1,10 @@
+//! sea-orm entities, one module a table. Behaviour lives in the repository
+//! modules beside this folder.
+
+pub mod api_key;
+pub mod invitation;
+pub mod mail_outbox;
+pub mod membership;
+pub mod password_reset;
+pub mod tenant;
+pub mod user;

@@ -1,0 +1,162 @@
+//! The only crate that talks SQL. Tenant-owned tables are reached through a
+//! [`TenantScope`]; there is no function here that reads or writes one
+//! without it. On PostgreSQL, a tenant transaction also switches to the
+//! row-level-security role, so a missing filter still sees nothing foreign.
+
+pub mod entities;
+mod error;
+pub mod repo;
+
+use std::path::Path;
+use std::time::Duration;
+
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend,
+    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
+};
+use uuid::Uuid;
+
+pub use error::StoreError;
+pub use sea_orm::DatabaseTransaction as Tx;
+
+/// The tenant a unit of work belongs to. Made only by the application layer
+/// after it has authenticated the caller (session, API key or public slug).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TenantScope {
+    id: Uuid,
+}
+
+impl TenantScope {
+    /// The caller has proven the right to act for this tenant.
+    pub fn authenticated(id: Uuid) -> Self {
+        Self { id }
+    }
+
+    pub fn id(&self) -> Uuid {
+        self.id
+    }
+}
+
+/// A connection pool to the main database (or the key store).
+#[derive(Clone)]
+pub struct Database {
+    conn: DatabaseConnection,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database")
+            .field("backend", &self.backend())
+            .finish()
+    }
+}
+
+/// A database URL with any password replaced, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// The SQLite URL for a file, created if missing.
+pub fn sqlite_url(path: &Path) -> String {
+    format!("sqlite://{}?mode=rwc", path.display())
+}
+
+impl Database {
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let mut options = ConnectOptions::new(url.to_string());
+        options
+            .sqlx_logging(false)
+            .connect_timeout(Duration::from_secs(5))
+            .acquire_timeout(Duration::from_secs(10));
+        if url.starts_with("sqlite:") {
+            // WAL lets readers proceed during a write; the busy timeout makes
+            // concurrent writers queue instead of failing.
+            options.max_connections(8).map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(15))
+                    .foreign_keys(true)
+            });
+        } else {
+            options.max_connections(16);
+        }
+        let conn = sea_orm::Database::connect(options)
+            .await
+            .map_err(|source| StoreError::Connect {
+                url: redact_url(url),
+                source,
+            })?;
+        Ok(Self { conn })
+    }
+
+    pub fn backend(&self) -> DbBackend {
+        self.conn.get_database_backend()
+    }
+
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.conn
+    }
+
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.conn.ping().await.map_err(StoreError::from)
+    }
+
+    pub async fn close(self) {
+        let _ = self.conn.close().await;
+    }
+
+    /// A transaction for global work (sign-up, log-in, look-ups by token).
+    pub async fn begin(&self) -> Result<Tx, StoreError> {
+        Ok(self
+            .conn
+            .begin_with_options(TransactionOptions {
+                isolation_level: None,
+                access_mode: None,
+                // SQLite: take the write lock up front, so two writers queue
+                // on the busy timeout instead of deadlocking on upgrade.
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            })
+            .await?)
+    }
+
+    /// A transaction that can see only one tenant's rows.
+    pub async fn begin_tenant(&self, scope: &TenantScope) -> Result<Tx, StoreError> {
+        let tx = self.begin().await?;
+        if self.backend() == DbBackend::Postgres {
+            tx.execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT set_config('termino.tenant_id', $1, true)",
+                [scope.id().to_string().into()],
+            ))
+            .await?;
+            tx.execute_unprepared(&format!(
+                "SET LOCAL ROLE {}",
+                termino_migrations::rls::TENANT_ROLE
+            ))
+            .await?;
+        }
+        Ok(tx)
+    }
+
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        use termino_migrations::{Migrator, MigratorTrait};
+        Migrator::up(&self.conn, None)
+            .await
+            .map_err(StoreError::from)
+    }
+}
+
+/// Commit, mapping the error.
+pub async fn commit(tx: DatabaseTransaction) -> Result<(), StoreError> {
+    tx.commit().await.map_err(StoreError::from)
+}

@@ -1,0 +1,102 @@
+//! The mail outbox: messages are written in the same transaction as the
+//! change that causes them, and a worker delivers them, so a failed send
+//! loses nothing.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+use uuid::Uuid;
+
+use crate::StoreError;
+pub use crate::entities::mail_outbox::Model as OutboxMail;
+use crate::entities::mail_outbox::{self, Entity as MailOutbox};
+
+pub async fn enqueue(
+    db: &impl ConnectionTrait,
+    tenant_id: Option<Uuid>,
+    recipient: &str,
+    subject: &str,
+    body_text: &str,
+    now: DateTime<Utc>,
+) -> Result<Uuid, StoreError> {
+    let id = Uuid::now_v7();
+    let active = mail_outbox::ActiveModel {
+        id: Set(id),
+        tenant_id: Set(tenant_id),
+        recipient: Set(recipient.to_string()),
+        subject: Set(subject.to_string()),
+        body_text: Set(body_text.to_string()),
+        status: Set("pending".into()),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        last_error: Set(None),
+        created_at: Set(now),
+        sent_at: Set(None),
+    };
+    active.insert(db).await?;
+    Ok(id)
+}
+
+/// Due messages, oldest first. On PostgreSQL the rows are locked with
+/// SKIP LOCKED so several nodes can deliver without sending twice.
+pub async fn claim_due(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<OutboxMail>, StoreError> {
+    let mut query = MailOutbox::find()
+        .filter(mail_outbox::Column::Status.eq("pending"))
+        .filter(mail_outbox::Column::NextAttemptAt.lte(now))
+        .order_by_asc(mail_outbox::Column::CreatedAt)
+        .limit(limit);
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        query = query.lock_with_behavior(
+            sea_orm::sea_query::LockType::Update,
+            sea_orm::sea_query::LockBehavior::SkipLocked,
+        );
+    }
+    Ok(query.all(db).await?)
+}
+
+pub async fn mark_sent(
+    db: &impl ConnectionTrait,
+    row: OutboxMail,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let attempts = row.attempts + 1;
+    let mut active: mail_outbox::ActiveModel = row.into();
+    active.status = Set("sent".into());
+    active.attempts = Set(attempts);
+    active.sent_at = Set(Some(now));
+    active.last_error = Set(None);
+    active.update(db).await?;
+    Ok(())
+}
+
+pub async fn mark_failed(
+    db: &impl ConnectionTrait,
+    row: OutboxMail,
+    error: &str,
+    next_attempt_at: Option<DateTime<Utc>>,
+) -> Result<(), StoreError> {
+    let attempts = row.attempts + 1;
+    let mut active: mail_outbox::ActiveModel = row.into();
+    active.attempts = Set(attempts);
+    active.last_error = Set(Some(error.chars().take(500).collect()));
+    match next_attempt_at {
+        Some(at) => active.next_attempt_at = Set(at),
+        None => active.status = Set("failed".into()),
+    }
+    active.update(db).await?;
+    Ok(())
+}
+
+/// Every message, newest last (tests and the operator's view).
+pub async fn all(db: &impl ConnectionTrait) -> Result<Vec<OutboxMail>, StoreError> {
+    Ok(MailOutbox::find()
+        .order_by_asc(mail_outbox::Column::CreatedAt)
+        .all(db)
+        .await?)
+}

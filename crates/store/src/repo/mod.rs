@@ -1,0 +1,11 @@
+//! Repository functions. Those on tenant-owned tables take a [`TenantScope`]
+//! and filter by it; PostgreSQL's row-level security checks the same again.
+//!
+//! [`TenantScope`]: crate::TenantScope
+
+pub mod accounts;
+pub mod api_keys;
+pub mod invitations;
+pub mod mail_outbox;
+pub mod password_resets;
+pub mod tenants;

@@ -1,0 +1,113 @@
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, problem};
+use crate::on_both_backends;
+
+on_both_backends!(api_key_create_use_revoke, cli_creates_a_working_key);
+
+async fn api_key_create_use_revoke(app: &TestApp) {
+    let owner = app.signup("integracja").await;
+    let resp = owner.post("/api-keys", json!({"name": "CRM sync"})).await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let created: Value = resp.json().await.unwrap();
+    let secret = created["secret"].as_str().unwrap().to_string();
+    assert!(secret.starts_with("tmk_"));
+    let id = created["key"]["id"].as_str().unwrap().to_string();
+
+    // The list never shows the secret.
+    let list = owner.get("/api-keys").await.text().await.unwrap();
+    assert!(!list.contains(&secret));
+    assert!(list.contains(&secret[..12]));
+
+    let client = app.client();
+    let me: Value = client
+        .get(app.api("/me"))
+        .bearer_auth(&secret)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["business"]["slug"], "integracja");
+    assert_eq!(me["role"], "admin");
+    // Bearer calls need no CSRF token.
+    let resp = client
+        .patch(app.api("/business"))
+        .bearer_auth(&secret)
+        .json(&json!({"language": "en"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let list: Value = owner.get("/api-keys").await.json().await.unwrap();
+    assert!(list[0]["last_used_at"].is_string());
+
+    let resp = owner.delete(&format!("/api-keys/{id}")).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let resp = client
+        .get(app.api("/me"))
+        .bearer_auth(&secret)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    problem(resp).await;
+    let resp = client
+        .get(app.api("/me"))
+        .bearer_auth("tmk_made_up")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+}
+
+async fn cli_creates_a_working_key(app: &TestApp) {
+    app.signup("cli-key").await;
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_termino"))
+        .args([
+            "api-key", "create", "--tenant", "cli-key", "--name", "Zapier",
+        ])
+        .env("DATABASE_URL", &app.database_url)
+        .env("TERMINO_DATA_DIR", &app.data_dir)
+        .env(
+            "KEYSTORE_URL",
+            termino_store::sqlite_url(&app.data_dir.join("keystore.db")),
+        )
+        .env_remove("REDIS_URL")
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let key = stdout.lines().last().unwrap().trim().to_string();
+    let resp = app
+        .client()
+        .get(app.api("/me"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_termino"))
+        .args([
+            "api-key",
+            "create",
+            "--tenant",
+            "no-such-business",
+            "--name",
+            "x",
+        ])
+        .env("DATABASE_URL", &app.database_url)
+        .env("TERMINO_DATA_DIR", &app.data_dir)
+        .output()
+        .await
+        .unwrap();
+    assert!(!output.status.success());
+}

@@ -1,0 +1,114 @@
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::{Backend, TestApp, pg_execute, with_database};
+use crate::on_both_backends;
+
+on_both_backends!(
+    health_ready_and_the_spec,
+    ready_fails_when_the_database_is_unreachable
+);
+
+async fn health_ready_and_the_spec(app: &TestApp) {
+    let client = app.client();
+    let health: Value = client
+        .get(format!("{}/health", app.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["status"], "ok");
+    let resp = client
+        .get(format!("{}/ready", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(resp.headers().contains_key("x-request-id"));
+    let ready: Value = resp.json().await.unwrap();
+    assert_eq!(ready["checks"]["database"], "ok");
+    assert_eq!(ready["checks"]["keystore"], "ok");
+    if app.redis.is_some() {
+        assert_eq!(ready["checks"]["redis"], "ok");
+    }
+    let spec: Value = client
+        .get(app.api("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for path in [
+        "/auth/signup",
+        "/auth/login",
+        "/me",
+        "/business",
+        "/users/{id}",
+        "/api-keys/{id}",
+    ] {
+        assert!(spec["paths"][path].is_object(), "spec lacks {path}");
+    }
+    let docs = client
+        .get(format!("{}/api/docs", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(docs.status(), StatusCode::OK);
+}
+
+async fn ready_fails_when_the_database_is_unreachable(app: &TestApp) {
+    if app.backend != Backend::Postgres {
+        eprintln!("skipped: an embedded SQLite file cannot become unreachable");
+        return;
+    }
+    let admin = std::env::var("TEST_DATABASE_URL").unwrap();
+    let db = app
+        .database_url
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    let _ = with_database(&admin, &db);
+    pg_execute(
+        &admin,
+        &format!("ALTER DATABASE {db} ALLOW_CONNECTIONS false"),
+    )
+    .await;
+    pg_execute(&admin, &format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{db}' AND pid <> pg_backend_pid()")).await;
+    let resp = app
+        .client()
+        .get(format!("{}/ready", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["checks"]["database"], "unavailable");
+    // And it recovers.
+    pg_execute(
+        &admin,
+        &format!("ALTER DATABASE {db} ALLOW_CONNECTIONS true"),
+    )
+    .await;
+    let mut status = StatusCode::SERVICE_UNAVAILABLE;
+    for _ in 0..50 {
+        status = app
+            .client()
+            .get(format!("{}/ready", app.url))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        if status == StatusCode::OK {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, StatusCode::OK);
+}

@@ -1,0 +1,402 @@
+use std::path::PathBuf;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use termino_api::config::Settings;
+use termino_api::server::{RunningServer, start};
+use termino_app::Clock;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs an async test body once per backend: `sqlite` always, `postgres`
+/// when TEST_DATABASE_URL is set (and says so when it is skipped).
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    let app = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite)
+                        .await
+                        .expect("SQLite test server");
+                    super::$name(&app).await;
+                    app.finish().await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    let Some(app) =
+                        $crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await
+                    else {
+                        return;
+                    };
+                    super::$name(&app).await;
+                    app.finish().await;
+                }
+            }
+        )*
+    };
+}
+
+pub struct TestApp {
+    pub backend: Backend,
+    pub server: Option<RunningServer>,
+    pub url: String,
+    pub clock: Clock,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pg_admin: Option<(String, String)>,
+    pub redis: Option<(String, String)>,
+}
+
+fn unique() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+/// Replaces the database name in a PostgreSQL URL.
+pub fn with_database(url: &str, db: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let host_part = match base[scheme_end..].find('/') {
+        Some(i) => &base[..scheme_end + i],
+        None => base,
+    };
+    format!("{host_part}/{db}{query}")
+}
+
+pub async fn pg_execute(url: &str, sql: &str) {
+    use sea_orm::ConnectionTrait;
+    let db = sea_orm::Database::connect(url)
+        .await
+        .expect("connect to PostgreSQL");
+    db.execute_unprepared(sql).await.expect(sql);
+    db.close().await.ok();
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// Like `spawn`, with settings adjusted before the server starts.
+    pub async fn spawn_with(
+        backend: Backend,
+        tweak: impl FnOnce(&mut Settings),
+    ) -> Option<TestApp> {
+        let data_dir = std::env::temp_dir().join(format!("termino-test-{}", unique()));
+        std::fs::create_dir_all(&data_dir).unwrap();
+        let mut pg_admin = None;
+        let mut redis = None;
+        let database_url = match backend {
+            Backend::Sqlite => termino_store::sqlite_url(&data_dir.join("termino.db")),
+            Backend::Postgres => {
+                let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
+                    eprintln!("skipped: TEST_DATABASE_URL is not set, PostgreSQL variant not run");
+                    return None;
+                };
+                let db = format!("termino_test_{}", unique());
+                pg_execute(&admin_url, &format!("CREATE DATABASE {db}")).await;
+                pg_admin = Some((admin_url.clone(), db.clone()));
+                if let Ok(redis_url) = std::env::var("TEST_REDIS_URL") {
+                    redis = Some((redis_url, format!("termino-test:{}:", unique())));
+                }
+                with_database(&admin_url, &db)
+            }
+        };
+        let mut settings = Settings::from_sources(None, |_| None).unwrap();
+        settings.listen = "127.0.0.1:0".parse().unwrap();
+        settings.data_dir = data_dir.clone();
+        settings.database_url = database_url.clone();
+        settings.keystore_url = termino_store::sqlite_url(&data_dir.join("keystore.db"));
+        if let Some((url, prefix)) = &redis {
+            settings.redis_url = Some(url.clone());
+            settings.redis_prefix = prefix.clone();
+        }
+        tweak(&mut settings);
+        let clock = Clock::system();
+        let server = start(settings, clock.clone()).await.expect("server starts");
+        let url = server.url();
+        Some(TestApp {
+            backend,
+            server: Some(server),
+            url,
+            clock,
+            data_dir,
+            database_url,
+            pg_admin,
+            redis,
+        })
+    }
+
+    pub fn app(&self) -> &termino_app::App {
+        &self.server.as_ref().unwrap().app
+    }
+
+    pub async fn finish(mut self) {
+        if let Some(server) = self.server.take() {
+            server.stop().await.unwrap();
+        }
+        if let Some((admin, db)) = self.pg_admin.take() {
+            pg_execute(
+                &admin,
+                &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"),
+            )
+            .await;
+        }
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+
+    /// A client without cookies (API keys, anonymous calls).
+    pub fn client(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    }
+
+    /// A browser-like client that keeps cookies.
+    pub fn browser(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    }
+
+    pub fn api(&self, path: &str) -> String {
+        format!("{}/api/v1{path}", self.url)
+    }
+
+    /// Signs up a business through REST; returns the owner's session.
+    pub async fn signup(&self, slug: &str) -> Session {
+        let client = self.browser();
+        let resp = client
+            .post(self.api("/auth/signup"))
+            .json(&signup_body(slug))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            resp.status(),
+            StatusCode::CREATED,
+            "{}",
+            resp.text().await.unwrap()
+        );
+        let body: Value = resp.json().await.unwrap();
+        Session {
+            client,
+            csrf: body["csrf_token"].as_str().unwrap().to_string(),
+            base: self.api(""),
+        }
+    }
+
+    /// Logs in through REST with a fresh cookie jar.
+    pub async fn login(&self, email: &str, password: &str) -> Session {
+        let client = self.browser();
+        let resp = client
+            .post(self.api("/auth/login"))
+            .json(&json!({ "email": email, "password": password }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            resp.status(),
+            StatusCode::OK,
+            "{}",
+            resp.text().await.unwrap()
+        );
+        let body: Value = resp.json().await.unwrap();
+        Session {
+            client,
+            csrf: body["csrf_token"].as_str().unwrap().to_string(),
+            base: self.api(""),
+        }
+    }
+
+    /// Waits (bounded) until the mail worker has written a message to this
+    /// address; returns its text.
+    pub async fn mail_to(&self, address: &str) -> String {
+        let dir = self.data_dir.join("outbox");
+        for _ in 0..200 {
+            if let Ok(entries) = std::fs::read_dir(&dir) {
+                for entry in entries.flatten() {
+                    let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+                    if text.contains(&format!("To: {address}\r\n")) {
+                        return decode_quoted_printable(&text);
+                    }
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("no mail to {address} within 10 s");
+    }
+
+    pub fn mails_to(&self, address: &str) -> usize {
+        let dir = self.data_dir.join("outbox");
+        std::fs::read_dir(&dir)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .filter(|e| {
+                        std::fs::read_to_string(e.path())
+                            .unwrap_or_default()
+                            .contains(&format!("To: {address}\r\n"))
+                    })
+                    .count()
+            })
+            .unwrap_or(0)
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // A failed test leaves here without `finish`: still drop its database.
+        if let Some((admin, db)) = self.pg_admin.take() {
+            let _ = std::thread::spawn(move || {
+                if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    rt.block_on(pg_execute(
+                        &admin,
+                        &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"),
+                    ));
+                }
+            })
+            .join();
+        }
+    }
+}
+
+pub const PASSWORD: &str = "Zielona-Herbata-42!";
+
+pub fn owner_email(slug: &str) -> String {
+    format!("owner@{slug}.example.com")
+}
+
+pub fn signup_body(slug: &str) -> Value {
+    json!({
+        "company_name": format!("Salon {slug}"),
+        "slug": slug,
+        "owner_name": "Anna Kowalska",
+        "email": owner_email(slug),
+        "phone": "601 234 567",
+        "password": PASSWORD,
+        "time_zone": "Europe/Warsaw",
+        "language": "pl",
+    })
+}
+
+/// A signed-in person: cookie jar plus the CSRF token.
+pub struct Session {
+    pub client: reqwest::Client,
+    pub csrf: String,
+    pub base: String,
+}
+
+impl Session {
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> reqwest::Response {
+        let mut req = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .header("x-csrf-token", &self.csrf);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        req.send().await.unwrap()
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> reqwest::Response {
+        self.send(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> reqwest::Response {
+        self.send(reqwest::Method::PATCH, path, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> reqwest::Response {
+        self.send(reqwest::Method::DELETE, path, None).await
+    }
+}
+
+/// Reads a problem+json body, checking the content type.
+pub async fn problem(resp: reqwest::Response) -> Value {
+    let ct = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let status = resp.status();
+    let body = resp.text().await.unwrap();
+    assert!(
+        ct.starts_with("application/problem+json"),
+        "expected problem+json, got {ct:?} ({status}): {body}"
+    );
+    serde_json::from_str(&body).unwrap()
+}
+
+/// The fields a problem names.
+pub fn fields(problem: &Value) -> Vec<String> {
+    problem["invalid-params"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|p| p["name"].as_str().unwrap_or("").to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The link in a mail that starts with `prefix` (e.g. "/reset/").
+pub fn link_token(mail: &str, prefix: &str) -> String {
+    let start = mail.find(prefix).expect("link in mail") + prefix.len();
+    mail[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
+}
+
+/// Undoes quoted-printable (soft line breaks and `=XX`), enough to read
+/// links in a message body.
+pub fn decode_quoted_printable(text: &str) -> String {
+    let joined = text.replace("=\r\n", "").replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'='
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(&joined[i + 1..i + 3], 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}

@@ -1,0 +1,119 @@
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, problem};
+use crate::on_both_backends;
+
+on_both_backends!(
+    another_businesss_objects_are_not_found,
+    row_level_security_is_a_second_wall
+);
+
+/// Every endpoint that takes an id answers 404 for another business's id,
+/// and changes nothing there.
+async fn another_businesss_objects_are_not_found(app: &TestApp) {
+    let a = app.signup("firma-a").await;
+    let b = app.signup("firma-b").await;
+    let b_key: Value = b
+        .post("/api-keys", json!({"name": "B key"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let b_key_id = b_key["key"]["id"].as_str().unwrap().to_string();
+    let b_inv: Value = b
+        .post(
+            "/invitations",
+            json!({"email": "p@firma-b.example.com", "role": "staff"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let b_inv_id = b_inv["id"].as_str().unwrap().to_string();
+    let b_users: Value = b.get("/users").await.json().await.unwrap();
+    let b_owner_id = b_users[0]["id"].as_str().unwrap().to_string();
+
+    let attempts = [
+        (
+            Method::PATCH,
+            format!("/users/{b_owner_id}"),
+            Some(json!({"role": "staff"})),
+        ),
+        (Method::DELETE, format!("/users/{b_owner_id}"), None),
+        (Method::DELETE, format!("/invitations/{b_inv_id}"), None),
+        (Method::DELETE, format!("/api-keys/{b_key_id}"), None),
+    ];
+    for (method, path, body) in attempts {
+        let resp = a.send(method.clone(), &path, body).await;
+        assert_eq!(resp.status(), StatusCode::NOT_FOUND, "{method} {path}");
+        problem(resp).await;
+    }
+    // B's objects are untouched.
+    let key_ok = app
+        .client()
+        .get(app.api("/me"))
+        .bearer_auth(b_key["secret"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(key_ok.status(), StatusCode::OK);
+    let invs: Value = b.get("/invitations").await.json().await.unwrap();
+    assert_eq!(invs.as_array().unwrap().len(), 1);
+    let users: Value = b.get("/users").await.json().await.unwrap();
+    assert_eq!(users[0]["role"], "owner");
+    // An API key of B sees B, never A.
+    let me: Value = app
+        .client()
+        .get(app.api("/business"))
+        .bearer_auth(b_key["secret"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["slug"], "firma-b");
+}
+
+/// On PostgreSQL, a tenant transaction that forgets its filter still sees
+/// only its own rows.
+async fn row_level_security_is_a_second_wall(app: &TestApp) {
+    use sea_orm::{ConnectionTrait, Statement};
+    if app.backend != crate::helpers::Backend::Postgres {
+        eprintln!("skipped: row-level security exists on PostgreSQL only");
+        return;
+    }
+    app.signup("rls-a").await;
+    app.signup("rls-b").await;
+    let db = app.app().db();
+    let a = termino_store::repo::tenants::find_by_slug(db.connection(), "rls-a")
+        .await
+        .unwrap()
+        .unwrap();
+    let scope = termino_app::TenantScope::authenticated(a.id);
+    let tx = db.begin_tenant(&scope).await.unwrap();
+    let count = |table: &str| {
+        Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            format!("SELECT count(*)::bigint AS n FROM {table}"),
+        )
+    };
+    for (table, expected) in [("tenants", 1i64), ("memberships", 1)] {
+        let row = tx.query_one_raw(count(table)).await.unwrap().unwrap();
+        let n: i64 = row.try_get("", "n").unwrap();
+        assert_eq!(n, expected, "{table} seen from one tenant");
+    }
+    // Writing a row for another tenant is refused by the policy.
+    let b = termino_store::repo::tenants::find_by_slug(db.connection(), "rls-b").await;
+    assert!(b.is_ok());
+    let err = tx
+        .execute_raw(Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "UPDATE tenants SET name = 'x' WHERE slug = 'rls-b' RETURNING id".to_string(),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(err.rows_affected(), 0);
+    tx.rollback().await.unwrap();
+}

@@ -1,0 +1,17 @@
+//! Black-box tests: the real `termino` server on a random port, spoken to
+//! over HTTP. Every test runs on SQLite; with TEST_DATABASE_URL also on
+//! PostgreSQL (a fresh database each), with Redis when TEST_REDIS_URL is set.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+mod api_keys;
+mod bad_input;
+mod health;
+mod invitations;
+mod isolation;
+mod login;
+mod password_reset;
+mod signup;
+mod smtp;
+mod web_pages;
