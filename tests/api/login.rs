@@ -11,7 +11,51 @@ on_both_backends!(
     failures_are_throttled_per_address,
     sessions_expire_when_idle,
     cookie_requests_need_the_csrf_token,
+    sessions_live_in_redis_when_configured,
 );
+
+async fn sessions_live_in_redis_when_configured(app: &TestApp) {
+    let Some((url, prefix)) = &app.redis else {
+        eprintln!("skipped: no TEST_REDIS_URL for this variant; sessions are in-process");
+        return;
+    };
+    let client = redis::Client::open(url.as_str()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let keys = |conn: &mut redis::aio::MultiplexedConnection| {
+        let mut conn = conn.clone();
+        let pattern = format!("{prefix}sess:*");
+        async move {
+            let keys: Vec<String> = redis::cmd("KEYS")
+                .arg(pattern)
+                .query_async(&mut conn)
+                .await
+                .unwrap();
+            keys
+        }
+    };
+    assert!(keys(&mut conn).await.is_empty());
+    let owner = app.signup("redis-sesja").await;
+    let stored = keys(&mut conn).await;
+    assert_eq!(stored.len(), 1);
+    let value: String = redis::cmd("GET")
+        .arg(&stored[0])
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert!(
+        !value.contains(&owner_email("redis-sesja")),
+        "ids only in Redis"
+    );
+    assert!(!stored[0].contains(&owner.csrf));
+    let ttl: i64 = redis::cmd("TTL")
+        .arg(&stored[0])
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert!(ttl > 0 && ttl <= 12 * 3600);
+    owner.post("/auth/logout", json!({})).await;
+    assert!(keys(&mut conn).await.is_empty());
+}
 
 async fn login_and_logout(app: &TestApp) {
     app.signup("gabinet").await;

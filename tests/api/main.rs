@@ -7,6 +7,7 @@ mod helpers;
 
 mod api_keys;
 mod bad_input;
+mod binary;
 mod health;
 mod invitations;
 mod isolation;

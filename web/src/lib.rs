@@ -254,37 +254,3 @@ mod tests {
         assert_eq!(body, CSS);
     }
 }
-#[cfg(test)]
-mod dump_tmp {
-    #[tokio::test]
-    #[allow(clippy::unwrap_used)]
-    async fn dump() {
-        use poem::{Endpoint, EndpointExt};
-        for (name, uri, lang) in [
-            ("signup", "/signup", "pl"),
-            ("login", "/login?business=x", "en"),
-            ("reset", "/reset/abc", "en"),
-            ("resetreq", "/reset", "pl"),
-        ] {
-            let app = super::routes()
-                .data(crate::http::CookiePolicy {
-                    secure: false,
-                    max_age_secs: 1,
-                })
-                .map_to_response();
-            let req = poem::Request::builder()
-                .uri(uri.parse().unwrap())
-                .header("accept-language", lang)
-                .finish();
-            let body = app
-                .call(req)
-                .await
-                .unwrap()
-                .into_body()
-                .into_string()
-                .await
-                .unwrap();
-            std::fs::write(format!("/tmp/web_{name}.html"), body).unwrap();
-        }
-    }
-}
