@@ -155,7 +155,10 @@ mod tests {
         .unwrap();
         assert!(text.contains("Message-ID: <00000000-0000-0000-0000-000000000000@termino>"));
         assert!(text.contains("To: ola@example.com"));
-        assert!(text.contains("Subject: Zmiana =?utf-8?b?aGFzxYJh?="), "{text}");
+        assert!(
+            text.contains("Subject: Zmiana =?utf-8?b?aGFzxYJh?="),
+            "{text}"
+        );
     }
 
     #[test]
