@@ -3,6 +3,7 @@
 use clap::{Args, Parser, Subcommand};
 use termino_app::Clock;
 use termino_app::accounts::SignupInput;
+use termino_crypto::{Kek, LocalKek, MasterKey};
 
 use crate::config::Settings;
 use crate::server;
@@ -32,6 +33,35 @@ pub enum Command {
     /// API keys.
     #[command(subcommand, name = "api-key")]
     ApiKey(ApiKeyCommand),
+    /// Encryption keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeysCommand {
+    /// New data-key version for a business; every value is re-encrypted,
+    /// then the old version is destroyed.
+    Rotate {
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Crypto-shredding: destroys every key of a business. Its client data
+    /// becomes unreadable for good, backups included.
+    Destroy {
+        #[arg(long)]
+        tenant: String,
+        /// Required: there is no undo.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Re-wraps every tenant key under a new master key (no data is
+    /// re-encrypted). The file is created with a fresh key if it does not
+    /// exist. Afterwards start Termino with the new key.
+    RotateMaster {
+        #[arg(long)]
+        new_key_file: std::path::PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -122,6 +152,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             println!("created business {} ({})", business.slug, business.id);
             Ok(())
         }
+        Command::Keys(cmd) => keys(&settings, cmd).await,
         Command::ApiKey(ApiKeyCommand::Create { tenant, name }) => {
             let app = server::build_app(&settings, Clock::system()).await?;
             let created = app
@@ -170,5 +201,56 @@ async fn demo(settings: &Settings) -> anyhow::Result<()> {
     println!("log in at {}/login", settings.public_url);
     println!("  e-mail:   {email}");
     println!("  password: {password}");
+    Ok(())
+}
+
+async fn tenant_id(app: &termino_app::App, slug: &str) -> anyhow::Result<uuid::Uuid> {
+    termino_store::repo::tenants::find_by_slug(app.db().connection(), slug)
+        .await?
+        .map(|t| t.id)
+        .ok_or_else(|| anyhow::anyhow!("no business with the slug {slug:?}"))
+}
+
+async fn keys(settings: &Settings, cmd: KeysCommand) -> anyhow::Result<()> {
+    let app = server::build_app(settings, Clock::system()).await?;
+    match cmd {
+        KeysCommand::Rotate { tenant } => {
+            let id = tenant_id(&app, &tenant).await?;
+            let report = app.rotate_tenant_key(id).await.map_err(describe)?;
+            println!(
+                "{tenant}: data key version {} is active; {} client records re-encrypted; destroyed versions {:?}",
+                report.version, report.reencrypted, report.destroyed
+            );
+        }
+        KeysCommand::Destroy { tenant, yes } => {
+            if !yes {
+                anyhow::bail!(
+                    "this destroys every key of {tenant} and its client data for good; add --yes"
+                );
+            }
+            let id = tenant_id(&app, &tenant).await?;
+            let n = app.destroy_tenant_keys(id).await.map_err(describe)?;
+            println!("{tenant}: {n} keys destroyed; its client data is now unreadable");
+        }
+        KeysCommand::RotateMaster { new_key_file } => {
+            let new_key = if new_key_file.exists() {
+                let text = std::fs::read_to_string(&new_key_file)?;
+                MasterKey::from_base64(&text).map_err(|_| {
+                    anyhow::anyhow!("{} does not hold a master key", new_key_file.display())
+                })?
+            } else {
+                let key = MasterKey::generate();
+                server::write_new_key_file(&new_key_file, &key)?;
+                key
+            };
+            let new_kek = LocalKek::new(new_key);
+            let n = app.keys().rewrap_all(&new_kek).await.map_err(describe)?;
+            println!(
+                "re-wrapped {n} tenant keys under master key {}; start Termino with TERMINO_MASTER_KEY_FILE={}",
+                new_kek.id(),
+                new_key_file.display()
+            );
+        }
+    }
     Ok(())
 }

@@ -20,6 +20,7 @@ struct FileSettings {
     log_format: Option<String>,
     smtp_url: Option<String>,
     mail_from: Option<String>,
+    master_key_file: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,6 +45,11 @@ pub struct Settings {
     /// SMTP server for outgoing mail; without it mail goes to files.
     pub smtp_url: Option<String>,
     pub mail_from: String,
+    /// The master key itself, base64 (environment only, never a file
+    /// setting).
+    pub master_key: Option<String>,
+    /// A file holding the master key, base64.
+    pub master_key_file: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -72,6 +78,8 @@ impl std::fmt::Debug for Settings {
                 &self.smtp_url.as_deref().map(termino_store::redact_url),
             )
             .field("mail_from", &self.mail_from)
+            .field("master_key", &self.master_key.as_ref().map(|_| "***"))
+            .field("master_key_file", &self.master_key_file)
             .finish_non_exhaustive()
     }
 }
@@ -163,6 +171,10 @@ impl Settings {
             pick("TERMINO_SMTP_URL", file_settings.smtp_url.clone()).filter(|u| !u.is_empty());
         let mail_from = pick("TERMINO_MAIL_FROM", file_settings.mail_from.clone())
             .unwrap_or_else(|| "Termino <no-reply@termino.localhost>".into());
+        let master_key = env("TERMINO_MASTER_KEY").filter(|k| !k.is_empty());
+        let master_key_file = env("TERMINO_MASTER_KEY_FILE")
+            .map(PathBuf::from)
+            .or(file_settings.master_key_file.clone());
         Ok(Self {
             listen,
             data_dir,
@@ -176,6 +188,8 @@ impl Settings {
             log_format,
             smtp_url,
             mail_from,
+            master_key,
+            master_key_file,
         })
     }
 }

@@ -11,7 +11,9 @@ use poem::web::Json;
 use poem::{
     Endpoint, EndpointExt, IntoEndpoint, IntoResponse, Request, Response, Route, get, handler,
 };
+use termino_app::keys::{KeyService, KeystoreCheck};
 use termino_app::{App, AppConfig, Clock, Database, Kv};
+use termino_crypto::{Kek, LocalKek, MasterKey};
 use termino_notify::{FileMailer, Mailer, SmtpMailer};
 use termino_web::http::CookiePolicy;
 use tokio::sync::watch;
@@ -34,6 +36,11 @@ pub async fn build_app(settings: &Settings, clock: Clock) -> anyhow::Result<App>
     let db = Database::connect(&settings.database_url).await?;
     db.migrate().await.context("migrating the main database")?;
     let keystore = Database::connect(&settings.keystore_url).await?;
+    keystore
+        .migrate_keystore()
+        .await
+        .context("migrating the key store")?;
+    let kek = master_key(settings, &keystore).await?;
     let kv = match &settings.redis_url {
         Some(url) => Kv::redis(url, &settings.redis_prefix)
             .await
@@ -52,7 +59,82 @@ pub async fn build_app(settings: &Settings, clock: Clock) -> anyhow::Result<App>
         Some(url) => Arc::new(SmtpMailer::from_url(url).context("TERMINO_SMTP_URL")?),
         None => Arc::new(FileMailer::new(settings.data_dir.join("outbox"))),
     };
-    Ok(App::new(db, keystore, kv, clock, config, mailer))
+    Ok(App::new(db, keystore, kv, clock, config, mailer, kek))
+}
+
+/// The master key, from the environment, a file, or (embedded default
+/// only, and only while the key store is empty) generated into the data
+/// directory. A key that does not match the key store stops the start.
+pub async fn master_key(settings: &Settings, keystore: &Database) -> anyhow::Result<Arc<dyn Kek>> {
+    let read = |path: &std::path::Path| -> anyhow::Result<MasterKey> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("could not read the master key file {}", path.display()))?;
+        MasterKey::from_base64(&text).map_err(|_| {
+            anyhow::anyhow!(
+                "{} does not hold a master key (32 bytes, base64)",
+                path.display()
+            )
+        })
+    };
+    let key = if let Some(text) = &settings.master_key {
+        MasterKey::from_base64(text).map_err(|_| {
+            anyhow::anyhow!("TERMINO_MASTER_KEY is not a master key (32 bytes, base64)")
+        })?
+    } else if let Some(path) = &settings.master_key_file {
+        read(path)?
+    } else {
+        let path = settings.data_dir.join("master.key");
+        if path.exists() {
+            read(&path)?
+        } else {
+            let check =
+                KeyService::check_master_key(keystore, &LocalKek::new(MasterKey::generate()))
+                    .await?;
+            if check != KeystoreCheck::Empty {
+                anyhow::bail!(
+                    "the key store holds tenant keys but there is no master key at {} \
+                     (nor in TERMINO_MASTER_KEY or TERMINO_MASTER_KEY_FILE); refusing to \
+                     create a new one, which would make every client record unreadable",
+                    path.display()
+                );
+            }
+            let key = MasterKey::generate();
+            write_new_key_file(&path, &key)?;
+            tracing::warn!(path = %path.display(), "generated a new master key");
+            eprintln!(
+                "\n  WARNING: generated a new master key at {}.\n  It protects every client record: back it up apart from the data,\n  and in production give it in TERMINO_MASTER_KEY_FILE instead.\n",
+                path.display()
+            );
+            key
+        }
+    };
+    let kek = LocalKek::new(key);
+    match KeyService::check_master_key(keystore, &kek).await? {
+        KeystoreCheck::Empty | KeystoreCheck::Matches => Ok(Arc::new(kek)),
+        KeystoreCheck::WrongMasterKey(expected) => anyhow::bail!(
+            "the master key does not match the key store: its keys need master key {expected}, \
+             the configured one is {}; nothing was changed",
+            kek.id()
+        ),
+    }
+}
+
+/// Creates the file (never overwrites one), readable by its owner only.
+pub fn write_new_key_file(path: &std::path::Path, key: &MasterKey) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("could not create {}", path.display()))?;
+    file.write_all(key.to_base64().as_bytes())?;
+    file.write_all(b"\n")?;
+    Ok(())
 }
 
 #[handler]

@@ -4,7 +4,9 @@
 pub use sea_orm_migration::MigratorTrait;
 use sea_orm_migration::prelude::*;
 
+pub mod keystore;
 mod m20261122_000001_foundation;
+mod m20261122_000002_clients;
 pub mod rls;
 
 pub struct Migrator;
@@ -12,6 +14,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261122_000001_foundation::Migration)]
+        vec![
+            Box::new(m20261122_000001_foundation::Migration),
+            Box::new(m20261122_000002_clients::Migration),
+        ]
     }
 }

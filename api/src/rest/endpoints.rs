@@ -1,18 +1,20 @@
 use poem::Request;
 use poem::web::Data;
-use poem_openapi::param::Path;
+use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
+use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{ApiResponse, OpenApi, Tags};
 use termino_app::App;
 use termino_app::accounts::SignupInput;
 use termino_app::auth::{Actor, ClientInfo, NewSession};
 use termino_app::business::BusinessUpdate as AppBusinessUpdate;
+use termino_app::clients::{ClientPatch, NewClient as AppNewClient};
 use termino_web::http::{CookiePolicy, clear_session_cookie, client_ip, session_cookie};
 use uuid::Uuid;
 
 use super::auth::{BusinessAuth, authorize, session_token};
 use super::json::JsonBody;
-use super::problem::ApiError;
+use super::problem::{ApiError, Problem};
 use super::types::*;
 
 #[derive(Tags)]
@@ -25,6 +27,8 @@ enum Tag {
     Team,
     /// Keys for integrations.
     ApiKeys,
+    /// The business's clients, encrypted under its own key.
+    Clients,
 }
 
 #[derive(ApiResponse)]
@@ -395,5 +399,156 @@ impl Api {
     ) -> Result<Json<ApiKey>> {
         let principal = authorize(&app, req, &auth).await?;
         Ok(Json(app.revoke_api_key(&principal, id.0).await?.into()))
+    }
+
+    /// List clients
+    ///
+    /// Oldest first. `q` searches name, e-mail, phone and notes (any part,
+    /// any case). Pages of `limit` (default 50, at most 200); pass
+    /// `next_cursor` as `cursor` for the next page.
+    #[oai(path = "/clients", method = "get", tag = "Tag::Clients")]
+    async fn clients(
+        &self,
+        app: Data<&App>,
+        req: &Request,
+        auth: BusinessAuth,
+        q: Query<Option<String>>,
+        cursor: Query<Option<String>>,
+        limit: Query<Option<u32>>,
+    ) -> Result<Json<ClientList>> {
+        let principal = authorize(&app, req, &auth).await?;
+        let after = match cursor.0.as_deref() {
+            None | Some("") => None,
+            Some(c) => Some(Uuid::parse_str(c).map_err(|_| {
+                ApiError::from(
+                    Problem::new(
+                        poem::http::StatusCode::BAD_REQUEST,
+                        "invalid-cursor",
+                        "The cursor is not one this API gave",
+                    )
+                    .field(
+                        "cursor",
+                        "invalid_cursor",
+                        "use next_cursor from the previous page",
+                    ),
+                )
+            })?),
+        };
+        let page = app
+            .clients(
+                &principal,
+                q.0.as_deref(),
+                after,
+                limit.0.unwrap_or(50) as usize,
+            )
+            .await?;
+        Ok(Json(ClientList {
+            items: page.items.into_iter().map(Client::from).collect(),
+            next_cursor: page.next.map(|id| id.to_string()),
+        }))
+    }
+
+    /// Create a client
+    ///
+    /// A client's e-mail and phone are unique within the business.
+    #[oai(path = "/clients", method = "post", tag = "Tag::Clients")]
+    async fn create_client(
+        &self,
+        app: Data<&App>,
+        req: &Request,
+        auth: BusinessAuth,
+        body: JsonBody<NewClient>,
+    ) -> Result<Created<Client>> {
+        let principal = authorize(&app, req, &auth).await?;
+        let b = body.0;
+        let client = app
+            .create_client(
+                &principal,
+                AppNewClient {
+                    name: b.name,
+                    email: b.email,
+                    phone: b.phone,
+                    notes: b.notes,
+                    date_of_birth: b.date_of_birth,
+                    custom_fields: b.custom_fields.unwrap_or_default(),
+                    marketing_consent: b.marketing_consent.unwrap_or(false),
+                },
+            )
+            .await?;
+        Ok(Created::Created(Json(client.into())))
+    }
+
+    /// A client
+    #[oai(path = "/clients/:id", method = "get", tag = "Tag::Clients")]
+    async fn client(
+        &self,
+        app: Data<&App>,
+        req: &Request,
+        auth: BusinessAuth,
+        id: Path<Uuid>,
+    ) -> Result<Json<Client>> {
+        let principal = authorize(&app, req, &auth).await?;
+        Ok(Json(app.client(&principal, id.0).await?.into()))
+    }
+
+    /// Change a client
+    #[oai(path = "/clients/:id", method = "patch", tag = "Tag::Clients")]
+    async fn update_client(
+        &self,
+        app: Data<&App>,
+        req: &Request,
+        auth: BusinessAuth,
+        id: Path<Uuid>,
+        body: JsonBody<ClientUpdate>,
+    ) -> Result<Json<Client>> {
+        let principal = authorize(&app, req, &auth).await?;
+        let b = body.0;
+        let clearable = |v: MaybeUndefined<String>| match v {
+            MaybeUndefined::Undefined => None,
+            MaybeUndefined::Null => Some(None),
+            MaybeUndefined::Value(x) => Some(Some(x)),
+        };
+        let patch = ClientPatch {
+            name: match b.name {
+                MaybeUndefined::Value(n) => Some(n),
+                MaybeUndefined::Null => Some(String::new()),
+                MaybeUndefined::Undefined => None,
+            },
+            email: clearable(b.email),
+            phone: clearable(b.phone),
+            notes: clearable(b.notes),
+            date_of_birth: match b.date_of_birth {
+                MaybeUndefined::Undefined => None,
+                MaybeUndefined::Null => Some(None),
+                MaybeUndefined::Value(d) => Some(Some(d)),
+            },
+            custom_fields: match b.custom_fields {
+                MaybeUndefined::Undefined => None,
+                MaybeUndefined::Null => Some(Default::default()),
+                MaybeUndefined::Value(f) => Some(f),
+            },
+            marketing_consent: match b.marketing_consent {
+                MaybeUndefined::Value(v) => Some(v),
+                MaybeUndefined::Null => Some(false),
+                MaybeUndefined::Undefined => None,
+            },
+        };
+        Ok(Json(
+            app.update_client(&principal, id.0, patch).await?.into(),
+        ))
+    }
+
+    /// Delete a client
+    #[oai(path = "/clients/:id", method = "delete", tag = "Tag::Clients")]
+    async fn delete_client(
+        &self,
+        app: Data<&App>,
+        req: &Request,
+        auth: BusinessAuth,
+        id: Path<Uuid>,
+    ) -> Result<NoContent> {
+        let principal = authorize(&app, req, &auth).await?;
+        app.delete_client(&principal, id.0).await?;
+        Ok(NoContent::Done)
     }
 }

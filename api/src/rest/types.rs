@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use poem_openapi::Object;
+use poem_openapi::types::MaybeUndefined;
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -224,4 +225,121 @@ impl From<termino_app::api_keys::ApiKey> for ApiKey {
 pub struct CreatedApiKey {
     pub key: ApiKey,
     pub secret: String,
+}
+
+/// A client of the business. `state` is `active`, or `erased` when the
+/// business's keys were destroyed, or `damaged` when a stored value failed
+/// its integrity check; only an active client has personal fields.
+#[derive(Debug, Object)]
+pub struct Client {
+    pub id: Uuid,
+    pub state: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    /// E.164, e.g. `+48601234567`.
+    pub phone: Option<String>,
+    pub notes: Option<String>,
+    pub date_of_birth: Option<chrono::NaiveDate>,
+    pub custom_fields: Option<std::collections::BTreeMap<String, String>>,
+    pub marketing_consent: Option<bool>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<termino_app::clients::ClientRecord> for Client {
+    fn from(r: termino_app::clients::ClientRecord) -> Self {
+        use termino_app::clients::ClientRecord;
+        let blank = |id, state: &str, created_at, updated_at| Client {
+            id,
+            state: state.to_string(),
+            name: None,
+            email: None,
+            phone: None,
+            notes: None,
+            date_of_birth: None,
+            custom_fields: None,
+            marketing_consent: None,
+            created_at,
+            updated_at,
+        };
+        match r {
+            ClientRecord::Readable(c) => c.into(),
+            ClientRecord::Erased {
+                id,
+                created_at,
+                updated_at,
+            } => blank(id, "erased", created_at, updated_at),
+            ClientRecord::Damaged {
+                id,
+                created_at,
+                updated_at,
+            } => blank(id, "damaged", created_at, updated_at),
+        }
+    }
+}
+
+impl From<termino_app::clients::Client> for Client {
+    fn from(c: termino_app::clients::Client) -> Self {
+        Client {
+            id: c.id,
+            state: "active".into(),
+            name: Some(c.name),
+            email: c.email,
+            phone: c.phone,
+            notes: c.notes,
+            date_of_birth: c.date_of_birth,
+            custom_fields: Some(c.custom_fields),
+            marketing_consent: Some(c.marketing_consent),
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Object)]
+pub struct ClientList {
+    pub items: Vec<Client>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Object)]
+#[serde(deny_unknown_fields)]
+pub struct NewClient {
+    pub name: String,
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Any common format; Polish numbers may omit +48.
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// Up to 5,000 characters.
+    #[serde(default)]
+    pub notes: Option<String>,
+    #[serde(default)]
+    pub date_of_birth: Option<chrono::NaiveDate>,
+    /// Up to 20 fields of the business's own.
+    #[serde(default)]
+    pub custom_fields: Option<std::collections::BTreeMap<String, String>>,
+    #[serde(default)]
+    pub marketing_consent: Option<bool>,
+}
+
+/// Absent fields stay; `null` clears an optional field.
+#[derive(Debug, Deserialize, Object)]
+#[serde(deny_unknown_fields)]
+pub struct ClientUpdate {
+    #[serde(default)]
+    pub name: MaybeUndefined<String>,
+    #[serde(default)]
+    pub email: MaybeUndefined<String>,
+    #[serde(default)]
+    pub phone: MaybeUndefined<String>,
+    #[serde(default)]
+    pub notes: MaybeUndefined<String>,
+    #[serde(default)]
+    pub date_of_birth: MaybeUndefined<chrono::NaiveDate>,
+    #[serde(default)]
+    pub custom_fields: MaybeUndefined<std::collections::BTreeMap<String, String>>,
+    #[serde(default)]
+    pub marketing_consent: MaybeUndefined<bool>,
 }

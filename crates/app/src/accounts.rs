@@ -202,6 +202,7 @@ impl App {
                 paid_until: None,
                 created_at: now,
                 updated_at: now,
+                clients_revision: 0,
             },
         )
         .await

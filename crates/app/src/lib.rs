@@ -5,8 +5,10 @@ pub mod accounts;
 pub mod api_keys;
 pub mod auth;
 pub mod business;
+pub mod clients;
 pub mod clock;
 pub mod error;
+pub mod keys;
 pub mod kv;
 pub mod mail;
 pub mod secret;
@@ -36,6 +38,9 @@ pub struct AppConfig {
     pub login_window: Duration,
     /// The sender of every e-mail.
     pub mail_from: String,
+    /// Encryptions under one data-key version before it is rotated: far
+    /// below the 2^32 random-nonce bound of NIST SP 800-38D.
+    pub rotate_after_encryptions: i64,
 }
 
 impl Default for AppConfig {
@@ -48,6 +53,7 @@ impl Default for AppConfig {
             login_failures_per_ip: 20,
             login_window: Duration::from_secs(15 * 60),
             mail_from: "Termino <no-reply@termino.localhost>".into(),
+            rotate_after_encryptions: 1 << 30,
         }
     }
 }
@@ -66,6 +72,8 @@ struct Inner {
     config: AppConfig,
     mailer: Arc<dyn Mailer>,
     mail_waker: tokio::sync::Notify,
+    keys: keys::KeyService,
+    clients: clients::ClientCache,
 }
 
 impl App {
@@ -76,9 +84,12 @@ impl App {
         clock: Clock,
         config: AppConfig,
         mailer: Arc<dyn Mailer>,
+        kek: Arc<dyn termino_crypto::Kek>,
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
+                keys: keys::KeyService::new(keystore.clone(), kek),
+                clients: clients::ClientCache::default(),
                 db,
                 keystore,
                 kv,
@@ -92,6 +103,10 @@ impl App {
 
     pub fn db(&self) -> &Database {
         &self.inner.db
+    }
+
+    pub fn keys(&self) -> &keys::KeyService {
+        &self.inner.keys
     }
 
     pub fn kv(&self) -> &Kv {

@@ -154,6 +154,15 @@ impl Database {
             .await
             .map_err(StoreError::from)
     }
+
+    /// The key store is a database of its own with its own migrations.
+    pub async fn migrate_keystore(&self) -> Result<(), StoreError> {
+        use termino_migrations::MigratorTrait;
+        use termino_migrations::keystore::KeystoreMigrator;
+        KeystoreMigrator::up(&self.conn, None)
+            .await
+            .map_err(StoreError::from)
+    }
 }
 
 /// Commit, mapping the error.

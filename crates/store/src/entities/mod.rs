@@ -2,9 +2,11 @@
 //! modules beside this folder.
 
 pub mod api_key;
+pub mod client;
 pub mod invitation;
 pub mod mail_outbox;
 pub mod membership;
 pub mod password_reset;
 pub mod tenant;
+pub mod tenant_key;
 pub mod user;

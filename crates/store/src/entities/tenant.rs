@@ -15,6 +15,10 @@ pub struct Model {
     pub paid_until: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Bumped by every change to the business's client records (and by key
+    /// rotation and destruction): a node's cache of decrypted clients is
+    /// valid while this is unchanged.
+    pub clients_revision: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -5,7 +5,9 @@
 
 pub mod accounts;
 pub mod api_keys;
+pub mod clients;
 pub mod invitations;
+pub mod keystore;
 pub mod mail_outbox;
 pub mod password_resets;
 pub mod tenants;

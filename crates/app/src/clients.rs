@@ -1,0 +1,722 @@
+//! A business's clients. Every personal field is encrypted under the
+//! tenant's data key before it leaves this module; e-mail and phone also get
+//! blind indexes for exact look-up. Listing and search decrypt in the app,
+//! over a per-process cache keyed by the business's client revision.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use termino_crypto::{CryptoError, FieldContext, decrypt_field, encrypt_field};
+use termino_domain::ValidationErrors;
+use termino_domain::contact::{EmailAddress, PhoneNumber};
+use termino_store::repo::clients::{self as repo, ClientRow};
+use termino_store::{TenantScope, commit};
+use uuid::Uuid;
+
+use crate::auth::Principal;
+use crate::keys::Keyring;
+use crate::{App, AppError, AppResult};
+
+const TABLE: &str = "clients";
+pub const MAX_NAME: usize = 200;
+pub const MAX_NOTES: usize = 5_000;
+pub const MAX_CUSTOM_FIELDS: usize = 20;
+pub const MAX_CUSTOM_KEY: usize = 50;
+pub const MAX_CUSTOM_VALUE: usize = 500;
+
+/// A client as the business sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Client {
+    pub id: Uuid,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub notes: Option<String>,
+    pub date_of_birth: Option<NaiveDate>,
+    pub custom_fields: BTreeMap<String, String>,
+    pub marketing_consent: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What can be said of a stored client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientRecord {
+    Readable(Client),
+    /// The business's keys were destroyed: the data is gone for good.
+    Erased {
+        id: Uuid,
+        created_at: DateTime<Utc>,
+        updated_at: DateTime<Utc>,
+    },
+    /// The stored value does not decrypt where it is (altered or moved).
+    Damaged {
+        id: Uuid,
+        created_at: DateTime<Utc>,
+        updated_at: DateTime<Utc>,
+    },
+}
+
+impl ClientRecord {
+    pub fn id(&self) -> Uuid {
+        match self {
+            ClientRecord::Readable(c) => c.id,
+            ClientRecord::Erased { id, .. } | ClientRecord::Damaged { id, .. } => *id,
+        }
+    }
+}
+
+/// The fields of a new client.
+#[derive(Debug, Clone, Default)]
+pub struct NewClient {
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub notes: Option<String>,
+    pub date_of_birth: Option<NaiveDate>,
+    pub custom_fields: BTreeMap<String, String>,
+    pub marketing_consent: bool,
+}
+
+/// A partial update; `Some(None)` clears an optional field.
+#[derive(Debug, Clone, Default)]
+pub struct ClientPatch {
+    pub name: Option<String>,
+    pub email: Option<Option<String>>,
+    pub phone: Option<Option<String>>,
+    pub notes: Option<Option<String>>,
+    pub date_of_birth: Option<Option<NaiveDate>>,
+    pub custom_fields: Option<BTreeMap<String, String>>,
+    pub marketing_consent: Option<bool>,
+}
+
+/// A page of clients, oldest first; `next` continues after the last one.
+#[derive(Debug, Clone)]
+pub struct ClientPage {
+    pub items: Vec<ClientRecord>,
+    pub next: Option<Uuid>,
+}
+
+/// Decrypted clients of one business at one revision, with each readable
+/// client's lower-cased search text.
+pub(crate) struct CachedClients {
+    revision: i64,
+    records: Vec<(ClientRecord, String)>,
+}
+
+#[derive(Default)]
+pub(crate) struct ClientCache {
+    by_tenant: Mutex<HashMap<Uuid, Arc<CachedClients>>>,
+}
+
+/// Validated, normalised values ready to encrypt.
+struct ValidClient {
+    name: String,
+    /// Normalised: lower-case e-mail, E.164 phone.
+    email: Option<String>,
+    phone: Option<String>,
+    notes: Option<String>,
+    date_of_birth: Option<NaiveDate>,
+    custom_fields: BTreeMap<String, String>,
+    marketing_consent: bool,
+}
+
+fn validate(c: NewClient, today: NaiveDate) -> Result<ValidClient, ValidationErrors> {
+    let mut errors = ValidationErrors::new();
+    let name = c.name.trim().to_string();
+    if name.is_empty() {
+        errors.add("name", "required", "must not be empty");
+    } else if name.chars().count() > MAX_NAME {
+        errors.add(
+            "name",
+            "too_long",
+            format!("must be at most {MAX_NAME} characters"),
+        );
+    } else if name.chars().any(char::is_control) {
+        errors.add(
+            "name",
+            "invalid_chars",
+            "must not contain control characters",
+        );
+    }
+    let email = c
+        .email
+        .filter(|e| !e.trim().is_empty())
+        .and_then(|e| errors.check("email", EmailAddress::parse(&e)))
+        .map(|e| e.as_str().to_string());
+    let phone = c
+        .phone
+        .filter(|p| !p.trim().is_empty())
+        .and_then(|p| errors.check("phone", PhoneNumber::parse(&p, Some("PL"))))
+        .map(|p| p.as_str().to_string());
+    let notes = c.notes.filter(|n| !n.trim().is_empty());
+    if notes
+        .as_ref()
+        .is_some_and(|n| n.chars().count() > MAX_NOTES)
+    {
+        errors.add(
+            "notes",
+            "too_long",
+            format!("must be at most {MAX_NOTES} characters"),
+        );
+    }
+    if let Some(born) = c.date_of_birth {
+        let earliest = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(NaiveDate::MIN);
+        if born > today || born < earliest {
+            errors.add(
+                "date_of_birth",
+                "out_of_range",
+                "must be between 1900-01-01 and today",
+            );
+        }
+    }
+    if c.custom_fields.len() > MAX_CUSTOM_FIELDS {
+        errors.add(
+            "custom_fields",
+            "too_many",
+            format!("at most {MAX_CUSTOM_FIELDS} custom fields"),
+        );
+    }
+    for (k, v) in &c.custom_fields {
+        if k.trim().is_empty() || k.chars().count() > MAX_CUSTOM_KEY {
+            errors.add(
+                &format!("custom_fields.{k}"),
+                "invalid_key",
+                format!("a field name has 1 to {MAX_CUSTOM_KEY} characters"),
+            );
+        } else if v.chars().count() > MAX_CUSTOM_VALUE {
+            errors.add(
+                &format!("custom_fields.{k}"),
+                "too_long",
+                format!("must be at most {MAX_CUSTOM_VALUE} characters"),
+            );
+        }
+    }
+    errors.into_result()?;
+    Ok(ValidClient {
+        name,
+        email,
+        phone,
+        notes,
+        date_of_birth: c.date_of_birth,
+        custom_fields: c.custom_fields,
+        marketing_consent: c.marketing_consent,
+    })
+}
+
+/// Encrypts one row's fields under the keyring's active key.
+fn seal_row(
+    keyring: &Keyring,
+    id: Uuid,
+    v: &ValidClient,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+) -> AppResult<(ClientRow, i64)> {
+    let (version, key) = keyring.active_key().ok_or_else(keys_destroyed)?;
+    let indexer = keyring.indexer().ok_or_else(keys_destroyed)?;
+    let tenant = keyring.tenant;
+    let mut count = 0;
+    let mut seal = |column: &str, plain: &[u8]| {
+        count += 1;
+        encrypt_field(
+            key,
+            version,
+            FieldContext {
+                tenant,
+                table: TABLE,
+                column,
+                row: id,
+            },
+            plain,
+        )
+    };
+    let custom = serde_json::to_vec(&v.custom_fields).map_err(anyhow::Error::from)?;
+    let row = ClientRow {
+        tenant_id: tenant,
+        id,
+        key_version: version as i32,
+        name: seal("name", v.name.as_bytes()),
+        email: v.email.as_ref().map(|e| seal("email", e.as_bytes())),
+        phone: v.phone.as_ref().map(|p| seal("phone", p.as_bytes())),
+        notes: v.notes.as_ref().map(|n| seal("notes", n.as_bytes())),
+        date_of_birth: v
+            .date_of_birth
+            .map(|d| seal("date_of_birth", d.to_string().as_bytes())),
+        custom_fields: (!v.custom_fields.is_empty()).then(|| seal("custom_fields", &custom)),
+        marketing_consent: seal(
+            "marketing_consent",
+            if v.marketing_consent { b"1" } else { b"0" },
+        ),
+        email_index: v.email.as_ref().map(|e| indexer.index(TABLE, "email", e)),
+        phone_index: v.phone.as_ref().map(|p| indexer.index(TABLE, "phone", p)),
+        created_at,
+        updated_at,
+    };
+    Ok((row, count))
+}
+
+fn open_row(keyring: &Keyring, row: &ClientRow) -> ClientRecord {
+    match open_fields(keyring, row) {
+        Ok(client) => ClientRecord::Readable(client),
+        Err(CryptoError::KeyUnavailable(_)) if keyring.is_destroyed() => ClientRecord::Erased {
+            id: row.id,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        },
+        Err(_) => {
+            tracing::error!(event = "client_undecryptable", tenant_id = %row.tenant_id, client_id = %row.id, "a client record does not decrypt");
+            ClientRecord::Damaged {
+                id: row.id,
+                created_at: row.created_at,
+                updated_at: row.updated_at,
+            }
+        }
+    }
+}
+
+fn open_fields(keyring: &Keyring, row: &ClientRow) -> Result<Client, CryptoError> {
+    let open = |column: &str, stored: &[u8]| -> Result<String, CryptoError> {
+        let plain = decrypt_field(
+            |v| keyring.data_key(v),
+            FieldContext {
+                tenant: row.tenant_id,
+                table: TABLE,
+                column,
+                row: row.id,
+            },
+            stored,
+        )?;
+        String::from_utf8(plain).map_err(|_| CryptoError::Integrity)
+    };
+    let opt = |column: &str, stored: &Option<Vec<u8>>| -> Result<Option<String>, CryptoError> {
+        stored.as_deref().map(|s| open(column, s)).transpose()
+    };
+    Ok(Client {
+        id: row.id,
+        name: open("name", &row.name)?,
+        email: opt("email", &row.email)?,
+        phone: opt("phone", &row.phone)?,
+        notes: opt("notes", &row.notes)?,
+        date_of_birth: opt("date_of_birth", &row.date_of_birth)?
+            .map(|d| d.parse().map_err(|_| CryptoError::Integrity))
+            .transpose()?,
+        custom_fields: opt("custom_fields", &row.custom_fields)?
+            .map(|j| serde_json::from_str(&j).map_err(|_| CryptoError::Integrity))
+            .transpose()?
+            .unwrap_or_default(),
+        marketing_consent: open("marketing_consent", &row.marketing_consent)? == "1",
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}
+
+fn keys_destroyed() -> AppError {
+    AppError::Conflict {
+        kind: "keys-destroyed",
+        field: None,
+        message: "this business's client data has been erased; no client can be written".into(),
+    }
+}
+
+fn duplicate(field: &'static str) -> AppError {
+    AppError::Conflict {
+        kind: "client-exists",
+        field: Some(field),
+        message: format!("another client already has this {field}"),
+    }
+}
+
+fn search_text(record: &ClientRecord) -> String {
+    match record {
+        ClientRecord::Readable(c) => {
+            let mut s = c.name.to_lowercase();
+            for part in [&c.email, &c.phone, &c.notes].into_iter().flatten() {
+                s.push('\n');
+                s.push_str(&part.to_lowercase());
+            }
+            s
+        }
+        _ => String::new(),
+    }
+}
+
+impl App {
+    fn today(&self) -> NaiveDate {
+        self.now().date_naive()
+    }
+
+    /// Every client of a business, decrypted; from this process's cache
+    /// while the business's client revision is unchanged.
+    pub(crate) async fn decrypted_clients(
+        &self,
+        scope: &TenantScope,
+    ) -> AppResult<Arc<CachedClients>> {
+        let tx = self.db().begin_tenant(scope).await?;
+        let revision = repo::revision(&tx, scope).await?;
+        let hit = self
+            .inner
+            .clients
+            .by_tenant
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&scope.id())
+            .filter(|c| c.revision == revision)
+            .cloned();
+        if let Some(hit) = hit {
+            commit(tx).await?;
+            return Ok(hit);
+        }
+        let rows = repo::all(&tx, scope).await?;
+        commit(tx).await?;
+        // A new revision may mean rotated or destroyed keys: ask the store.
+        let keyring = self.inner.keys.load(scope.id(), self.now()).await?;
+        let records = rows
+            .iter()
+            .map(|row| {
+                let record = open_row(&keyring, row);
+                let text = search_text(&record);
+                (record, text)
+            })
+            .collect();
+        let cached = Arc::new(CachedClients { revision, records });
+        self.inner
+            .clients
+            .by_tenant
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(scope.id(), cached.clone());
+        Ok(cached)
+    }
+
+    /// Lists clients, oldest first, optionally filtered by a search over
+    /// name, e-mail, phone and notes.
+    pub async fn clients(
+        &self,
+        principal: &Principal,
+        query: Option<&str>,
+        after: Option<Uuid>,
+        limit: usize,
+    ) -> AppResult<ClientPage> {
+        let all = self.decrypted_clients(&principal.tenant).await?;
+        let needle = query
+            .map(|q| q.trim().to_lowercase())
+            .filter(|q| !q.is_empty());
+        let start = match after {
+            // Ids are UUIDv7 and the list is in id order: continue after it,
+            // even if that client was deleted meanwhile.
+            Some(after) => all.records.partition_point(|(r, _)| r.id() <= after),
+            None => 0,
+        };
+        let limit = limit.clamp(1, 200);
+        let mut items: Vec<ClientRecord> = all.records[start..]
+            .iter()
+            .filter(|(_, text)| needle.as_ref().is_none_or(|n| text.contains(n.as_str())))
+            .take(limit + 1)
+            .map(|(r, _)| r.clone())
+            .collect();
+        let next = if items.len() > limit {
+            items.truncate(limit);
+            items.last().map(ClientRecord::id)
+        } else {
+            None
+        };
+        Ok(ClientPage { items, next })
+    }
+
+    pub async fn client(&self, principal: &Principal, id: Uuid) -> AppResult<ClientRecord> {
+        let all = self.decrypted_clients(&principal.tenant).await?;
+        let at = all
+            .records
+            .binary_search_by(|(r, _)| r.id().cmp(&id))
+            .map_err(|_| AppError::NotFound)?;
+        Ok(all.records[at].0.clone())
+    }
+
+    pub async fn create_client(
+        &self,
+        principal: &Principal,
+        input: NewClient,
+    ) -> AppResult<Client> {
+        let valid = validate(input, self.today())?;
+        self.insert_client(&principal.tenant, valid).await
+    }
+
+    async fn insert_client(&self, scope: &TenantScope, valid: ValidClient) -> AppResult<Client> {
+        let now = self.now();
+        let id = Uuid::now_v7();
+        let tx = self.db().begin_tenant(scope).await?;
+        // Locks the business's row: client writes of one business queue.
+        repo::bump_revision(&tx, scope).await?;
+        let keyring = self.inner.keys.for_write(scope.id(), now).await?;
+        let (row, count) = seal_row(&keyring, id, &valid, now, now)?;
+        self.check_duplicates(&tx, scope, &row, None).await?;
+        let row = repo::insert(&tx, scope, row)
+            .await
+            .map_err(unique_to_duplicate)?;
+        commit(tx).await?;
+        self.after_encrypting(scope.id(), row.key_version as u32, count);
+        tracing::info!(event = "client_created", tenant_id = %scope.id(), client_id = %id, "client created");
+        open_fields(&keyring, &row).map_err(|_| {
+            AppError::Internal(anyhow::anyhow!("a client just written does not decrypt"))
+        })
+    }
+
+    async fn check_duplicates(
+        &self,
+        tx: &termino_store::Tx,
+        scope: &TenantScope,
+        row: &ClientRow,
+        except: Option<Uuid>,
+    ) -> AppResult<()> {
+        let found = repo::find_by_index(
+            tx,
+            scope,
+            row.email_index.as_deref(),
+            row.phone_index.as_deref(),
+        )
+        .await?;
+        for other in found.iter().filter(|o| Some(o.id) != except) {
+            if other.email_index.is_some() && other.email_index == row.email_index {
+                return Err(duplicate("email"));
+            }
+            if other.phone_index.is_some() && other.phone_index == row.phone_index {
+                return Err(duplicate("phone"));
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn update_client(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+        patch: ClientPatch,
+    ) -> AppResult<Client> {
+        let scope = principal.tenant;
+        let current = match self.client(principal, id).await? {
+            ClientRecord::Readable(c) => c,
+            _ => return Err(keys_destroyed()),
+        };
+        let merged = NewClient {
+            name: patch.name.unwrap_or(current.name),
+            email: patch.email.unwrap_or(current.email),
+            phone: patch.phone.unwrap_or(current.phone),
+            notes: patch.notes.unwrap_or(current.notes),
+            date_of_birth: patch.date_of_birth.unwrap_or(current.date_of_birth),
+            custom_fields: patch.custom_fields.unwrap_or(current.custom_fields),
+            marketing_consent: patch.marketing_consent.unwrap_or(current.marketing_consent),
+        };
+        let valid = validate(merged, self.today())?;
+        let now = self.now();
+        let tx = self.db().begin_tenant(&scope).await?;
+        repo::bump_revision(&tx, &scope).await?;
+        let existing = repo::get(&tx, &scope, id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let keyring = self.inner.keys.for_write(scope.id(), now).await?;
+        let (row, count) = seal_row(&keyring, id, &valid, existing.created_at, now)?;
+        self.check_duplicates(&tx, &scope, &row, Some(id)).await?;
+        let row = repo::replace(&tx, &scope, row)
+            .await
+            .map_err(unique_to_duplicate)?;
+        commit(tx).await?;
+        self.after_encrypting(scope.id(), row.key_version as u32, count);
+        tracing::info!(event = "client_updated", tenant_id = %scope.id(), client_id = %id, "client updated");
+        open_fields(&keyring, &row).map_err(|_| {
+            AppError::Internal(anyhow::anyhow!("a client just written does not decrypt"))
+        })
+    }
+
+    pub async fn delete_client(&self, principal: &Principal, id: Uuid) -> AppResult<()> {
+        let scope = principal.tenant;
+        let tx = self.db().begin_tenant(&scope).await?;
+        repo::bump_revision(&tx, &scope).await?;
+        let deleted = repo::delete(&tx, &scope, id).await?;
+        commit(tx).await?;
+        if !deleted {
+            return Err(AppError::NotFound);
+        }
+        tracing::info!(event = "client_deleted", tenant_id = %scope.id(), client_id = %id, "client deleted");
+        Ok(())
+    }
+
+    /// For the booking flow: the client with this e-mail (or, failing that,
+    /// this phone), created if there is none. Look-up is by blind index, so
+    /// differently written addresses and numbers find the same client.
+    pub async fn find_or_create_client(
+        &self,
+        scope: &TenantScope,
+        name: &str,
+        email: Option<&str>,
+        phone: Option<&str>,
+    ) -> AppResult<(Uuid, bool)> {
+        let valid = validate(
+            NewClient {
+                name: name.to_string(),
+                email: email.map(str::to_string),
+                phone: phone.map(str::to_string),
+                ..NewClient::default()
+            },
+            self.today(),
+        )?;
+        let now = self.now();
+        let keyring = self.inner.keys.for_write(scope.id(), now).await?;
+        let indexer = keyring.indexer().ok_or_else(keys_destroyed)?;
+        let email_index = valid
+            .email
+            .as_ref()
+            .map(|e| indexer.index(TABLE, "email", e));
+        let phone_index = valid
+            .phone
+            .as_ref()
+            .map(|p| indexer.index(TABLE, "phone", p));
+        let tx = self.db().begin_tenant(scope).await?;
+        let found =
+            repo::find_by_index(&tx, scope, email_index.as_deref(), phone_index.as_deref()).await?;
+        commit(tx).await?;
+        let by_email = found
+            .iter()
+            .find(|r| r.email_index.is_some() && r.email_index == email_index);
+        let by_phone = found
+            .iter()
+            .find(|r| r.phone_index.is_some() && r.phone_index == phone_index);
+        if let Some(existing) = by_email.or(by_phone) {
+            return Ok((existing.id, false));
+        }
+        match self.insert_client(scope, valid).await {
+            Ok(c) => Ok((c.id, true)),
+            // Two bookings racing to create one client: the first one wins,
+            // the second uses it.
+            Err(AppError::Conflict {
+                kind: "client-exists",
+                ..
+            }) => {
+                let tx = self.db().begin_tenant(scope).await?;
+                let found =
+                    repo::find_by_index(&tx, scope, email_index.as_deref(), phone_index.as_deref())
+                        .await?;
+                commit(tx).await?;
+                found
+                    .first()
+                    .map(|r| (r.id, false))
+                    .ok_or(AppError::NotFound)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Counts encryptions; rotates the key in the background long before
+    /// random nonces could repeat.
+    fn after_encrypting(&self, tenant: Uuid, version: u32, count: i64) {
+        let app = self.clone();
+        let limit = self.config().rotate_after_encryptions;
+        tokio::spawn(async move {
+            match app.inner.keys.count(tenant, version, count, limit).await {
+                Ok(true) => {
+                    tracing::info!(event = "key_rotation_due", tenant_id = %tenant, version, "encryption count reached; rotating");
+                    if let Err(e) = app.rotate_tenant_key(tenant).await {
+                        tracing::warn!(event = "key_rotation_failed", tenant_id = %tenant, error = %e, "automatic rotation failed");
+                    }
+                }
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::warn!(event = "encryption_count_failed", error = %e, "could not count encryptions")
+                }
+            }
+        });
+    }
+
+    /// Rotates a business's data key: a new version, every value
+    /// re-encrypted in batches (values written meanwhile already use the new
+    /// version), then the old version destroyed.
+    pub async fn rotate_tenant_key(&self, tenant: Uuid) -> AppResult<RotationReport> {
+        let scope = TenantScope::authenticated(tenant);
+        let version = self.inner.keys.start_rotation(tenant, self.now()).await?;
+        // Every node's cache of decrypted clients and keys goes stale.
+        let tx = self.db().begin_tenant(&scope).await?;
+        repo::bump_revision(&tx, &scope).await?;
+        commit(tx).await?;
+        let mut reencrypted = 0;
+        loop {
+            let keyring = self.inner.keys.load(tenant, self.now()).await?;
+            // The last pass runs with the business's client writes held
+            // (the revision lock), so no write under the old key can slip
+            // in after it.
+            let tx = self.db().begin_tenant(&scope).await?;
+            let rows = repo::older_than_version(&tx, &scope, version as i32, 200).await?;
+            let last_pass = rows.len() < 200;
+            if last_pass {
+                repo::bump_revision(&tx, &scope).await?;
+            }
+            for row in &rows {
+                let ClientRecord::Readable(c) = open_row(&keyring, row) else {
+                    continue;
+                };
+                // The stored values were normalised when written.
+                let valid = ValidClient {
+                    email: c.email,
+                    phone: c.phone,
+                    name: c.name,
+                    notes: c.notes,
+                    date_of_birth: c.date_of_birth,
+                    custom_fields: c.custom_fields,
+                    marketing_consent: c.marketing_consent,
+                };
+                let (sealed, count) =
+                    seal_row(&keyring, row.id, &valid, row.created_at, row.updated_at)?;
+                if repo::replace_if_unchanged(&tx, &scope, sealed, row.updated_at).await? {
+                    reencrypted += 1;
+                    self.after_encrypting(tenant, version, count);
+                }
+            }
+            if last_pass {
+                let left = repo::older_than_version(&tx, &scope, version as i32, 1).await?;
+                commit(tx).await?;
+                if left.is_empty() {
+                    break;
+                }
+            } else {
+                commit(tx).await?;
+            }
+        }
+        let destroyed = self.inner.keys.destroy_archived(tenant, self.now()).await?;
+        let tx = self.db().begin_tenant(&scope).await?;
+        repo::bump_revision(&tx, &scope).await?;
+        commit(tx).await?;
+        tracing::info!(event = "key_rotation_done", tenant_id = %tenant, version, reencrypted, "key rotation finished");
+        Ok(RotationReport {
+            version,
+            reencrypted,
+            destroyed,
+        })
+    }
+
+    /// Crypto-shredding: destroys every key of the business. Its client data
+    /// is unreadable from then on, in this database and in every backup.
+    pub async fn destroy_tenant_keys(&self, tenant: Uuid) -> AppResult<usize> {
+        let n = self.inner.keys.destroy_all(tenant, self.now()).await?;
+        let scope = TenantScope::authenticated(tenant);
+        let tx = self.db().begin_tenant(&scope).await?;
+        repo::bump_revision(&tx, &scope).await?;
+        commit(tx).await?;
+        Ok(n)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RotationReport {
+    pub version: u32,
+    pub reencrypted: usize,
+    pub destroyed: Vec<u32>,
+}
+
+fn unique_to_duplicate(e: termino_store::StoreError) -> AppError {
+    if e.is_unique(&["clients_email_index_key", "clients.email_index"]) {
+        duplicate("email")
+    } else if e.is_unique(&["clients_phone_index_key", "clients.phone_index"]) {
+        duplicate("phone")
+    } else {
+        e.into()
+    }
+}

@@ -1,0 +1,357 @@
+//! Tenant keys: created on first use, cached in this process (never in
+//! Redis), rotated, destroyed. The wrapped keys live in the key store.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use termino_crypto::{BlindIndexer, DataKey, Kek, WrapContext};
+use termino_store::repo::keystore::{self, ACTIVE, ARCHIVED, DESTROYED, TenantKeyRow};
+use termino_store::{Database, StoreError};
+use uuid::Uuid;
+
+use crate::{AppError, AppResult};
+
+pub const DATA: &str = "data";
+pub const INDEX: &str = "index";
+
+/// The usable keys of one tenant, unwrapped.
+pub struct Keyring {
+    pub tenant: Uuid,
+    /// The version new values are encrypted under; `None` once destroyed.
+    pub active: Option<u32>,
+    data: HashMap<u32, DataKey>,
+    index: Option<BlindIndexer>,
+}
+
+impl Keyring {
+    pub fn data_key(&self, version: u32) -> Option<&DataKey> {
+        self.data.get(&version)
+    }
+
+    pub fn active_key(&self) -> Option<(u32, &DataKey)> {
+        let v = self.active?;
+        self.data.get(&v).map(|k| (v, k))
+    }
+
+    pub fn indexer(&self) -> Option<&BlindIndexer> {
+        self.index.as_ref()
+    }
+
+    pub fn is_destroyed(&self) -> bool {
+        self.active.is_none()
+    }
+}
+
+impl std::fmt::Debug for Keyring {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Keyring")
+            .field("tenant", &self.tenant)
+            .field("active", &self.active)
+            .field("versions", &self.data.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// How a key store relates to the configured master key.
+#[derive(Debug, PartialEq, Eq)]
+pub enum KeystoreCheck {
+    Empty,
+    Matches,
+    /// Keys were wrapped with another master key (its fingerprint).
+    WrongMasterKey(String),
+}
+
+pub struct KeyService {
+    keystore: Database,
+    kek: Arc<dyn Kek>,
+    cache: Mutex<HashMap<Uuid, Arc<Keyring>>>,
+}
+
+fn wrap_ctx(row: &TenantKeyRow) -> WrapContext<'_> {
+    WrapContext {
+        tenant: row.tenant_id,
+        purpose: &row.purpose,
+        version: row.version as u32,
+    }
+}
+
+impl KeyService {
+    pub fn new(keystore: Database, kek: Arc<dyn Kek>) -> Self {
+        Self {
+            keystore,
+            kek,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn keystore(&self) -> &Database {
+        &self.keystore
+    }
+
+    /// Start-up check: every wrapped key must belong to the configured
+    /// master key, and one must really unwrap with it.
+    pub async fn check_master_key(
+        keystore: &Database,
+        kek: &dyn Kek,
+    ) -> Result<KeystoreCheck, StoreError> {
+        let rows = keystore::all(keystore.connection()).await?;
+        let wrapped: Vec<&TenantKeyRow> = rows.iter().filter(|r| r.wrapped.is_some()).collect();
+        if rows.is_empty() {
+            return Ok(KeystoreCheck::Empty);
+        }
+        if let Some(other) = wrapped.iter().find(|r| r.kek_id != kek.id()) {
+            return Ok(KeystoreCheck::WrongMasterKey(other.kek_id.clone()));
+        }
+        if let Some(row) = wrapped.first()
+            && let Some(bytes) = &row.wrapped
+            && kek.unwrap(bytes, wrap_ctx(row)).is_err()
+        {
+            return Ok(KeystoreCheck::WrongMasterKey(row.kek_id.clone()));
+        }
+        Ok(KeystoreCheck::Matches)
+    }
+
+    fn cached(&self, tenant: Uuid) -> Option<Arc<Keyring>> {
+        self.cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&tenant)
+            .cloned()
+    }
+
+    pub fn forget(&self, tenant: Uuid) {
+        self.cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&tenant);
+    }
+
+    /// The keyring as the key store has it now (creating the first keys of
+    /// a tenant that has none).
+    pub async fn load(
+        &self,
+        tenant: Uuid,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> AppResult<Arc<Keyring>> {
+        let mut rows = keystore::keys_of(self.keystore.connection(), tenant).await?;
+        if rows.is_empty() {
+            self.create_first_keys(tenant, now).await?;
+            rows = keystore::keys_of(self.keystore.connection(), tenant).await?;
+        }
+        let mut data = HashMap::new();
+        let mut index = None;
+        let mut active = None;
+        for row in &rows {
+            let Some(bytes) = &row.wrapped else { continue };
+            let key = self.kek.unwrap(bytes, wrap_ctx(row)).map_err(|_| {
+                AppError::Internal(anyhow::anyhow!(
+                    "a tenant key does not unwrap with the configured master key"
+                ))
+            })?;
+            match row.purpose.as_str() {
+                DATA => {
+                    if row.state == ACTIVE {
+                        active = Some(row.version as u32);
+                    }
+                    data.insert(row.version as u32, key);
+                }
+                INDEX => index = Some(BlindIndexer::new(key)),
+                _ => {}
+            }
+        }
+        let keyring = Arc::new(Keyring {
+            tenant,
+            active,
+            data,
+            index,
+        });
+        self.cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(tenant, keyring.clone());
+        Ok(keyring)
+    }
+
+    /// For reading: the cached keyring, reloaded when a value names a
+    /// version it lacks.
+    pub async fn for_read(
+        &self,
+        tenant: Uuid,
+        needs: Option<u32>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> AppResult<Arc<Keyring>> {
+        if let Some(k) = self.cached(tenant)
+            && needs.is_none_or(|v| k.data.contains_key(&v))
+        {
+            return Ok(k);
+        }
+        self.load(tenant, now).await
+    }
+
+    /// For writing: always checked against the key store, so that every node
+    /// encrypts under the version that is active now.
+    pub async fn for_write(
+        &self,
+        tenant: Uuid,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> AppResult<Arc<Keyring>> {
+        let rows = keystore::keys_of(self.keystore.connection(), tenant).await?;
+        let active = rows
+            .iter()
+            .find(|r| r.purpose == DATA && r.state == ACTIVE)
+            .map(|r| r.version as u32);
+        match self.cached(tenant) {
+            Some(k) if !rows.is_empty() && k.active == active => Ok(k),
+            _ => self.load(tenant, now).await,
+        }
+    }
+
+    async fn create_first_keys(
+        &self,
+        tenant: Uuid,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> AppResult<()> {
+        for purpose in [DATA, INDEX] {
+            let row = self.new_key_row(tenant, purpose, 1, now);
+            match keystore::insert(self.keystore.connection(), row).await {
+                Ok(()) => {}
+                // Another node created them first: theirs are as good.
+                Err(StoreError::Unique(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        tracing::info!(event = "tenant_keys_created", tenant_id = %tenant, "tenant keys created");
+        Ok(())
+    }
+
+    fn new_key_row(
+        &self,
+        tenant: Uuid,
+        purpose: &str,
+        version: i32,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> TenantKeyRow {
+        let key = DataKey::generate();
+        let ctx = WrapContext {
+            tenant,
+            purpose,
+            version: version as u32,
+        };
+        TenantKeyRow {
+            tenant_id: tenant,
+            purpose: purpose.to_string(),
+            version,
+            state: ACTIVE.to_string(),
+            wrapped: Some(self.kek.wrap(&key, ctx)),
+            kek_id: self.kek.id().to_string(),
+            encryptions: 0,
+            created_at: now,
+            retired_at: None,
+            destroyed_at: None,
+        }
+    }
+
+    /// A new active data-key version; the old one stays for decryption
+    /// until re-encryption is done. Returns the new version.
+    pub async fn start_rotation(
+        &self,
+        tenant: Uuid,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> AppResult<u32> {
+        let keyring = self.load(tenant, now).await?;
+        let Some(current) = keyring.active else {
+            return Err(AppError::Conflict {
+                kind: "keys-destroyed",
+                field: None,
+                message: "this business's keys were destroyed".into(),
+            });
+        };
+        let rows = keystore::keys_of(self.keystore.connection(), tenant).await?;
+        let next = rows
+            .iter()
+            .filter(|r| r.purpose == DATA)
+            .map(|r| r.version)
+            .max()
+            .unwrap_or(0)
+            + 1;
+        let tx = self.keystore.begin().await?;
+        keystore::set_state(&tx, tenant, DATA, current as i32, ARCHIVED, now).await?;
+        keystore::insert(&tx, self.new_key_row(tenant, DATA, next, now)).await?;
+        termino_store::commit(tx).await?;
+        self.forget(tenant);
+        tracing::info!(event = "tenant_key_rotated", tenant_id = %tenant, version = next, "data key rotated");
+        Ok(next as u32)
+    }
+
+    /// Destroys every archived data-key version (after re-encryption).
+    pub async fn destroy_archived(
+        &self,
+        tenant: Uuid,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> AppResult<Vec<u32>> {
+        let rows = keystore::keys_of(self.keystore.connection(), tenant).await?;
+        let mut destroyed = Vec::new();
+        for row in rows
+            .iter()
+            .filter(|r| r.purpose == DATA && r.state == ARCHIVED)
+        {
+            keystore::set_state(
+                self.keystore.connection(),
+                tenant,
+                DATA,
+                row.version,
+                DESTROYED,
+                now,
+            )
+            .await?;
+            destroyed.push(row.version as u32);
+        }
+        self.forget(tenant);
+        Ok(destroyed)
+    }
+
+    /// Crypto-shredding: every key of the tenant is destroyed.
+    pub async fn destroy_all(
+        &self,
+        tenant: Uuid,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> AppResult<usize> {
+        let rows = keystore::keys_of(self.keystore.connection(), tenant).await?;
+        let tx = self.keystore.begin().await?;
+        for row in &rows {
+            keystore::set_state(&tx, tenant, &row.purpose, row.version, DESTROYED, now).await?;
+        }
+        termino_store::commit(tx).await?;
+        self.forget(tenant);
+        tracing::warn!(event = "tenant_keys_destroyed", tenant_id = %tenant, keys = rows.len(), "tenant keys destroyed");
+        Ok(rows.len())
+    }
+
+    /// Counts encryptions under a version; true when it is time to rotate.
+    pub async fn count(&self, tenant: Uuid, version: u32, n: i64, limit: i64) -> AppResult<bool> {
+        let total =
+            keystore::count_encryptions(self.keystore.connection(), tenant, version as i32, n)
+                .await?;
+        Ok(total >= limit)
+    }
+
+    /// Master-key rotation: every wrapped key re-wrapped under `new`, in one
+    /// transaction; no data is re-encrypted.
+    pub async fn rewrap_all(&self, new: &dyn Kek) -> AppResult<usize> {
+        let tx = self.keystore.begin().await?;
+        let rows = keystore::all(&tx).await?;
+        let mut count = 0;
+        for row in rows.iter() {
+            let Some(bytes) = &row.wrapped else { continue };
+            let key = self.kek.unwrap(bytes, wrap_ctx(row)).map_err(|_| {
+                AppError::Internal(anyhow::anyhow!(
+                    "a key does not unwrap with the current master key"
+                ))
+            })?;
+            keystore::rewrap(&tx, row, new.wrap(&key, wrap_ctx(row)), new.id()).await?;
+            count += 1;
+        }
+        termino_store::commit(tx).await?;
+        Ok(count)
+    }
+}

@@ -1,0 +1,109 @@
+//! The key store: wrapped tenant keys, in their own database.
+
+use chrono::{DateTime, Utc};
+use sea_orm::ExprTrait;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
+use uuid::Uuid;
+
+use crate::StoreError;
+pub use crate::entities::tenant_key::Model as TenantKeyRow;
+use crate::entities::tenant_key::{self, Entity as TenantKeys};
+
+pub const ACTIVE: &str = "active";
+pub const ARCHIVED: &str = "archived";
+pub const DESTROYED: &str = "destroyed";
+
+pub async fn insert(db: &impl ConnectionTrait, row: TenantKeyRow) -> Result<(), StoreError> {
+    let active: tenant_key::ActiveModel = row.into();
+    active.insert(db).await?;
+    Ok(())
+}
+
+/// Every key of a tenant, oldest version first.
+pub async fn keys_of(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+) -> Result<Vec<TenantKeyRow>, StoreError> {
+    Ok(TenantKeys::find()
+        .filter(tenant_key::Column::TenantId.eq(tenant))
+        .order_by_asc(tenant_key::Column::Version)
+        .all(db)
+        .await?)
+}
+
+pub async fn all(db: &impl ConnectionTrait) -> Result<Vec<TenantKeyRow>, StoreError> {
+    Ok(TenantKeys::find().all(db).await?)
+}
+
+pub async fn set_state(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    purpose: &str,
+    version: i32,
+    state: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let mut update = TenantKeys::update_many()
+        .col_expr(tenant_key::Column::State, Expr::value(state))
+        .filter(tenant_key::Column::TenantId.eq(tenant))
+        .filter(tenant_key::Column::Purpose.eq(purpose))
+        .filter(tenant_key::Column::Version.eq(version));
+    if state == ARCHIVED {
+        update = update.col_expr(tenant_key::Column::RetiredAt, Expr::value(now));
+    }
+    if state == DESTROYED {
+        // Shredding: the wrapped key is gone; nothing can unwrap it again.
+        update = update
+            .col_expr(
+                tenant_key::Column::Wrapped,
+                Expr::value(Option::<Vec<u8>>::None),
+            )
+            .col_expr(tenant_key::Column::DestroyedAt, Expr::value(now));
+    }
+    update.exec(db).await?;
+    Ok(())
+}
+
+pub async fn rewrap(
+    db: &impl ConnectionTrait,
+    row: &TenantKeyRow,
+    wrapped: Vec<u8>,
+    kek_id: &str,
+) -> Result<(), StoreError> {
+    let active = tenant_key::ActiveModel {
+        tenant_id: Set(row.tenant_id),
+        purpose: Set(row.purpose.clone()),
+        version: Set(row.version),
+        wrapped: Set(Some(wrapped)),
+        kek_id: Set(kek_id.to_string()),
+        ..Default::default()
+    };
+    active.update(db).await?;
+    Ok(())
+}
+
+/// Adds to a key's encryption count; returns the new count.
+pub async fn count_encryptions(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    version: i32,
+    n: i64,
+) -> Result<i64, StoreError> {
+    TenantKeys::update_many()
+        .col_expr(
+            tenant_key::Column::Encryptions,
+            Expr::col(tenant_key::Column::Encryptions).add(n),
+        )
+        .filter(tenant_key::Column::TenantId.eq(tenant))
+        .filter(tenant_key::Column::Purpose.eq("data"))
+        .filter(tenant_key::Column::Version.eq(version))
+        .exec(db)
+        .await?;
+    let row = TenantKeys::find_by_id((tenant, "data".to_string(), version))
+        .one(db)
+        .await?;
+    Ok(row.map(|r| r.encryptions).unwrap_or(0))
+}
