@@ -21,6 +21,7 @@ struct FileSettings {
     smtp_url: Option<String>,
     mail_from: Option<String>,
     master_key_file: Option<PathBuf>,
+    rotate_after_encryptions: Option<i64>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,6 +51,8 @@ pub struct Settings {
     pub master_key: Option<String>,
     /// A file holding the master key, base64.
     pub master_key_file: Option<PathBuf>,
+    /// Encryptions under one data-key version before it is rotated.
+    pub rotate_after_encryptions: i64,
 }
 
 impl std::fmt::Debug for Settings {
@@ -175,6 +178,13 @@ impl Settings {
         let master_key_file = env("TERMINO_MASTER_KEY_FILE")
             .map(PathBuf::from)
             .or(file_settings.master_key_file.clone());
+        let rotate_after_encryptions = match env("TERMINO_ROTATE_AFTER_ENCRYPTIONS") {
+            Some(v) => v.parse().map_err(|_| ConfigError::Invalid {
+                name: "TERMINO_ROTATE_AFTER_ENCRYPTIONS",
+                message: "must be a whole number".into(),
+            })?,
+            None => file_settings.rotate_after_encryptions.unwrap_or(1 << 30),
+        };
         Ok(Self {
             listen,
             data_dir,
@@ -190,6 +200,7 @@ impl Settings {
             mail_from,
             master_key,
             master_key_file,
+            rotate_after_encryptions,
         })
     }
 }

@@ -52,6 +52,7 @@ pub async fn build_app(settings: &Settings, clock: Clock) -> anyhow::Result<App>
     let config = AppConfig {
         public_url: settings.public_url.clone(),
         mail_from: settings.mail_from.clone(),
+        rotate_after_encryptions: settings.rotate_after_encryptions,
         session_idle: Duration::from_secs(settings.session_idle_minutes * 60),
         ..AppConfig::default()
     };

@@ -46,6 +46,7 @@ macro_rules! on_both_backends {
 
 pub struct TestApp {
     pub backend: Backend,
+    pub settings: Settings,
     pub server: Option<RunningServer>,
     pub url: String,
     pub clock: Clock,
@@ -123,10 +124,13 @@ impl TestApp {
         }
         tweak(&mut settings);
         let clock = Clock::system();
-        let server = start(settings, clock.clone()).await.expect("server starts");
+        let server = start(settings.clone(), clock.clone())
+            .await
+            .expect("server starts");
         let url = server.url();
         Some(TestApp {
             backend,
+            settings,
             server: Some(server),
             url,
             clock,
@@ -135,6 +139,42 @@ impl TestApp {
             pg_admin,
             redis,
         })
+    }
+
+    /// Stops the server and starts it again on the same databases (another
+    /// port), with settings adjusted; returns the start error, if any.
+    pub async fn restart(&mut self, tweak: impl FnOnce(&mut Settings)) -> anyhow::Result<()> {
+        if let Some(server) = self.server.take() {
+            server.stop().await?;
+        }
+        tweak(&mut self.settings);
+        let server = start(self.settings.clone(), self.clock.clone()).await?;
+        self.url = server.url();
+        self.server = Some(server);
+        Ok(())
+    }
+
+    /// Runs the `termino` binary against this server's databases.
+    pub async fn termino(
+        &self,
+        args: &[&str],
+        extra_env: &[(&str, String)],
+    ) -> std::process::Output {
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_termino"));
+        cmd.args(args)
+            .env_remove("REDIS_URL")
+            .env_remove("TERMINO_MASTER_KEY")
+            .env_remove("TERMINO_MASTER_KEY_FILE")
+            .env("DATABASE_URL", &self.settings.database_url)
+            .env("KEYSTORE_URL", &self.settings.keystore_url)
+            .env("TERMINO_DATA_DIR", &self.data_dir);
+        if let Some(file) = &self.settings.master_key_file {
+            cmd.env("TERMINO_MASTER_KEY_FILE", file);
+        }
+        for (k, v) in extra_env {
+            cmd.env(k, v);
+        }
+        cmd.output().await.unwrap()
     }
 
     pub fn app(&self) -> &termino_app::App {

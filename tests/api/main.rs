@@ -8,6 +8,8 @@ mod helpers;
 mod api_keys;
 mod bad_input;
 mod binary;
+mod clients;
+mod encryption;
 mod health;
 mod invitations;
 mod isolation;

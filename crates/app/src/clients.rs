@@ -615,7 +615,7 @@ impl App {
             match app.inner.keys.count(tenant, version, count, limit).await {
                 Ok(true) => {
                     tracing::info!(event = "key_rotation_due", tenant_id = %tenant, version, "encryption count reached; rotating");
-                    if let Err(e) = app.rotate_tenant_key(tenant).await {
+                    if let Err(e) = app.rotate(tenant, Some(version)).await {
                         tracing::warn!(event = "key_rotation_failed", tenant_id = %tenant, error = %e, "automatic rotation failed");
                     }
                 }
@@ -631,26 +631,54 @@ impl App {
     /// re-encrypted in batches (values written meanwhile already use the new
     /// version), then the old version destroyed.
     pub async fn rotate_tenant_key(&self, tenant: Uuid) -> AppResult<RotationReport> {
+        self.rotate(tenant, None)
+            .await?
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("the rotation did not start")))
+    }
+
+    /// Rotates, if `expected` is still the active version (or always, for
+    /// `None`); `None` back when another rotation got there first.
+    async fn rotate(
+        &self,
+        tenant: Uuid,
+        expected: Option<u32>,
+    ) -> AppResult<Option<RotationReport>> {
+        let lock = self.inner.keys.rotation_lock(tenant);
+        let _held = lock.lock().await;
         let scope = TenantScope::authenticated(tenant);
-        let version = self.inner.keys.start_rotation(tenant, self.now()).await?;
+        let Some(version) = self
+            .inner
+            .keys
+            .start_rotation(tenant, expected, self.now())
+            .await?
+        else {
+            return Ok(None);
+        };
         // Every node's cache of decrypted clients and keys goes stale.
         let tx = self.db().begin_tenant(&scope).await?;
         repo::bump_revision(&tx, &scope).await?;
         commit(tx).await?;
         let mut reencrypted = 0;
-        loop {
+        // Rows that do not decrypt stay as they are (and keep their key).
+        let mut damaged = std::collections::HashSet::new();
+        let in_use = loop {
             let keyring = self.inner.keys.load(tenant, self.now()).await?;
             // The last pass runs with the business's client writes held
             // (the revision lock), so no write under the old key can slip
             // in after it.
             let tx = self.db().begin_tenant(&scope).await?;
-            let rows = repo::older_than_version(&tx, &scope, version as i32, 200).await?;
-            let last_pass = rows.len() < 200;
+            let batch = 200 + damaged.len() as u64;
+            let rows = repo::older_than_version(&tx, &scope, version as i32, batch).await?;
+            let last_pass = (rows.len() as u64) < batch;
             if last_pass {
                 repo::bump_revision(&tx, &scope).await?;
             }
             for row in &rows {
+                if damaged.contains(&row.id) {
+                    continue;
+                }
                 let ClientRecord::Readable(c) = open_row(&keyring, row) else {
+                    damaged.insert(row.id);
                     continue;
                 };
                 // The stored values were normalised when written.
@@ -667,29 +695,40 @@ impl App {
                     seal_row(&keyring, row.id, &valid, row.created_at, row.updated_at)?;
                 if repo::replace_if_unchanged(&tx, &scope, sealed, row.updated_at).await? {
                     reencrypted += 1;
-                    self.after_encrypting(tenant, version, count);
+                    // Counted, never a trigger: this very rotation is running.
+                    self.inner
+                        .keys
+                        .count(tenant, version, count, i64::MAX)
+                        .await?;
                 }
             }
             if last_pass {
-                let left = repo::older_than_version(&tx, &scope, version as i32, 1).await?;
+                let left = repo::older_than_version(&tx, &scope, version as i32, batch).await?;
+                let in_use = repo::versions_in_use(&tx, &scope).await?;
                 commit(tx).await?;
-                if left.is_empty() {
-                    break;
+                if left.iter().all(|r| damaged.contains(&r.id)) {
+                    break Some(in_use);
                 }
             } else {
                 commit(tx).await?;
             }
-        }
-        let destroyed = self.inner.keys.destroy_archived(tenant, self.now()).await?;
+        };
+        // A key is destroyed only when no stored value needs it any more.
+        let in_use = in_use.unwrap_or_default();
+        let destroyed = self
+            .inner
+            .keys
+            .destroy_unused(tenant, &in_use, self.now())
+            .await?;
         let tx = self.db().begin_tenant(&scope).await?;
         repo::bump_revision(&tx, &scope).await?;
         commit(tx).await?;
         tracing::info!(event = "key_rotation_done", tenant_id = %tenant, version, reencrypted, "key rotation finished");
-        Ok(RotationReport {
+        Ok(Some(RotationReport {
             version,
             reencrypted,
             destroyed,
-        })
+        }))
     }
 
     /// Crypto-shredding: destroys every key of the business. Its client data

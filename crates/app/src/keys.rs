@@ -65,6 +65,8 @@ pub struct KeyService {
     keystore: Database,
     kek: Arc<dyn Kek>,
     cache: Mutex<HashMap<Uuid, Arc<Keyring>>>,
+    /// One rotation of a tenant at a time in this process.
+    rotations: Mutex<HashMap<Uuid, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 fn wrap_ctx(row: &TenantKeyRow) -> WrapContext<'_> {
@@ -81,7 +83,17 @@ impl KeyService {
             keystore,
             kek,
             cache: Mutex::new(HashMap::new()),
+            rotations: Mutex::new(HashMap::new()),
         }
+    }
+
+    pub fn rotation_lock(&self, tenant: Uuid) -> Arc<tokio::sync::Mutex<()>> {
+        self.rotations
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(tenant)
+            .or_default()
+            .clone()
     }
 
     pub fn keystore(&self) -> &Database {
@@ -252,12 +264,14 @@ impl KeyService {
     }
 
     /// A new active data-key version; the old one stays for decryption
-    /// until re-encryption is done. Returns the new version.
+    /// until re-encryption is done. With `expected`, only if that version is
+    /// still the active one (`None` back means someone else rotated it).
     pub async fn start_rotation(
         &self,
         tenant: Uuid,
+        expected: Option<u32>,
         now: chrono::DateTime<chrono::Utc>,
-    ) -> AppResult<u32> {
+    ) -> AppResult<Option<u32>> {
         let keyring = self.load(tenant, now).await?;
         let Some(current) = keyring.active else {
             return Err(AppError::Conflict {
@@ -266,6 +280,9 @@ impl KeyService {
                 message: "this business's keys were destroyed".into(),
             });
         };
+        if expected.is_some_and(|v| v != current) {
+            return Ok(None);
+        }
         let rows = keystore::keys_of(self.keystore.connection(), tenant).await?;
         let next = rows
             .iter()
@@ -275,25 +292,28 @@ impl KeyService {
             .unwrap_or(0)
             + 1;
         let tx = self.keystore.begin().await?;
-        keystore::set_state(&tx, tenant, DATA, current as i32, ARCHIVED, now).await?;
+        if !keystore::archive_if_active(&tx, tenant, current as i32, now).await? {
+            return Ok(None);
+        }
         keystore::insert(&tx, self.new_key_row(tenant, DATA, next, now)).await?;
         termino_store::commit(tx).await?;
         self.forget(tenant);
         tracing::info!(event = "tenant_key_rotated", tenant_id = %tenant, version = next, "data key rotated");
-        Ok(next as u32)
+        Ok(Some(next as u32))
     }
 
-    /// Destroys every archived data-key version (after re-encryption).
-    pub async fn destroy_archived(
+    /// Destroys the archived data-key versions no stored value needs.
+    pub async fn destroy_unused(
         &self,
         tenant: Uuid,
+        in_use: &[i32],
         now: chrono::DateTime<chrono::Utc>,
     ) -> AppResult<Vec<u32>> {
         let rows = keystore::keys_of(self.keystore.connection(), tenant).await?;
         let mut destroyed = Vec::new();
         for row in rows
             .iter()
-            .filter(|r| r.purpose == DATA && r.state == ARCHIVED)
+            .filter(|r| r.purpose == DATA && r.state == ARCHIVED && !in_use.contains(&r.version))
         {
             keystore::set_state(
                 self.keystore.connection(),

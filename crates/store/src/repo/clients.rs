@@ -176,3 +176,18 @@ pub async fn delete(
     found.delete(db).await?;
     Ok(true)
 }
+
+/// The data-key versions the business's rows are encrypted under.
+pub async fn versions_in_use(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+) -> Result<Vec<i32>, StoreError> {
+    Ok(Clients::find()
+        .select_only()
+        .column(client::Column::KeyVersion)
+        .distinct()
+        .filter(client::Column::TenantId.eq(scope.id()))
+        .into_tuple()
+        .all(db)
+        .await?)
+}

@@ -107,3 +107,23 @@ pub async fn count_encryptions(
         .await?;
     Ok(row.map(|r| r.encryptions).unwrap_or(0))
 }
+
+/// Archives a data key only if it is still the active one: of two nodes
+/// rotating at once, one wins.
+pub async fn archive_if_active(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    version: i32,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let result = TenantKeys::update_many()
+        .col_expr(tenant_key::Column::State, Expr::value(ARCHIVED))
+        .col_expr(tenant_key::Column::RetiredAt, Expr::value(now))
+        .filter(tenant_key::Column::TenantId.eq(tenant))
+        .filter(tenant_key::Column::Purpose.eq("data"))
+        .filter(tenant_key::Column::Version.eq(version))
+        .filter(tenant_key::Column::State.eq(ACTIVE))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
