@@ -4,9 +4,11 @@
 pub use sea_orm_migration::MigratorTrait;
 use sea_orm_migration::prelude::*;
 
+mod columns;
 pub mod keystore;
 mod m20261122_000001_foundation;
 mod m20261122_000002_clients;
+mod m20261122_000003_scheduling;
 pub mod rls;
 
 pub struct Migrator;
@@ -17,6 +19,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_foundation::Migration),
             Box::new(m20261122_000002_clients::Migration),
+            Box::new(m20261122_000003_scheduling::Migration),
         ]
     }
 }

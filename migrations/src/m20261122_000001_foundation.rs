@@ -3,6 +3,7 @@
 
 use sea_orm_migration::prelude::*;
 
+use crate::columns::{text, ts, ts_null, uuid};
 use crate::rls;
 
 #[derive(DeriveMigrationName)]
@@ -100,25 +101,6 @@ enum MailOutbox {
     LastError,
     CreatedAt,
     SentAt,
-}
-
-fn ts(col: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(col)
-        .timestamp_with_time_zone()
-        .not_null()
-        .take()
-}
-
-fn ts_null(col: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(col).timestamp_with_time_zone().null().take()
-}
-
-fn text(col: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(col).string().not_null().take()
-}
-
-fn uuid(col: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(col).uuid().not_null().take()
 }
 
 #[async_trait::async_trait]

@@ -265,19 +265,42 @@ impl TestApp {
     /// Waits (bounded) until the mail worker has written a message to this
     /// address; returns its text.
     pub async fn mail_to(&self, address: &str) -> String {
+        decode_quoted_printable(&self.raw_mail_to(address).await)
+    }
+
+    /// The message as written, before any decoding.
+    pub async fn raw_mail_to(&self, address: &str) -> String {
         let dir = self.data_dir.join("outbox");
         for _ in 0..200 {
             if let Ok(entries) = std::fs::read_dir(&dir) {
                 for entry in entries.flatten() {
                     let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
                     if text.contains(&format!("To: {address}\r\n")) {
-                        return decode_quoted_printable(&text);
+                        return text;
                     }
                 }
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         panic!("no mail to {address} within 10 s");
+    }
+
+    /// The newest message to an address (file names are time-ordered ids).
+    pub fn latest_mail_to(&self, address: &str) -> String {
+        let mut files: Vec<_> = std::fs::read_dir(self.data_dir.join("outbox"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+            .collect();
+        files.sort();
+        files
+            .iter()
+            .rev()
+            .map(|p| std::fs::read_to_string(p).unwrap_or_default())
+            .find(|t| t.contains(&format!("To: {address}\r\n")))
+            .map(|t| decode_quoted_printable(&t))
+            .expect("a mail to the address")
     }
 
     pub fn mails_to(&self, address: &str) -> usize {
@@ -439,4 +462,21 @@ pub fn decode_quoted_printable(text: &str) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The decoded body of the first MIME part of a content type.
+pub fn attachment(mail: &str, content_type: &str) -> String {
+    use base64::Engine;
+    let at = mail
+        .find(&format!("Content-Type: {content_type}"))
+        .expect("the part is there");
+    let part = &mail[at..];
+    let body_start = part.find("\r\n\r\n").map(|i| i + 4).expect("part body");
+    let body = &part[body_start..];
+    let end = body.find("\r\n--").unwrap_or(body.len());
+    let encoded: String = body[..end].split_whitespace().collect();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(encoded.as_bytes())
+        .expect("base64 body");
+    String::from_utf8(bytes).expect("utf-8")
 }

@@ -15,6 +15,7 @@ mod invitations;
 mod isolation;
 mod login;
 mod password_reset;
+mod scheduling;
 mod signup;
 mod smtp;
 mod web_pages;

@@ -98,9 +98,7 @@ async fn password_reset_by_email_link(app: &TestApp) {
     }
     assert_eq!(app.mails_to(&email), 2);
     app.clock.advance(chrono::Duration::minutes(61));
-    let outbox = termino_app::mail::outbox(app.app()).await.unwrap();
-    let latest = outbox.iter().rev().find(|m| m.recipient == email).unwrap();
-    let token = link_token(&latest.body_text, "/reset/");
+    let token = link_token(&app.latest_mail_to(&email), "/reset/");
     let resp = app
         .client()
         .post(app.api("/auth/password-reset/confirm"))

@@ -263,6 +263,8 @@ impl Api {
                     name: b.name,
                     time_zone: b.time_zone,
                     language: b.language,
+                    cancellation_cutoff_hours: b.cancellation_cutoff_hours,
+                    polish_holidays: b.polish_holidays,
                 },
             )
             .await?;

@@ -4,18 +4,26 @@ pub mod auth;
 mod endpoints;
 pub mod json;
 pub mod problem;
+mod scheduling;
+mod scheduling_types;
 mod types;
 
 use poem_openapi::OpenApiService;
 
 pub use endpoints::Api;
 
-pub fn service(server_url: &str) -> OpenApiService<Api, ()> {
-    OpenApiService::new(Api, "Termino API", env!("CARGO_PKG_VERSION"))
-        .description(
-            "Online booking for businesses. Authenticate with `Authorization: Bearer <API key>` \
+pub fn service(
+    server_url: &str,
+) -> OpenApiService<(Api, scheduling::SchedulingApi, scheduling::PublicApi), ()> {
+    OpenApiService::new(
+        (Api, scheduling::SchedulingApi, scheduling::PublicApi),
+        "Termino API",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description(
+        "Online booking for businesses. Authenticate with `Authorization: Bearer <API key>` \
              or the session cookie (with `X-CSRF-Token` on state-changing calls). Errors are \
              `application/problem+json` (RFC 9457).",
-        )
-        .server(format!("{server_url}/api/v1"))
+    )
+    .server(format!("{server_url}/api/v1"))
 }

@@ -93,6 +93,10 @@ pub struct Business {
     pub trial_ends_at: Option<DateTime<Utc>>,
     pub paid_until: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// Clients may reschedule or cancel until this many hours before.
+    pub cancellation_cutoff_hours: i32,
+    /// Closed on Polish public holidays.
+    pub polish_holidays: bool,
 }
 
 impl From<termino_app::accounts::Business> for Business {
@@ -108,6 +112,8 @@ impl From<termino_app::accounts::Business> for Business {
             trial_ends_at: b.trial_ends_at,
             paid_until: b.paid_until,
             created_at: b.created_at,
+            cancellation_cutoff_hours: b.cancellation_cutoff_hours,
+            polish_holidays: b.polish_holidays,
         }
     }
 }
@@ -117,6 +123,10 @@ impl From<termino_app::accounts::Business> for Business {
 pub struct BusinessUpdate {
     #[serde(default)]
     pub name: Option<String>,
+    #[serde(default)]
+    pub cancellation_cutoff_hours: Option<i64>,
+    #[serde(default)]
+    pub polish_holidays: Option<bool>,
     #[serde(default)]
     pub time_zone: Option<String>,
     #[serde(default)]

@@ -203,6 +203,8 @@ impl App {
                 created_at: now,
                 updated_at: now,
                 clients_revision: 0,
+                cancellation_cutoff_hours: 24,
+                polish_holidays: false,
             },
         )
         .await

@@ -15,6 +15,10 @@ pub struct BusinessUpdate {
     pub name: Option<String>,
     pub time_zone: Option<String>,
     pub language: Option<String>,
+    /// Clients may reschedule or cancel until this many hours before.
+    pub cancellation_cutoff_hours: Option<i64>,
+    /// Closed on Polish public holidays.
+    pub polish_holidays: Option<bool>,
 }
 
 impl App {
@@ -40,6 +44,15 @@ impl App {
             .language
             .as_deref()
             .and_then(|l| errors.check("language", Language::parse(l)));
+        if let Some(h) = update.cancellation_cutoff_hours
+            && !(0..=24 * 30).contains(&h)
+        {
+            errors.add(
+                "cancellation_cutoff_hours",
+                "out_of_range",
+                "between 0 and 720 hours",
+            );
+        }
         errors.into_result()?;
 
         let tx = self.db().begin_tenant(&principal.tenant).await?;
@@ -54,6 +67,12 @@ impl App {
         }
         if let Some(lang) = language {
             business.language = lang.code().to_string();
+        }
+        if let Some(h) = update.cancellation_cutoff_hours {
+            business.cancellation_cutoff_hours = h as i32;
+        }
+        if let Some(on) = update.polish_holidays {
+            business.polish_holidays = on;
         }
         business.updated_at = self.now();
         let saved = tenants::update(&tx, &principal.tenant, business).await?;

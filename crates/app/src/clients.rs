@@ -327,6 +327,36 @@ fn duplicate(field: &'static str) -> AppError {
     }
 }
 
+/// Decrypts rows in order, in parallel chunks when there are many.
+fn open_all(keyring: &Keyring, rows: &[ClientRow]) -> Vec<(ClientRecord, String)> {
+    let open = |row: &ClientRow| {
+        let record = open_row(keyring, row);
+        let text = search_text(&record);
+        (record, text)
+    };
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(8);
+    if threads < 2 || rows.len() < 2_000 {
+        return rows.iter().map(open).collect();
+    }
+    let chunk = rows.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = rows
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(open).collect::<Vec<_>>()))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| match w.join() {
+                Ok(part) => part,
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    })
+}
+
 fn search_text(record: &ClientRecord) -> String {
     match record {
         ClientRecord::Readable(c) => {
@@ -371,14 +401,11 @@ impl App {
         commit(tx).await?;
         // A new revision may mean rotated or destroyed keys: ask the store.
         let keyring = self.inner.keys.load(scope.id(), self.now()).await?;
-        let records = rows
-            .iter()
-            .map(|row| {
-                let record = open_row(&keyring, row);
-                let text = search_text(&record);
-                (record, text)
-            })
-            .collect();
+        // Decrypting a large client list is CPU work: off the async
+        // workers, spread over the cores.
+        let records = tokio::task::spawn_blocking(move || open_all(&keyring, &rows))
+            .await
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("decrypting clients: {e}")))?;
         let cached = Arc::new(CachedClients { revision, records });
         self.inner
             .clients
@@ -443,23 +470,36 @@ impl App {
     }
 
     async fn insert_client(&self, scope: &TenantScope, valid: ValidClient) -> AppResult<Client> {
+        let tx = self.db().begin_tenant(scope).await?;
+        let (client, version, count) = self.insert_client_in(&tx, scope, valid).await?;
+        commit(tx).await?;
+        self.after_encrypting(scope.id(), version, count);
+        Ok(client)
+    }
+
+    /// Inserts in the caller's transaction; the caller commits and then
+    /// calls `after_encrypting` with the version and count returned.
+    async fn insert_client_in(
+        &self,
+        tx: &termino_store::Tx,
+        scope: &TenantScope,
+        valid: ValidClient,
+    ) -> AppResult<(Client, u32, i64)> {
         let now = self.now();
         let id = Uuid::now_v7();
-        let tx = self.db().begin_tenant(scope).await?;
         // Locks the business's row: client writes of one business queue.
-        repo::bump_revision(&tx, scope).await?;
+        repo::bump_revision(tx, scope).await?;
         let keyring = self.inner.keys.for_write(scope.id(), now).await?;
         let (row, count) = seal_row(&keyring, id, &valid, now, now)?;
-        self.check_duplicates(&tx, scope, &row, None).await?;
-        let row = repo::insert(&tx, scope, row)
+        self.check_duplicates(tx, scope, &row, None).await?;
+        let row = repo::insert(tx, scope, row)
             .await
             .map_err(unique_to_duplicate)?;
-        commit(tx).await?;
-        self.after_encrypting(scope.id(), row.key_version as u32, count);
         tracing::info!(event = "client_created", tenant_id = %scope.id(), client_id = %id, "client created");
-        open_fields(&keyring, &row).map_err(|_| {
+        let client = open_fields(&keyring, &row).map_err(|_| {
             AppError::Internal(anyhow::anyhow!("a client just written does not decrypt"))
-        })
+        })?;
+        Ok((client, row.key_version as u32, count))
     }
 
     async fn check_duplicates(
@@ -551,6 +591,27 @@ impl App {
         email: Option<&str>,
         phone: Option<&str>,
     ) -> AppResult<(Uuid, bool)> {
+        let tx = self.db().begin_tenant(scope).await?;
+        let found = self
+            .find_or_create_client_in(&tx, scope, name, email, phone)
+            .await?;
+        commit(tx).await?;
+        if let Some((version, count)) = found.2 {
+            self.after_encrypting(scope.id(), version, count);
+        }
+        Ok((found.0, found.1))
+    }
+
+    /// In the caller's transaction (a booking and its new client commit
+    /// together). Returns the id, whether it was created, and what to count.
+    pub(crate) async fn find_or_create_client_in(
+        &self,
+        tx: &termino_store::Tx,
+        scope: &TenantScope,
+        name: &str,
+        email: Option<&str>,
+        phone: Option<&str>,
+    ) -> AppResult<(Uuid, bool, Option<(u32, i64)>)> {
         let valid = validate(
             NewClient {
                 name: name.to_string(),
@@ -560,8 +621,10 @@ impl App {
             },
             self.today(),
         )?;
-        let now = self.now();
-        let keyring = self.inner.keys.for_write(scope.id(), now).await?;
+        // Serialises with other client writes of the business first, so
+        // two bookings by one new client cannot both create it.
+        repo::bump_revision(tx, scope).await?;
+        let keyring = self.inner.keys.for_write(scope.id(), self.now()).await?;
         let indexer = keyring.indexer().ok_or_else(keys_destroyed)?;
         let email_index = valid
             .email
@@ -571,10 +634,8 @@ impl App {
             .phone
             .as_ref()
             .map(|p| indexer.index(TABLE, "phone", p));
-        let tx = self.db().begin_tenant(scope).await?;
         let found =
-            repo::find_by_index(&tx, scope, email_index.as_deref(), phone_index.as_deref()).await?;
-        commit(tx).await?;
+            repo::find_by_index(tx, scope, email_index.as_deref(), phone_index.as_deref()).await?;
         let by_email = found
             .iter()
             .find(|r| r.email_index.is_some() && r.email_index == email_index);
@@ -582,33 +643,15 @@ impl App {
             .iter()
             .find(|r| r.phone_index.is_some() && r.phone_index == phone_index);
         if let Some(existing) = by_email.or(by_phone) {
-            return Ok((existing.id, false));
+            return Ok((existing.id, false, None));
         }
-        match self.insert_client(scope, valid).await {
-            Ok(c) => Ok((c.id, true)),
-            // Two bookings racing to create one client: the first one wins,
-            // the second uses it.
-            Err(AppError::Conflict {
-                kind: "client-exists",
-                ..
-            }) => {
-                let tx = self.db().begin_tenant(scope).await?;
-                let found =
-                    repo::find_by_index(&tx, scope, email_index.as_deref(), phone_index.as_deref())
-                        .await?;
-                commit(tx).await?;
-                found
-                    .first()
-                    .map(|r| (r.id, false))
-                    .ok_or(AppError::NotFound)
-            }
-            Err(e) => Err(e),
-        }
+        let (client, version, count) = self.insert_client_in(tx, scope, valid).await?;
+        Ok((client.id, true, Some((version, count))))
     }
 
     /// Counts encryptions; rotates the key in the background long before
     /// random nonces could repeat.
-    fn after_encrypting(&self, tenant: Uuid, version: u32, count: i64) {
+    pub(crate) fn after_encrypting(&self, tenant: Uuid, version: u32, count: i64) {
         let app = self.clone();
         let limit = self.config().rotate_after_encryptions;
         tokio::spawn(async move {

@@ -4,7 +4,9 @@
 pub mod accounts;
 pub mod api_keys;
 pub mod auth;
+pub mod bookings;
 pub mod business;
+pub mod catalog;
 pub mod clients;
 pub mod clock;
 pub mod error;

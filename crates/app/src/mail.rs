@@ -2,13 +2,18 @@
 
 use std::time::Duration;
 
-use termino_notify::Email;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use termino_crypto::{FieldContext, decrypt_field, encrypt_field};
 use termino_notify::texts::Message;
+use termino_notify::{Attachment, Email};
 use termino_store::repo::mail_outbox;
+use termino_store::repo::mail_outbox::NewMail;
 use termino_store::{Tx, commit};
 use uuid::Uuid;
 
-use crate::{App, AppResult};
+use crate::keys::Keyring;
+use crate::{App, AppError, AppResult};
 
 /// Attempts before a message is marked failed: with the back-off below the
 /// last one is about a day and a half after the first.
@@ -26,13 +31,136 @@ impl App {
     ) -> AppResult<Uuid> {
         Ok(mail_outbox::enqueue(
             tx,
-            tenant_id,
-            to,
-            &message.subject,
-            &message.body,
+            NewMail {
+                id: Uuid::now_v7(),
+                tenant_id,
+                recipient: to.to_string(),
+                subject: message.subject,
+                body_text: message.body,
+                sealed: false,
+                attachment_name: None,
+                attachment: None,
+            },
             self.now(),
         )
         .await?)
+    }
+
+    /// Queues mail to a business's client: recipient, subject, body and
+    /// attachment are stored encrypted under the business's key.
+    pub(crate) async fn enqueue_sealed_mail(
+        &self,
+        tx: &Tx,
+        keyring: &Keyring,
+        to: &str,
+        message: Message,
+        attachment: Option<Attachment>,
+    ) -> AppResult<Uuid> {
+        let (version, key) = keyring.active_key().ok_or_else(|| AppError::Conflict {
+            kind: "keys-destroyed",
+            field: None,
+            message: "this business's client data has been erased".into(),
+        })?;
+        let id = Uuid::now_v7();
+        let tenant = keyring.tenant;
+        let seal = |column: &str, plain: &[u8]| {
+            encrypt_field(
+                key,
+                version,
+                FieldContext {
+                    tenant,
+                    table: "mail_outbox",
+                    column,
+                    row: id,
+                },
+                plain,
+            )
+        };
+        let b64 = |bytes: Vec<u8>| STANDARD.encode(bytes);
+        mail_outbox::enqueue(
+            tx,
+            NewMail {
+                id,
+                tenant_id: Some(tenant),
+                recipient: b64(seal("recipient", to.as_bytes())),
+                subject: b64(seal("subject", message.subject.as_bytes())),
+                body_text: b64(seal("body_text", message.body.as_bytes())),
+                sealed: true,
+                attachment_name: attachment.as_ref().map(|a| a.filename.clone()),
+                attachment: attachment.map(|a| {
+                    let mut plain = a.content_type.into_bytes();
+                    plain.push(b'\n');
+                    plain.extend_from_slice(&a.content);
+                    seal("attachment", &plain)
+                }),
+            },
+            self.now(),
+        )
+        .await?;
+        self.after_encrypting(tenant, version, 4);
+        Ok(id)
+    }
+
+    /// The message as it goes out (opening sealed mail).
+    async fn open_mail(&self, row: &mail_outbox::OutboxMail) -> Result<Email, String> {
+        if !row.sealed {
+            return Ok(Email {
+                id: row.id,
+                to: row.recipient.clone(),
+                subject: row.subject.clone(),
+                body_text: row.body_text.clone(),
+                attachment: None,
+            });
+        }
+        let tenant = row.tenant_id.ok_or("sealed mail without a business")?;
+        let version = STANDARD
+            .decode(&row.body_text)
+            .ok()
+            .and_then(|b| termino_crypto::field_key_version(&b).ok());
+        let keyring = self
+            .inner
+            .keys
+            .for_read(tenant, version, self.now())
+            .await
+            .map_err(|e| e.to_string())?;
+        let open = |column: &str, stored: &[u8]| {
+            decrypt_field(
+                |v| keyring.data_key(v),
+                FieldContext {
+                    tenant,
+                    table: "mail_outbox",
+                    column,
+                    row: row.id,
+                },
+                stored,
+            )
+            .map_err(|e| format!("cannot open sealed mail: {e}"))
+        };
+        let text = |column: &str, b64: &str| -> Result<String, String> {
+            let bytes = STANDARD
+                .decode(b64)
+                .map_err(|_| "bad sealed mail".to_string())?;
+            String::from_utf8(open(column, &bytes)?).map_err(|_| "bad sealed mail".to_string())
+        };
+        let attachment = match (&row.attachment_name, &row.attachment) {
+            (Some(name), Some(sealed)) => {
+                let plain = open("attachment", sealed)?;
+                let split = plain.iter().position(|b| *b == b'\n').unwrap_or(0);
+                Some(Attachment {
+                    filename: name.clone(),
+                    content_type: String::from_utf8_lossy(&plain[..split]).into_owned(),
+                    content: plain[(split + 1).min(plain.len())..].to_vec(),
+                })
+            }
+            _ => None,
+        };
+        Ok(Email {
+            id: row.id,
+            to: text("recipient", &row.recipient)?,
+            subject: text("subject", &row.subject)?,
+            body_text: text("body_text", &row.body_text)?,
+            attachment,
+        })
     }
 
     pub(crate) fn wake_mail(&self) {
@@ -45,11 +173,15 @@ impl App {
         let due = mail_outbox::claim_due(&tx, self.now(), 20).await?;
         let mut sent = 0;
         for row in due {
-            let email = Email {
-                id: row.id,
-                to: row.recipient.clone(),
-                subject: row.subject.clone(),
-                body_text: row.body_text.clone(),
+            let email = match self.open_mail(&row).await {
+                Ok(email) => email,
+                Err(reason) => {
+                    // The business's keys are gone (or the row was altered):
+                    // this message can never be sent.
+                    tracing::warn!(event = "mail_unopenable", mail_id = %row.id, "sealed mail cannot be opened");
+                    mail_outbox::mark_failed(&tx, row, &reason, None).await?;
+                    continue;
+                }
             };
             match self
                 .inner

@@ -1,5 +1,5 @@
-use aes_gcm::aead::{Aead, KeyInit, Payload};
-use aes_gcm::{Aes256Gcm, Nonce};
+use aes_gcm::Nonce;
+use aes_gcm::aead::{Aead, Payload};
 use rand::RngCore;
 use rand::rngs::OsRng;
 
@@ -52,10 +52,10 @@ pub fn encrypt_field(
     header[2..].copy_from_slice(&version.to_be_bytes());
     let mut nonce = [0u8; NONCE_LEN];
     OsRng.fill_bytes(&mut nonce);
-    let cipher = Aes256Gcm::new(key.bytes().into());
     let aad = context.aad(&header);
     // AES-GCM encryption fails only for inputs over 64 GiB.
-    let sealed = cipher
+    let sealed = key
+        .cipher()
         .encrypt(
             Nonce::from_slice(&nonce),
             Payload {
@@ -94,9 +94,8 @@ pub fn decrypt_field<'k>(
     let key = key_for(version).ok_or(CryptoError::KeyUnavailable(version))?;
     let (header, rest) = stored.split_at(HEADER_LEN);
     let (nonce, sealed) = rest.split_at(NONCE_LEN);
-    let cipher = Aes256Gcm::new(key.bytes().into());
     let aad = context.aad(header);
-    cipher
+    key.cipher()
         .decrypt(
             Nonce::from_slice(nonce),
             Payload {

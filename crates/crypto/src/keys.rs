@@ -9,24 +9,37 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::CryptoError;
 
-/// A tenant's data key (or index key): 256 bits, wiped from memory on drop.
-#[derive(Clone, Zeroize, ZeroizeOnDrop)]
-pub struct DataKey([u8; 32]);
+/// A tenant's data key (or index key): 256 bits, wiped from memory on drop,
+/// with its AES key schedule prepared once (listing 20,000 clients decrypts
+/// 100,000 fields; expanding the key for each would dominate).
+#[derive(Clone, ZeroizeOnDrop)]
+pub struct DataKey {
+    bytes: [u8; 32],
+    // aes-gcm's `zeroize` feature wipes the round keys when this drops.
+    #[zeroize(skip)]
+    cipher: Aes256Gcm,
+}
 
 impl DataKey {
     pub fn generate() -> Self {
         let mut bytes = [0u8; 32];
         OsRng.fill_bytes(&mut bytes);
-        Self(bytes)
+        Self::from_bytes(bytes)
     }
 
     pub(crate) fn bytes(&self) -> &[u8; 32] {
-        &self.0
+        &self.bytes
     }
 
-    /// For tests of key handling only.
-    pub fn from_bytes(bytes: [u8; 32]) -> Self {
-        Self(bytes)
+    pub(crate) fn cipher(&self) -> &Aes256Gcm {
+        &self.cipher
+    }
+
+    pub fn from_bytes(mut bytes: [u8; 32]) -> Self {
+        let cipher = Aes256Gcm::new((&bytes).into());
+        let key = Self { bytes, cipher };
+        bytes.zeroize();
+        key
     }
 }
 
@@ -165,7 +178,7 @@ impl Kek for LocalKek {
             .as_slice()
             .try_into()
             .map_err(|_| CryptoError::Integrity)?;
-        Ok(DataKey(bytes))
+        Ok(DataKey::from_bytes(bytes))
     }
 }
 

@@ -4,9 +4,11 @@
 pub mod account;
 pub mod business;
 pub mod contact;
+pub mod holidays;
 pub mod ids;
 pub mod password;
 pub mod plan;
+pub mod schedule;
 pub mod validation;
 
 pub use validation::{FieldError, FieldProblem, ValidationErrors};

@@ -4,6 +4,7 @@
 //! SMTP would have carried. Message texts (Polish and English) live in
 //! [`texts`].
 
+pub mod calendar;
 pub mod texts;
 
 use std::path::PathBuf;
@@ -11,7 +12,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use lettre::message::header::ContentType;
-use lettre::message::{Mailbox, Message};
+use lettre::message::{Attachment as LettreAttachment, Mailbox, Message, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
 /// One e-mail, ready to send.
@@ -23,6 +24,15 @@ pub struct Email {
     pub to: String,
     pub subject: String,
     pub body_text: String,
+    pub attachment: Option<Attachment>,
+}
+
+/// A file sent with a message (an `.ics` invitation).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub filename: String,
+    pub content_type: String,
+    pub content: Vec<u8>,
 }
 
 impl std::fmt::Debug for Email {
@@ -58,14 +68,29 @@ pub fn build_message(email: &Email, from: &str) -> Result<Message, SendError> {
         .to
         .parse()
         .map_err(|_| SendError::Permanent("the recipient address is not valid".into()))?;
-    Message::builder()
+    let builder = Message::builder()
         .from(from)
         .to(to)
         .subject(email.subject.clone())
-        .message_id(Some(format!("<{}@termino>", email.id)))
-        .header(ContentType::TEXT_PLAIN)
-        .body(email.body_text.clone())
-        .map_err(|e| SendError::Permanent(e.to_string()))
+        .message_id(Some(format!("<{}@termino>", email.id)));
+    let built = match &email.attachment {
+        None => builder
+            .header(ContentType::TEXT_PLAIN)
+            .body(email.body_text.clone()),
+        Some(file) => {
+            let content_type = ContentType::parse(&file.content_type)
+                .map_err(|_| SendError::Permanent("bad attachment content type".into()))?;
+            builder.multipart(
+                MultiPart::mixed()
+                    .singlepart(SinglePart::plain(email.body_text.clone()))
+                    .singlepart(
+                        LettreAttachment::new(file.filename.clone())
+                            .body(file.content.clone(), content_type),
+                    ),
+            )
+        }
+    };
+    built.map_err(|e| SendError::Permanent(e.to_string()))
 }
 
 /// Writes each message as an `.eml` file, readable with any mail program.
@@ -146,6 +171,7 @@ mod tests {
             to: "ola@example.com".into(),
             subject: "Zmiana hasła".into(),
             body_text: "Dzień dobry".into(),
+            attachment: None,
         };
         let text = String::from_utf8(
             build_message(&email, "Termino <no-reply@termino.localhost>")
@@ -168,6 +194,7 @@ mod tests {
             to: "not an address".into(),
             subject: "x".into(),
             body_text: "x".into(),
+            attachment: None,
         };
         assert!(matches!(
             build_message(&email, "a@b.pl"),

@@ -40,3 +40,135 @@ pub fn password_reset(lang: Language, link: &str, minutes: i64) -> Message {
         },
     }
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BookingEvent {
+    Created,
+    Approved,
+    Rescheduled,
+    Cancelled,
+}
+
+pub struct BookingDetails<'a> {
+    pub business: &'a str,
+    pub service: &'a str,
+    pub staff: &'a str,
+    /// Already in the client's zone, e.g. "poniedziałek, 30 marca 2026, 09:00 (Europe/Warsaw)".
+    pub when: &'a str,
+    pub manage_link: Option<&'a str>,
+}
+
+const PL_DAYS: [&str; 7] = [
+    "poniedziałek",
+    "wtorek",
+    "środa",
+    "czwartek",
+    "piątek",
+    "sobota",
+    "niedziela",
+];
+const PL_MONTHS: [&str; 12] = [
+    "stycznia",
+    "lutego",
+    "marca",
+    "kwietnia",
+    "maja",
+    "czerwca",
+    "lipca",
+    "sierpnia",
+    "września",
+    "października",
+    "listopada",
+    "grudnia",
+];
+
+/// A date and time as people read it, with the zone named so nobody
+/// guesses (Easy!Appointments' e-mails mix zones up).
+pub fn format_when<Z: chrono::TimeZone>(lang: Language, at: chrono::DateTime<Z>) -> String
+where
+    Z::Offset: std::fmt::Display,
+{
+    use chrono::{Datelike, Timelike};
+    let zone = format!("{}", at.offset());
+    match lang {
+        Language::Pl => format!(
+            "{}, {} {} {}, {:02}:{:02} ({zone})",
+            PL_DAYS[at.weekday().num_days_from_monday() as usize],
+            at.day(),
+            PL_MONTHS[at.month0() as usize],
+            at.year(),
+            at.hour(),
+            at.minute()
+        ),
+        Language::En => format!("{} ({zone})", at.format("%A, %-d %B %Y, %H:%M")),
+    }
+}
+
+pub fn booking_for_client(lang: Language, event: BookingEvent, d: &BookingDetails<'_>) -> Message {
+    let manage = d.manage_link.map(|l| match lang {
+        Language::Pl => format!("\n\nZobacz, przełóż lub odwołaj wizytę:\n{l}"),
+        Language::En => format!("\n\nView, reschedule or cancel your booking:\n{l}"),
+    });
+    let manage = manage.unwrap_or_default();
+    let (subject, lead) = match (lang, event) {
+        (Language::Pl, BookingEvent::Created) => (
+            format!("Rezerwacja w {}", d.business),
+            "dziękujemy za rezerwację.",
+        ),
+        (Language::Pl, BookingEvent::Approved) => (
+            format!("Wizyta potwierdzona — {}", d.business),
+            "Twoja wizyta została potwierdzona.",
+        ),
+        (Language::Pl, BookingEvent::Rescheduled) => (
+            format!("Zmiana terminu — {}", d.business),
+            "termin Twojej wizyty się zmienił.",
+        ),
+        (Language::Pl, BookingEvent::Cancelled) => (
+            format!("Wizyta odwołana — {}", d.business),
+            "Twoja wizyta została odwołana.",
+        ),
+        (Language::En, BookingEvent::Created) => (
+            format!("Your booking at {}", d.business),
+            "thank you for your booking.",
+        ),
+        (Language::En, BookingEvent::Approved) => (
+            format!("Booking confirmed — {}", d.business),
+            "your booking has been confirmed.",
+        ),
+        (Language::En, BookingEvent::Rescheduled) => (
+            format!("Booking moved — {}", d.business),
+            "your booking has a new time.",
+        ),
+        (Language::En, BookingEvent::Cancelled) => (
+            format!("Booking cancelled — {}", d.business),
+            "your booking has been cancelled.",
+        ),
+    };
+    let body = match lang {
+        Language::Pl => format!(
+            "Dzień dobry,\n\n{lead}\n\n{}\n{}\nz: {}{manage}\n\nW załączniku plik do kalendarza.\n\n— {}",
+            d.service, d.when, d.staff, d.business
+        ),
+        Language::En => format!(
+            "Hello,\n\n{lead}\n\n{}\n{}\nwith: {}{manage}\n\nA calendar file is attached.\n\n— {}",
+            d.service, d.when, d.staff, d.business
+        ),
+    };
+    Message { subject, body }
+}
+
+/// For the staff member: no client details beyond what the panel shows.
+pub fn booking_for_staff(lang: Language, event: BookingEvent, d: &BookingDetails<'_>) -> Message {
+    let (subject, lead) = match (lang, event) {
+        (Language::Pl, BookingEvent::Cancelled) => ("Odwołana wizyta", "Wizyta została odwołana:"),
+        (Language::Pl, _) => ("Nowa wizyta", "Masz nową wizytę:"),
+        (Language::En, BookingEvent::Cancelled) => {
+            ("Booking cancelled", "A booking was cancelled:")
+        }
+        (Language::En, _) => ("New booking", "You have a new booking:"),
+    };
+    Message {
+        subject: format!("{subject} — {}", d.business),
+        body: format!("{lead}\n\n{}\n{}\n\n— Termino", d.service, d.when),
+    }
+}

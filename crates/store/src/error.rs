@@ -14,6 +14,9 @@ pub enum StoreError {
     },
     #[error("unique constraint {0} violated")]
     Unique(String),
+    /// A PostgreSQL exclusion constraint (two bookings overlapping).
+    #[error("exclusion constraint {0} violated")]
+    Exclusion(String),
     #[error("database error")]
     Db(#[source] DbErr),
 }
@@ -22,6 +25,9 @@ impl From<DbErr> for StoreError {
     fn from(err: DbErr) -> Self {
         if let Some(name) = unique_violation(&err) {
             return StoreError::Unique(name);
+        }
+        if let Some(name) = exclusion_violation(&err) {
+            return StoreError::Exclusion(name);
         }
         StoreError::Db(err)
     }
@@ -52,4 +58,15 @@ fn unique_violation(err: &DbErr) -> Option<String> {
             .map(str::to_string)
             .unwrap_or_else(|| db_err.message().to_string()),
     )
+}
+
+fn exclusion_violation(err: &DbErr) -> Option<String> {
+    let runtime = match err {
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
+        _ => return None,
+    };
+    let db_err = runtime.as_database_error()?;
+    // 23P01: exclusion_violation.
+    (db_err.code().as_deref() == Some("23P01"))
+        .then(|| db_err.constraint().unwrap_or("exclusion").to_string())
 }

@@ -2,11 +2,18 @@
 //! modules beside this folder.
 
 pub mod api_key;
+pub mod booking;
 pub mod client;
+pub mod closure;
+pub mod idempotency_key;
 pub mod invitation;
 pub mod mail_outbox;
 pub mod membership;
 pub mod password_reset;
+pub mod service;
+pub mod service_staff;
+pub mod staff;
+pub mod staff_override;
 pub mod tenant;
 pub mod tenant_key;
 pub mod user;

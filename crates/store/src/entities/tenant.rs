@@ -19,6 +19,10 @@ pub struct Model {
     /// rotation and destruction): a node's cache of decrypted clients is
     /// valid while this is unchanged.
     pub clients_revision: i64,
+    /// Clients may reschedule or cancel until this many hours before.
+    pub cancellation_cutoff_hours: i32,
+    /// Closed on Polish public holidays (opt-in).
+    pub polish_holidays: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -13,30 +13,42 @@ use crate::StoreError;
 pub use crate::entities::mail_outbox::Model as OutboxMail;
 use crate::entities::mail_outbox::{self, Entity as MailOutbox};
 
+/// A message to queue. For mail to a business's clients the text fields
+/// and the attachment hold ciphertext (`sealed`).
+pub struct NewMail {
+    pub id: Uuid,
+    pub tenant_id: Option<Uuid>,
+    pub recipient: String,
+    pub subject: String,
+    pub body_text: String,
+    pub sealed: bool,
+    pub attachment_name: Option<String>,
+    pub attachment: Option<Vec<u8>>,
+}
+
 pub async fn enqueue(
     db: &impl ConnectionTrait,
-    tenant_id: Option<Uuid>,
-    recipient: &str,
-    subject: &str,
-    body_text: &str,
+    mail: NewMail,
     now: DateTime<Utc>,
 ) -> Result<Uuid, StoreError> {
-    let id = Uuid::now_v7();
     let active = mail_outbox::ActiveModel {
-        id: Set(id),
-        tenant_id: Set(tenant_id),
-        recipient: Set(recipient.to_string()),
-        subject: Set(subject.to_string()),
-        body_text: Set(body_text.to_string()),
+        id: Set(mail.id),
+        tenant_id: Set(mail.tenant_id),
+        recipient: Set(mail.recipient),
+        subject: Set(mail.subject),
+        body_text: Set(mail.body_text),
         status: Set("pending".into()),
         attempts: Set(0),
         next_attempt_at: Set(now),
         last_error: Set(None),
         created_at: Set(now),
         sent_at: Set(None),
+        sealed: Set(mail.sealed),
+        attachment_name: Set(mail.attachment_name),
+        attachment: Set(mail.attachment),
     };
     active.insert(db).await?;
-    Ok(id)
+    Ok(mail.id)
 }
 
 /// Due messages, oldest first. On PostgreSQL the rows are locked with
@@ -71,6 +83,9 @@ pub async fn mark_sent(
     active.attempts = Set(attempts);
     active.sent_at = Set(Some(now));
     active.last_error = Set(None);
+    // Sent: the text (links with tokens, client details) is not kept.
+    active.body_text = Set(String::new());
+    active.attachment = Set(None);
     active.update(db).await?;
     Ok(())
 }

@@ -10,4 +10,5 @@ pub mod invitations;
 pub mod keystore;
 pub mod mail_outbox;
 pub mod password_resets;
+pub mod scheduling;
 pub mod tenants;

@@ -47,6 +47,8 @@ pub async fn update(
     active.name = Set(row.name);
     active.time_zone = Set(row.time_zone);
     active.language = Set(row.language);
+    active.cancellation_cutoff_hours = Set(row.cancellation_cutoff_hours);
+    active.polish_holidays = Set(row.polish_holidays);
     active.updated_at = Set(row.updated_at);
     Ok(active.update(db).await?)
 }

@@ -1,0 +1,386 @@
+//! Request and response bodies of services, staff, hours, closures,
+//! availability and bookings.
+
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use poem_openapi::Object;
+use serde::Deserialize;
+use termino_app::catalog::{Service as AppService, StaffMember as AppStaff, format_clock};
+use uuid::Uuid;
+
+#[derive(Debug, Deserialize, Object)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceInput {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Minutes.
+    pub duration_min: i64,
+    /// Integer minor units: 12000 is 120.00 PLN.
+    #[serde(default)]
+    pub price_minor: Option<i64>,
+    /// ISO 4217; PLN by default.
+    #[serde(default)]
+    pub currency: Option<String>,
+    #[serde(default)]
+    pub buffer_before_min: Option<i64>,
+    #[serde(default)]
+    pub buffer_after_min: Option<i64>,
+    /// How long before the start a booking must be made (default 60).
+    #[serde(default)]
+    pub min_notice_min: Option<i64>,
+    /// How far ahead bookings are taken (default 90 days).
+    #[serde(default)]
+    pub max_advance_days: Option<i64>,
+    /// Distance between offered start times (default 15).
+    #[serde(default)]
+    pub step_min: Option<i64>,
+    /// 1 is an appointment; more is a class with that many seats.
+    #[serde(default)]
+    pub capacity: Option<i64>,
+    #[serde(default)]
+    pub requires_approval: Option<bool>,
+    #[serde(default)]
+    pub active: Option<bool>,
+    /// Who performs it.
+    #[serde(default)]
+    pub staff_ids: Option<Vec<Uuid>>,
+}
+
+impl From<ServiceInput> for termino_app::catalog::ServiceInput {
+    fn from(s: ServiceInput) -> Self {
+        let d = termino_app::catalog::ServiceInput::default();
+        Self {
+            name: s.name,
+            description: s.description.unwrap_or_default(),
+            duration_min: s.duration_min,
+            price_minor: s.price_minor.unwrap_or(d.price_minor),
+            currency: s.currency.unwrap_or(d.currency),
+            buffer_before_min: s.buffer_before_min.unwrap_or(d.buffer_before_min),
+            buffer_after_min: s.buffer_after_min.unwrap_or(d.buffer_after_min),
+            min_notice_min: s.min_notice_min.unwrap_or(d.min_notice_min),
+            max_advance_days: s.max_advance_days.unwrap_or(d.max_advance_days),
+            step_min: s.step_min.unwrap_or(d.step_min),
+            capacity: s.capacity.unwrap_or(d.capacity),
+            requires_approval: s.requires_approval.unwrap_or(false),
+            active: s.active.unwrap_or(true),
+            staff_ids: s.staff_ids.unwrap_or_default(),
+        }
+    }
+}
+
+#[derive(Debug, Object)]
+pub struct Service {
+    pub id: Uuid,
+    pub name: String,
+    pub description: String,
+    pub duration_min: i32,
+    pub price_minor: i64,
+    pub currency: String,
+    pub buffer_before_min: i32,
+    pub buffer_after_min: i32,
+    pub min_notice_min: i32,
+    pub max_advance_days: i32,
+    pub step_min: i32,
+    pub capacity: i32,
+    pub requires_approval: bool,
+    pub active: bool,
+    pub staff_ids: Vec<Uuid>,
+}
+
+impl From<AppService> for Service {
+    fn from(s: AppService) -> Self {
+        let r = s.row;
+        Self {
+            id: r.id,
+            name: r.name,
+            description: r.description,
+            duration_min: r.duration_min,
+            price_minor: r.price_minor,
+            currency: r.currency,
+            buffer_before_min: r.buffer_before_min,
+            buffer_after_min: r.buffer_after_min,
+            min_notice_min: r.min_notice_min,
+            max_advance_days: r.max_advance_days,
+            step_min: r.step_min,
+            capacity: r.capacity,
+            requires_approval: r.requires_approval,
+            active: r.active,
+            staff_ids: s.staff_ids,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Object)]
+#[serde(deny_unknown_fields)]
+pub struct StaffInput {
+    pub name: String,
+    /// Link to a member's account (they get booking notices).
+    #[serde(default)]
+    pub user_id: Option<Uuid>,
+    /// IANA zone; the business's by default.
+    #[serde(default)]
+    pub time_zone: Option<String>,
+    #[serde(default)]
+    pub active: Option<bool>,
+}
+
+/// One working interval, wall-clock time in the staff member's zone.
+#[derive(Debug, Clone, Deserialize, Object)]
+#[serde(deny_unknown_fields)]
+pub struct TimeRange {
+    /// `HH:MM`
+    pub start: String,
+    /// `HH:MM` (`24:00` for midnight)
+    pub end: String,
+}
+
+/// Working hours per weekday; several intervals make breaks.
+#[derive(Debug, Clone, Deserialize, Object, Default)]
+#[serde(deny_unknown_fields)]
+pub struct WeeklyHours {
+    #[serde(default)]
+    pub monday: Vec<TimeRange>,
+    #[serde(default)]
+    pub tuesday: Vec<TimeRange>,
+    #[serde(default)]
+    pub wednesday: Vec<TimeRange>,
+    #[serde(default)]
+    pub thursday: Vec<TimeRange>,
+    #[serde(default)]
+    pub friday: Vec<TimeRange>,
+    #[serde(default)]
+    pub saturday: Vec<TimeRange>,
+    #[serde(default)]
+    pub sunday: Vec<TimeRange>,
+}
+
+fn pairs(ranges: &[TimeRange]) -> Vec<(String, String)> {
+    ranges
+        .iter()
+        .map(|r| (r.start.clone(), r.end.clone()))
+        .collect()
+}
+
+impl WeeklyHours {
+    pub fn to_days(&self) -> [Vec<(String, String)>; 7] {
+        [
+            pairs(&self.monday),
+            pairs(&self.tuesday),
+            pairs(&self.wednesday),
+            pairs(&self.thursday),
+            pairs(&self.friday),
+            pairs(&self.saturday),
+            pairs(&self.sunday),
+        ]
+    }
+
+    pub fn from_week(week: &termino_app::catalog::StoredWeek) -> Self {
+        let day = |i: usize| -> Vec<TimeRange> {
+            week.0
+                .get(i)
+                .map(|d| {
+                    d.iter()
+                        .map(|(s, e)| TimeRange {
+                            start: format_clock(*s),
+                            end: format_clock(*e),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        Self {
+            monday: day(0),
+            tuesday: day(1),
+            wednesday: day(2),
+            thursday: day(3),
+            friday: day(4),
+            saturday: day(5),
+            sunday: day(6),
+        }
+    }
+}
+
+#[derive(Debug, Object)]
+pub struct StaffMember {
+    pub id: Uuid,
+    pub name: String,
+    pub user_id: Option<Uuid>,
+    pub time_zone: String,
+    pub active: bool,
+    pub working_hours: WeeklyHours,
+}
+
+impl From<AppStaff> for StaffMember {
+    fn from(s: AppStaff) -> Self {
+        Self {
+            id: s.row.id,
+            name: s.row.name,
+            user_id: s.row.user_id,
+            time_zone: s.row.time_zone,
+            active: s.row.active,
+            working_hours: WeeklyHours::from_week(&s.week),
+        }
+    }
+}
+
+/// What the booking page shows of a staff member.
+#[derive(Debug, Object)]
+pub struct PublicStaff {
+    pub id: Uuid,
+    pub name: String,
+}
+
+#[derive(Debug, Deserialize, Object)]
+#[serde(deny_unknown_fields)]
+pub struct DayOverrideInput {
+    /// Empty: a day off.
+    pub intervals: Vec<TimeRange>,
+}
+
+#[derive(Debug, Object)]
+pub struct DayOverride {
+    pub date: NaiveDate,
+    pub intervals: Vec<TimeRange>,
+}
+
+#[derive(Debug, Deserialize, Object)]
+#[serde(deny_unknown_fields)]
+pub struct ClosureInput {
+    pub starts_on: NaiveDate,
+    /// Inclusive.
+    pub ends_on: NaiveDate,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Object)]
+pub struct Closure {
+    pub id: Uuid,
+    pub starts_on: String,
+    pub ends_on: String,
+    pub reason: String,
+}
+
+/// A free start time, in the zone asked for.
+#[derive(Debug, Object)]
+pub struct Slot {
+    pub start: DateTime<FixedOffset>,
+    pub end: DateTime<FixedOffset>,
+    /// Who is free then (for "anyone").
+    pub staff_ids: Vec<Uuid>,
+    /// For classes: seats left with the first free staff member.
+    pub seats_left: u32,
+}
+
+#[derive(Debug, Object)]
+pub struct Availability {
+    pub zone: String,
+    pub slots: Vec<Slot>,
+}
+
+#[derive(Debug, Clone, Deserialize, serde::Serialize, Object)]
+#[serde(deny_unknown_fields)]
+pub struct ClientDetails {
+    pub name: String,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// Up to 2,000 characters; stored encrypted.
+    #[serde(default)]
+    pub notes: Option<String>,
+}
+
+#[derive(Debug, Deserialize, serde::Serialize, Object)]
+#[serde(deny_unknown_fields)]
+pub struct BookingInput {
+    pub service_id: Uuid,
+    /// Absent: anyone who performs the service.
+    #[serde(default)]
+    pub staff_id: Option<Uuid>,
+    /// A start offered by the availability endpoint (any offset).
+    pub start: DateTime<FixedOffset>,
+    /// The client's zone, for messages (IANA).
+    pub zone: String,
+    pub client: ClientDetails,
+}
+
+#[derive(Debug, Object)]
+pub struct Booking {
+    pub id: Uuid,
+    pub service_id: Uuid,
+    pub staff_id: Uuid,
+    pub client_id: Uuid,
+    /// requested, awaiting_payment, confirmed, completed, no_show, cancelled
+    pub status: String,
+    pub starts_at: DateTime<FixedOffset>,
+    pub ends_at: DateTime<FixedOffset>,
+    pub client_zone: String,
+    pub notes: Option<String>,
+    pub cancelled_by: Option<String>,
+    pub cancel_reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<termino_app::bookings::Booking> for Booking {
+    fn from(b: termino_app::bookings::Booking) -> Self {
+        let zone: chrono_tz::Tz = b.client_zone.parse().unwrap_or(chrono_tz::UTC);
+        let local = |t: DateTime<Utc>| t.with_timezone(&zone).fixed_offset();
+        Self {
+            id: b.id,
+            service_id: b.service_id,
+            staff_id: b.staff_id,
+            client_id: b.client_id,
+            status: b.status.as_str().into(),
+            starts_at: local(b.starts_at),
+            ends_at: local(b.ends_at),
+            client_zone: b.client_zone,
+            notes: b.notes,
+            cancelled_by: b.cancelled_by,
+            cancel_reason: b.cancel_reason,
+            created_at: b.created_at,
+            updated_at: b.updated_at,
+        }
+    }
+}
+
+/// A new booking. `manage_token` is shown only now: it opens the client's
+/// manage page (`manage_url`).
+#[derive(Debug, Object)]
+pub struct CreatedBooking {
+    pub booking: Booking,
+    pub manage_token: String,
+    pub manage_url: String,
+}
+
+#[derive(Debug, Object)]
+pub struct BookingList {
+    pub items: Vec<Booking>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Object)]
+#[serde(deny_unknown_fields)]
+pub struct Reschedule {
+    pub start: DateTime<FixedOffset>,
+    /// Business side only: move to another staff member.
+    #[serde(default)]
+    pub staff_id: Option<Uuid>,
+}
+
+#[derive(Debug, Deserialize, Object, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Cancellation {
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// What the client sees on the manage page.
+#[derive(Debug, Object)]
+pub struct ManagedBooking {
+    pub business: String,
+    pub booking: Booking,
+    /// Until when the client may reschedule or cancel.
+    pub changes_until: DateTime<FixedOffset>,
+}

@@ -1,0 +1,1142 @@
+//! Bookings: availability, creation (by a client on the booking page or by
+//! the business), the state machine, and a client's manage link.
+//!
+//! No two bookings that hold time ever overlap for one staff member: every
+//! create, reschedule and approval checks its interval (with buffers)
+//! inside a transaction that first locks the staff member's row, and on
+//! PostgreSQL an exclusion constraint is the last line of defence.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone as _, Utc};
+use chrono_tz::Tz;
+use sha2::{Digest, Sha256};
+use termino_crypto::{FieldContext, decrypt_field, encrypt_field};
+use termino_domain::schedule::{
+    AnySlot, Busy, Closure, ServiceRules, SlotProblem, StaffCalendar, check_slot, fair_pick,
+    slots_for_anyone,
+};
+use termino_notify::texts;
+use termino_store::repo::scheduling::{self as repo, BookingFilter, BookingRow, ServiceRow};
+use termino_store::repo::{accounts, tenants};
+use termino_store::{StoreError, TenantScope, Tx, commit};
+use uuid::Uuid;
+
+use crate::auth::Principal;
+use crate::catalog::StoredWeek;
+use crate::keys::Keyring;
+use crate::secret::{new_token, token_hash};
+use crate::{App, AppError, AppResult};
+
+pub const MAX_RANGE_DAYS: i64 = 62;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BookingStatus {
+    Requested,
+    AwaitingPayment,
+    Confirmed,
+    Completed,
+    NoShow,
+    Cancelled,
+}
+
+impl BookingStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BookingStatus::Requested => "requested",
+            BookingStatus::AwaitingPayment => "awaiting_payment",
+            BookingStatus::Confirmed => "confirmed",
+            BookingStatus::Completed => "completed",
+            BookingStatus::NoShow => "no_show",
+            BookingStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "requested" => BookingStatus::Requested,
+            "awaiting_payment" => BookingStatus::AwaitingPayment,
+            "confirmed" => BookingStatus::Confirmed,
+            "completed" => BookingStatus::Completed,
+            "no_show" => BookingStatus::NoShow,
+            "cancelled" => BookingStatus::Cancelled,
+            _ => return None,
+        })
+    }
+
+    /// Whether the booking holds its time (what collides).
+    pub fn holds_time(self) -> bool {
+        matches!(
+            self,
+            BookingStatus::Confirmed
+                | BookingStatus::AwaitingPayment
+                | BookingStatus::Completed
+                | BookingStatus::NoShow
+        )
+    }
+}
+
+/// The client's details as given on the booking page.
+#[derive(Debug, Clone, Default)]
+pub struct ClientDetails {
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub notes: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct BookingRequest {
+    pub service_id: Uuid,
+    /// `None`: anyone who performs the service.
+    pub staff_id: Option<Uuid>,
+    pub start: DateTime<Utc>,
+    /// The zone the client chose; messages show times in it.
+    pub client_zone: String,
+    pub client: ClientDetails,
+}
+
+#[derive(Debug, Clone)]
+pub struct Booking {
+    pub id: Uuid,
+    pub service_id: Uuid,
+    pub staff_id: Uuid,
+    pub client_id: Uuid,
+    pub status: BookingStatus,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub client_zone: String,
+    pub notes: Option<String>,
+    pub cancelled_by: Option<String>,
+    pub cancel_reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A booking just made, with the client's manage token (shown once).
+#[derive(Debug, Clone)]
+pub struct CreatedBooking {
+    pub booking: Booking,
+    pub manage_token: String,
+    /// True when this answer replays an earlier request's.
+    pub replayed: bool,
+}
+
+/// What a public page may show of a business.
+#[derive(Debug, Clone)]
+pub struct PublicBusiness {
+    pub scope: TenantScope,
+    pub slug: String,
+    pub name: String,
+    pub time_zone: String,
+    pub language: String,
+    pub cancellation_cutoff_hours: i32,
+}
+
+fn slot_problem(p: SlotProblem) -> AppError {
+    match p {
+        SlotProblem::Taken => AppError::Conflict {
+            kind: "slot-taken",
+            field: Some("start"),
+            message: "this time has just been taken; please choose another".into(),
+        },
+        other => {
+            let code = match other {
+                SlotProblem::InPast => "in_past",
+                SlotProblem::TooSoon => "too_soon",
+                SlotProblem::TooFarAhead => "too_far_ahead",
+                SlotProblem::OutsideWorkingHours => "outside_working_hours",
+                SlotProblem::NotOnStepGrid => "not_on_step_grid",
+                SlotProblem::Closed => "closed",
+                SlotProblem::Taken => "taken",
+            };
+            AppError::invalid("start", code, other.to_string())
+        }
+    }
+}
+
+fn slot_taken() -> AppError {
+    slot_problem(SlotProblem::Taken)
+}
+
+/// The exclusion constraint speaks when the application's own check was
+/// somehow passed by.
+fn store_to_conflict(e: StoreError) -> AppError {
+    match e {
+        StoreError::Exclusion(_) => slot_taken(),
+        other => other.into(),
+    }
+}
+
+pub fn rules_of(service: &ServiceRow) -> ServiceRules {
+    ServiceRules {
+        service_id: service.id,
+        duration_min: service.duration_min.max(0) as u32,
+        buffer_before_min: service.buffer_before_min.max(0) as u32,
+        buffer_after_min: service.buffer_after_min.max(0) as u32,
+        min_notice_min: service.min_notice_min.max(0) as u32,
+        max_advance_days: service.max_advance_days.max(0) as u32,
+        step_min: service.step_min.max(1) as u32,
+        capacity: service.capacity.max(1) as u32,
+    }
+}
+
+fn busy_of(row: &BookingRow) -> Busy {
+    Busy {
+        start: row.occupied_start,
+        end: row.occupied_end,
+        service_id: Some(row.service_id),
+        slot_start: row.starts_at,
+        seats: row.seats.max(1) as u32,
+    }
+}
+
+pub fn parse_zone(field: &str, zone: &str) -> AppResult<Tz> {
+    termino_domain::business::TimeZone::parse(zone)
+        .map(|z| z.tz())
+        .map_err(|p| AppError::invalid(field, p.code, p.message))
+}
+
+/// Local midnight of a date in a zone (the earlier one if ambiguous; the
+/// first valid minute if midnight does not exist).
+fn local_midnight(date: NaiveDate, zone: Tz) -> DateTime<Utc> {
+    let mut t = date.and_time(NaiveTime::MIN);
+    for _ in 0..180 {
+        if let Some(dt) = zone.from_local_datetime(&t).earliest() {
+            return dt.with_timezone(&Utc);
+        }
+        t += Duration::minutes(1);
+    }
+    Utc.from_utc_datetime(&date.and_time(NaiveTime::MIN))
+}
+
+impl App {
+    /// A business's public face, by the slug of its booking page.
+    pub async fn public_business(&self, slug: &str) -> AppResult<PublicBusiness> {
+        let tenant = tenants::find_by_slug(self.db().connection(), slug)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        Ok(PublicBusiness {
+            scope: TenantScope::authenticated(tenant.id),
+            slug: tenant.slug,
+            name: tenant.name,
+            time_zone: tenant.time_zone,
+            language: tenant.language,
+            cancellation_cutoff_hours: tenant.cancellation_cutoff_hours,
+        })
+    }
+
+    /// Closed time of the business between two instants: its closures and,
+    /// if it opted in, Polish public holidays (whole days in its zone).
+    async fn closed_time(
+        &self,
+        tx: &Tx,
+        scope: &TenantScope,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> AppResult<Vec<Closure>> {
+        let tenant = tenants::get(tx, scope).await?.ok_or(AppError::NotFound)?;
+        let zone: Tz = tenant
+            .time_zone
+            .parse()
+            .unwrap_or(chrono_tz::Europe::Warsaw);
+        let mut days: Vec<(NaiveDate, NaiveDate)> = repo::closures(tx, scope)
+            .await?
+            .into_iter()
+            .filter_map(|c| Some((c.starts_on.parse().ok()?, c.ends_on.parse().ok()?)))
+            .collect();
+        if tenant.polish_holidays {
+            let first = from.with_timezone(&zone).date_naive();
+            let last = to.with_timezone(&zone).date_naive();
+            for year in chrono::Datelike::year(&first)..=chrono::Datelike::year(&last) {
+                for (day, _) in termino_domain::holidays::polish_public_holidays(year) {
+                    days.push((day, day));
+                }
+            }
+        }
+        Ok(days
+            .into_iter()
+            .map(|(a, b)| Closure {
+                start: local_midnight(a, zone),
+                end: local_midnight(b + Duration::days(1), zone),
+            })
+            .filter(|c| c.end > from && c.start < to)
+            .collect())
+    }
+
+    /// Calendars of the given staff members for [from, to), read in `tx`.
+    async fn calendars(
+        &self,
+        tx: &Tx,
+        scope: &TenantScope,
+        staff_ids: &[Uuid],
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        except_booking: Option<Uuid>,
+    ) -> AppResult<Vec<StaffCalendar>> {
+        // A day either side covers any zone's local dates and long buffers.
+        let (wide_from, wide_to) = (from - Duration::days(2), to + Duration::days(2));
+        let busy = repo::busy(tx, scope, staff_ids, wide_from, wide_to).await?;
+        let overrides = repo::overrides(
+            tx,
+            scope,
+            staff_ids,
+            &wide_from.date_naive().to_string(),
+            &wide_to.date_naive().to_string(),
+        )
+        .await?;
+        let mut calendars = Vec::new();
+        for id in staff_ids {
+            let Some(staff) = repo::get_staff(tx, scope, *id).await? else {
+                continue;
+            };
+            let week: StoredWeek = serde_json::from_str(&staff.weekly_hours).unwrap_or_default();
+            calendars.push(StaffCalendar {
+                staff_id: staff.id,
+                zone: staff.time_zone.parse().unwrap_or(chrono_tz::Europe::Warsaw),
+                weekly: week.to_weekly(),
+                overrides: overrides
+                    .iter()
+                    .filter(|o| o.staff_id == staff.id)
+                    .filter_map(|o| {
+                        let minutes: Vec<(u16, u16)> = serde_json::from_str(&o.intervals).ok()?;
+                        Some(termino_domain::schedule::DayOverride {
+                            date: o.day.parse().ok()?,
+                            intervals: minutes
+                                .into_iter()
+                                .filter_map(|(s, e)| {
+                                    termino_domain::schedule::LocalInterval::new(s, e).ok()
+                                })
+                                .collect(),
+                        })
+                    })
+                    .collect(),
+                busy: busy
+                    .iter()
+                    .filter(|b| b.staff_id == staff.id && Some(b.id) != except_booking)
+                    .map(busy_of)
+                    .collect(),
+            });
+        }
+        Ok(calendars)
+    }
+
+    /// Who may perform a service: its active staff, or the one asked for.
+    async fn performers(
+        &self,
+        tx: &Tx,
+        scope: &TenantScope,
+        service: &ServiceRow,
+        staff_id: Option<Uuid>,
+    ) -> AppResult<Vec<Uuid>> {
+        let pairs = repo::service_staff(tx, scope).await?;
+        let mut ids = Vec::new();
+        for (_, staff) in pairs.iter().filter(|(s, _)| *s == service.id) {
+            if repo::get_staff(tx, scope, *staff)
+                .await?
+                .is_some_and(|s| s.active)
+            {
+                ids.push(*staff);
+            }
+        }
+        ids.sort();
+        match staff_id {
+            Some(wanted) if ids.contains(&wanted) => Ok(vec![wanted]),
+            Some(_) => Err(AppError::invalid(
+                "staff_id",
+                "does_not_perform",
+                "this staff member does not perform this service",
+            )),
+            None => Ok(ids),
+        }
+    }
+
+    async fn active_service(
+        &self,
+        tx: &Tx,
+        scope: &TenantScope,
+        id: Uuid,
+    ) -> AppResult<ServiceRow> {
+        match repo::get_service(tx, scope, id).await? {
+            Some(s) if s.active => Ok(s),
+            _ => Err(AppError::invalid(
+                "service_id",
+                "unknown_service",
+                "no such service",
+            )),
+        }
+    }
+
+    /// Free slots for a service from `from` to `to` (dates in `zone`,
+    /// inclusive), with one staff member or anyone.
+    pub async fn availability(
+        &self,
+        scope: &TenantScope,
+        service_id: Uuid,
+        staff_id: Option<Uuid>,
+        from: NaiveDate,
+        to: NaiveDate,
+        zone: Tz,
+    ) -> AppResult<Vec<AnySlot>> {
+        if to < from {
+            return Err(AppError::invalid(
+                "to",
+                "end_before_start",
+                "must not be before from",
+            ));
+        }
+        if (to - from).num_days() >= MAX_RANGE_DAYS {
+            return Err(AppError::invalid(
+                "to",
+                "range_too_long",
+                format!("at most {MAX_RANGE_DAYS} days at once"),
+            ));
+        }
+        let start = local_midnight(from, zone);
+        let end = local_midnight(to + Duration::days(1), zone);
+        let tx = self.db().begin_tenant(scope).await?;
+        let service = self.active_service(&tx, scope, service_id).await?;
+        let staff = self.performers(&tx, scope, &service, staff_id).await?;
+        let calendars = self.calendars(&tx, scope, &staff, start, end, None).await?;
+        let closures = self.closed_time(&tx, scope, start, end).await?;
+        commit(tx).await?;
+        Ok(slots_for_anyone(
+            &calendars,
+            &rules_of(&service),
+            &closures,
+            start,
+            end,
+            self.now(),
+        ))
+    }
+
+    /// Books a slot. The client is found or created through the encrypted
+    /// client records. With an idempotency key, a retry of the same request
+    /// answers the first result; the same key with another request is 422.
+    pub async fn book(
+        &self,
+        scope: &TenantScope,
+        request: BookingRequest,
+        idempotency: Option<(&str, &[u8])>,
+    ) -> AppResult<CreatedBooking> {
+        let _ = parse_zone("client_zone", &request.client_zone)?;
+        let request_hash = idempotency.map(|(_, body)| hex::encode(Sha256::digest(body)));
+        if let (Some((key, _)), Some(hash)) = (idempotency, &request_hash)
+            && let Some(replay) = self.replay(scope, key, hash).await?
+        {
+            return Ok(replay);
+        }
+        let now = self.now();
+        let tx = self.db().begin_tenant(scope).await?;
+        let service = self.active_service(&tx, scope, request.service_id).await?;
+        let rules = rules_of(&service);
+        let candidates = self
+            .performers(&tx, scope, &service, request.staff_id)
+            .await?;
+        if candidates.is_empty() {
+            return Err(AppError::invalid(
+                "service_id",
+                "no_staff",
+                "nobody performs this service yet",
+            ));
+        }
+        let closures = self
+            .closed_time(
+                &tx,
+                scope,
+                request.start - Duration::days(1),
+                request.start + Duration::days(1),
+            )
+            .await?;
+        // "Anyone": among those free at that time, the one with the fewest
+        // bookings that day.
+        let staff_id = if candidates.len() == 1 {
+            candidates[0]
+        } else {
+            let day = (
+                request.start - Duration::hours(12),
+                request.start + Duration::hours(12),
+            );
+            let calendars = self
+                .calendars(&tx, scope, &candidates, day.0, day.1, None)
+                .await?;
+            let free: Vec<(Uuid, u32)> = calendars
+                .iter()
+                .filter_map(|c| {
+                    check_slot(c, &rules, &closures, request.start, now)
+                        .ok()
+                        .map(|s| (c.staff_id, s.seats_left))
+                })
+                .collect();
+            let load: HashMap<Uuid, u32> = calendars
+                .iter()
+                .map(|c| (c.staff_id, c.busy.len() as u32))
+                .collect();
+            let slot = AnySlot {
+                start: request.start,
+                end: request.start + Duration::minutes(i64::from(rules.duration_min)),
+                staff: free,
+            };
+            match fair_pick(&slot, &load) {
+                Some(id) => id,
+                None => {
+                    // Say why with the first candidate's precise reason.
+                    let c = &calendars[0];
+                    return Err(slot_problem(
+                        check_slot(c, &rules, &closures, request.start, now)
+                            .err()
+                            .unwrap_or(SlotProblem::Taken),
+                    ));
+                }
+            }
+        };
+        // Serialise on the staff member, then check again with what is
+        // committed now.
+        repo::lock_staff(&tx, scope, staff_id).await?;
+        let calendar = self
+            .calendars(
+                &tx,
+                scope,
+                &[staff_id],
+                request.start - Duration::days(1),
+                request.start + Duration::days(1),
+                None,
+            )
+            .await?;
+        let calendar = calendar.first().ok_or(AppError::NotFound)?;
+        let slot =
+            check_slot(calendar, &rules, &closures, request.start, now).map_err(slot_problem)?;
+
+        let (client_id, _, counted) = self
+            .find_or_create_client_in(
+                &tx,
+                scope,
+                &request.client.name,
+                request.client.email.as_deref(),
+                request.client.phone.as_deref(),
+            )
+            .await?;
+        let keyring = self.keys().for_write(scope.id(), now).await?;
+        let id = Uuid::now_v7();
+        let token = new_token();
+        let status = if service.requires_approval {
+            BookingStatus::Requested
+        } else {
+            BookingStatus::Confirmed
+        };
+        let notes = request
+            .client
+            .notes
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty());
+        if notes.is_some_and(|n| n.chars().count() > 2000) {
+            return Err(AppError::invalid(
+                "notes",
+                "too_long",
+                "at most 2,000 characters",
+            ));
+        }
+        let row = BookingRow {
+            tenant_id: scope.id(),
+            id,
+            service_id: service.id,
+            staff_id,
+            client_id,
+            status: status.as_str().into(),
+            starts_at: slot.start,
+            ends_at: slot.end,
+            occupied_start: slot.start - Duration::minutes(i64::from(rules.buffer_before_min)),
+            occupied_end: slot.end + Duration::minutes(i64::from(rules.buffer_after_min)),
+            class_key: class_key(&service, id, slot.start),
+            seats: 1,
+            client_zone: request.client_zone.clone(),
+            notes: notes.map(|n| seal(&keyring, id, "notes", n)).transpose()?,
+            manage_token_hash: token_hash(&token),
+            cancelled_by: None,
+            cancel_reason: None,
+            created_at: now,
+            updated_at: now,
+        };
+        let row = repo::insert_booking(&tx, scope, row)
+            .await
+            .map_err(store_to_conflict)?;
+        if let (Some((key, _)), Some(hash)) = (idempotency, &request_hash) {
+            let remembered = serde_json::json!({
+                "booking_id": id,
+                "token": base64_seal(&keyring, id, "manage_token", &token)?,
+            });
+            let saved = repo::insert_idempotency(
+                &tx,
+                scope,
+                repo::IdempotencyRow {
+                    tenant_id: scope.id(),
+                    key: key.to_string(),
+                    request_hash: hash.clone(),
+                    status: 201,
+                    body: remembered.to_string(),
+                    created_at: now,
+                },
+            )
+            .await;
+            if let Err(StoreError::Unique(_)) = saved {
+                // A retry raced this one and won: drop ours, answer theirs.
+                drop(tx);
+                return self.replay(scope, key, hash).await?.ok_or_else(|| {
+                    AppError::Internal(anyhow::anyhow!("idempotency row vanished"))
+                });
+            }
+            saved?;
+        }
+        self.queue_booking_messages(
+            &tx,
+            scope,
+            &keyring,
+            &row,
+            Some(&token),
+            BookingEvent::Created,
+        )
+        .await?;
+        commit(tx).await?;
+        self.wake_mail();
+        if let Some((version, count)) = counted {
+            self.after_encrypting(scope.id(), version, count);
+        }
+        tracing::info!(event = "booking_created", tenant_id = %scope.id(), booking_id = %id, status = status.as_str(), "booking created");
+        Ok(CreatedBooking {
+            booking: self.open_booking(&keyring, &row),
+            manage_token: token,
+            replayed: false,
+        })
+    }
+
+    async fn replay(
+        &self,
+        scope: &TenantScope,
+        key: &str,
+        hash: &str,
+    ) -> AppResult<Option<CreatedBooking>> {
+        let tx = self.db().begin_tenant(scope).await?;
+        let found = repo::idempotency(&tx, scope, key).await?;
+        let Some(found) = found else {
+            commit(tx).await?;
+            return Ok(None);
+        };
+        if found.request_hash != hash {
+            return Err(AppError::invalid(
+                "Idempotency-Key",
+                "key_reused",
+                "this key was used for a different request",
+            ));
+        }
+        let body: serde_json::Value =
+            serde_json::from_str(&found.body).map_err(anyhow::Error::from)?;
+        let id: Uuid = body["booking_id"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| anyhow::anyhow!("bad idempotency record"))?;
+        let row = repo::get_booking(&tx, scope, id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        commit(tx).await?;
+        let keyring = self.keys().for_read(scope.id(), None, self.now()).await?;
+        let token = body["token"]
+            .as_str()
+            .and_then(|t| base64_open(&keyring, id, "manage_token", t))
+            .unwrap_or_default();
+        Ok(Some(CreatedBooking {
+            booking: self.open_booking(&keyring, &row),
+            manage_token: token,
+            replayed: true,
+        }))
+    }
+
+    pub(crate) fn open_booking(&self, keyring: &Keyring, row: &BookingRow) -> Booking {
+        let open = |column: &str, stored: &Option<Vec<u8>>| {
+            stored.as_deref().and_then(|s| {
+                decrypt_field(
+                    |v| keyring.data_key(v),
+                    FieldContext {
+                        tenant: row.tenant_id,
+                        table: "bookings",
+                        column,
+                        row: row.id,
+                    },
+                    s,
+                )
+                .ok()
+                .and_then(|p| String::from_utf8(p).ok())
+            })
+        };
+        Booking {
+            id: row.id,
+            service_id: row.service_id,
+            staff_id: row.staff_id,
+            client_id: row.client_id,
+            status: BookingStatus::parse(&row.status).unwrap_or(BookingStatus::Cancelled),
+            starts_at: row.starts_at,
+            ends_at: row.ends_at,
+            client_zone: row.client_zone.clone(),
+            notes: open("notes", &row.notes),
+            cancelled_by: row.cancelled_by.clone(),
+            cancel_reason: open("cancel_reason", &row.cancel_reason),
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+
+    pub async fn booking(&self, principal: &Principal, id: Uuid) -> AppResult<Booking> {
+        let scope = principal.tenant;
+        let tx = self.db().begin_tenant(&scope).await?;
+        let row = repo::get_booking(&tx, &scope, id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        commit(tx).await?;
+        let keyring = self.keys().for_read(scope.id(), None, self.now()).await?;
+        Ok(self.open_booking(&keyring, &row))
+    }
+
+    pub async fn bookings(
+        &self,
+        principal: &Principal,
+        filter: BookingFilter,
+    ) -> AppResult<Vec<Booking>> {
+        let scope = principal.tenant;
+        let tx = self.db().begin_tenant(&scope).await?;
+        let rows = repo::bookings(&tx, &scope, &filter).await?;
+        commit(tx).await?;
+        let keyring = self.keys().for_read(scope.id(), None, self.now()).await?;
+        Ok(rows
+            .iter()
+            .map(|r| self.open_booking(&keyring, r))
+            .collect())
+    }
+
+    /// Moves a booking (same booking, same client) to a new start, and
+    /// optionally another staff member.
+    async fn move_booking(
+        &self,
+        scope: &TenantScope,
+        id: Uuid,
+        new_start: DateTime<Utc>,
+        new_staff: Option<Uuid>,
+    ) -> AppResult<BookingRow> {
+        let now = self.now();
+        let tx = self.db().begin_tenant(scope).await?;
+        let row = repo::get_booking(&tx, scope, id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let status = BookingStatus::parse(&row.status).unwrap_or(BookingStatus::Cancelled);
+        if !matches!(status, BookingStatus::Requested | BookingStatus::Confirmed) {
+            return Err(AppError::Conflict {
+                kind: "booking-not-movable",
+                field: None,
+                message: format!("a {} booking cannot be moved", status.as_str()),
+            });
+        }
+        let service = repo::get_service(&tx, scope, row.service_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let rules = rules_of(&service);
+        let staff_id = match new_staff {
+            Some(s) => self.performers(&tx, scope, &service, Some(s)).await?[0],
+            None => row.staff_id,
+        };
+        repo::lock_staff(&tx, scope, staff_id).await?;
+        let window = (new_start - Duration::days(1), new_start + Duration::days(1));
+        let closures = self.closed_time(&tx, scope, window.0, window.1).await?;
+        // The booking's own time does not block its move.
+        let calendars = self
+            .calendars(&tx, scope, &[staff_id], window.0, window.1, Some(row.id))
+            .await?;
+        let calendar = calendars.first().ok_or(AppError::NotFound)?;
+        let slot = check_slot(calendar, &rules, &closures, new_start, now).map_err(slot_problem)?;
+        let mut moved = row.clone();
+        moved.staff_id = staff_id;
+        moved.starts_at = slot.start;
+        moved.ends_at = slot.end;
+        moved.occupied_start = slot.start - Duration::minutes(i64::from(rules.buffer_before_min));
+        moved.occupied_end = slot.end + Duration::minutes(i64::from(rules.buffer_after_min));
+        moved.class_key = class_key(&service, row.id, slot.start);
+        moved.updated_at = now;
+        let saved = repo::save_booking(&tx, scope, moved)
+            .await
+            .map_err(store_to_conflict)?;
+        let keyring = self.keys().for_write(scope.id(), now).await?;
+        self.queue_booking_messages(
+            &tx,
+            scope,
+            &keyring,
+            &saved,
+            None,
+            BookingEvent::Rescheduled,
+        )
+        .await?;
+        commit(tx).await?;
+        self.wake_mail();
+        tracing::info!(event = "booking_rescheduled", tenant_id = %scope.id(), booking_id = %id, "booking rescheduled");
+        Ok(saved)
+    }
+
+    pub async fn reschedule_booking(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+        start: DateTime<Utc>,
+        staff_id: Option<Uuid>,
+    ) -> AppResult<Booking> {
+        let row = self
+            .move_booking(&principal.tenant, id, start, staff_id)
+            .await?;
+        let keyring = self
+            .keys()
+            .for_read(principal.tenant.id(), None, self.now())
+            .await?;
+        Ok(self.open_booking(&keyring, &row))
+    }
+
+    /// The business's moves along the state machine.
+    pub async fn change_booking_status(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+        to: BookingStatus,
+        reason: Option<&str>,
+    ) -> AppResult<Booking> {
+        let row = self
+            .transition(&principal.tenant, id, to, "business", reason)
+            .await?;
+        let keyring = self
+            .keys()
+            .for_read(principal.tenant.id(), None, self.now())
+            .await?;
+        Ok(self.open_booking(&keyring, &row))
+    }
+
+    async fn transition(
+        &self,
+        scope: &TenantScope,
+        id: Uuid,
+        to: BookingStatus,
+        by: &str,
+        reason: Option<&str>,
+    ) -> AppResult<BookingRow> {
+        use BookingStatus::*;
+        let now = self.now();
+        let tx = self.db().begin_tenant(scope).await?;
+        let row = repo::get_booking(&tx, scope, id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let from = BookingStatus::parse(&row.status).unwrap_or(Cancelled);
+        let allowed = match (from, to) {
+            (Requested, Confirmed) => true,
+            (Requested | Confirmed | AwaitingPayment, Cancelled) => true,
+            (Confirmed, Completed | NoShow) => row.starts_at <= now,
+            _ => false,
+        };
+        if !allowed {
+            return Err(AppError::Conflict {
+                kind: "invalid-transition",
+                field: Some("status"),
+                message: format!("a {} booking cannot become {}", from.as_str(), to.as_str()),
+            });
+        }
+        let mut changed = row.clone();
+        if to == Confirmed {
+            // Approval claims the time: checked like a new booking.
+            let service = repo::get_service(&tx, scope, row.service_id)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            let rules = rules_of(&service);
+            repo::lock_staff(&tx, scope, row.staff_id).await?;
+            let window = (
+                row.starts_at - Duration::days(1),
+                row.starts_at + Duration::days(1),
+            );
+            let closures = self.closed_time(&tx, scope, window.0, window.1).await?;
+            let calendars = self
+                .calendars(
+                    &tx,
+                    scope,
+                    &[row.staff_id],
+                    window.0,
+                    window.1,
+                    Some(row.id),
+                )
+                .await?;
+            let calendar = calendars.first().ok_or(AppError::NotFound)?;
+            // Approving late is fine: only collisions and closures count.
+            let approval_rules = ServiceRules {
+                min_notice_min: 0,
+                max_advance_days: rules.max_advance_days.max(3650),
+                ..rules
+            };
+            match check_slot(
+                calendar,
+                &approval_rules,
+                &closures,
+                row.starts_at,
+                row.created_at.min(now),
+            ) {
+                Ok(_) | Err(SlotProblem::InPast) | Err(SlotProblem::TooSoon) => {}
+                Err(p) => return Err(slot_problem(p)),
+            }
+        }
+        let keyring = self.keys().for_write(scope.id(), now).await?;
+        changed.status = to.as_str().into();
+        changed.updated_at = now;
+        if to == Cancelled {
+            changed.cancelled_by = Some(by.to_string());
+            changed.cancel_reason = reason
+                .map(str::trim)
+                .filter(|r| !r.is_empty())
+                .map(|r| seal(&keyring, row.id, "cancel_reason", r))
+                .transpose()?;
+        }
+        let saved = repo::save_booking(&tx, scope, changed)
+            .await
+            .map_err(store_to_conflict)?;
+        let event = match to {
+            Confirmed => Some(BookingEvent::Approved),
+            Cancelled => Some(BookingEvent::Cancelled),
+            _ => None,
+        };
+        if let Some(event) = event {
+            self.queue_booking_messages(&tx, scope, &keyring, &saved, None, event)
+                .await?;
+        }
+        commit(tx).await?;
+        self.wake_mail();
+        tracing::info!(event = "booking_status", tenant_id = %scope.id(), booking_id = %id, from = from.as_str(), to = to.as_str(), "booking status changed");
+        Ok(saved)
+    }
+
+    /// The booking behind a manage link, with its business.
+    pub async fn managed_booking(
+        &self,
+        slug: &str,
+        token: &str,
+    ) -> AppResult<(PublicBusiness, Booking)> {
+        let business = self.public_business(slug).await?;
+        let row = termino_store::repo::scheduling::booking_by_token_hash(
+            self.db().connection(),
+            &token_hash(token),
+        )
+        .await?
+        .filter(|r| r.tenant_id == business.scope.id())
+        .ok_or(AppError::NotFound)?;
+        let keyring = self
+            .keys()
+            .for_read(row.tenant_id, None, self.now())
+            .await?;
+        Ok((business, self.open_booking(&keyring, &row)))
+    }
+
+    fn before_cutoff(&self, business: &PublicBusiness, booking: &Booking) -> AppResult<()> {
+        let cutoff =
+            booking.starts_at - Duration::hours(i64::from(business.cancellation_cutoff_hours));
+        if self.now() > cutoff {
+            return Err(AppError::Conflict {
+                kind: "past-cutoff",
+                field: None,
+                message: format!(
+                    "changes are possible until {} hours before the visit; please contact the business",
+                    business.cancellation_cutoff_hours
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    pub async fn reschedule_by_client(
+        &self,
+        slug: &str,
+        token: &str,
+        start: DateTime<Utc>,
+    ) -> AppResult<Booking> {
+        let (business, booking) = self.managed_booking(slug, token).await?;
+        self.before_cutoff(&business, &booking)?;
+        let row = self
+            .move_booking(&business.scope, booking.id, start, None)
+            .await?;
+        let keyring = self
+            .keys()
+            .for_read(business.scope.id(), None, self.now())
+            .await?;
+        Ok(self.open_booking(&keyring, &row))
+    }
+
+    pub async fn cancel_by_client(
+        &self,
+        slug: &str,
+        token: &str,
+        reason: Option<&str>,
+    ) -> AppResult<Booking> {
+        let (business, booking) = self.managed_booking(slug, token).await?;
+        self.before_cutoff(&business, &booking)?;
+        let row = self
+            .transition(
+                &business.scope,
+                booking.id,
+                BookingStatus::Cancelled,
+                "client",
+                reason,
+            )
+            .await?;
+        let keyring = self
+            .keys()
+            .for_read(business.scope.id(), None, self.now())
+            .await?;
+        Ok(self.open_booking(&keyring, &row))
+    }
+
+    /// Confirmation, approval, reschedule and cancellation notices for the
+    /// client (sealed, with an `.ics`), and new/cancelled notices for the
+    /// staff member when linked to an account.
+    async fn queue_booking_messages(
+        &self,
+        tx: &Tx,
+        scope: &TenantScope,
+        keyring: &Keyring,
+        row: &BookingRow,
+        manage_token: Option<&str>,
+        event: BookingEvent,
+    ) -> AppResult<()> {
+        let tenant = tenants::get(tx, scope).await?.ok_or(AppError::NotFound)?;
+        let service = repo::get_service(tx, scope, row.service_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let staff = repo::get_staff(tx, scope, row.staff_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let client = termino_store::repo::clients::get(tx, scope, row.client_id).await?;
+        let lang = termino_domain::business::Language::parse(&tenant.language).unwrap_or_default();
+        let zone: Tz = row.client_zone.parse().unwrap_or(chrono_tz::Europe::Warsaw);
+        let when = texts::format_when(lang, row.starts_at.with_timezone(&zone));
+        let manage_link = manage_token
+            .map(|t| format!("{}/b/{}/manage/{t}", self.config().public_url, tenant.slug));
+        let details = texts::BookingDetails {
+            business: &tenant.name,
+            service: &service.name,
+            staff: &staff.name,
+            when: &when,
+            manage_link: manage_link.as_deref(),
+        };
+        let client_email = client.as_ref().and_then(|c| {
+            let stored = c.email.as_deref()?;
+            let plain = decrypt_field(
+                |v| keyring.data_key(v),
+                FieldContext {
+                    tenant: scope.id(),
+                    table: "clients",
+                    column: "email",
+                    row: c.id,
+                },
+                stored,
+            )
+            .ok()?;
+            String::from_utf8(plain).ok()
+        });
+        if let Some(to) = client_email {
+            let message = texts::booking_for_client(lang, event.into(), &details);
+            let ics = termino_notify::calendar::booking_ics(
+                &termino_notify::calendar::CalendarEvent {
+                    uid: &format!("{}@termino", row.id),
+                    summary: &format!("{} — {}", service.name, tenant.name),
+                    description: manage_link.as_deref().unwrap_or(""),
+                    location: &tenant.name,
+                    start: row.starts_at,
+                    end: row.ends_at,
+                    sequence: (row.updated_at - row.created_at).num_seconds().max(0) as u32,
+                    cancelled: event == BookingEvent::Cancelled,
+                },
+                self.now(),
+            );
+            let attachment = termino_notify::Attachment {
+                filename: "wizyta.ics".into(),
+                content_type: "text/calendar; charset=utf-8; method=PUBLISH".into(),
+                content: ics.into_bytes(),
+            };
+            self.enqueue_sealed_mail(tx, keyring, &to, message, Some(attachment))
+                .await?;
+        }
+        if matches!(event, BookingEvent::Created | BookingEvent::Cancelled)
+            && let Some(user_id) = staff.user_id
+            && let Some(user) = accounts::find_user(tx, user_id).await?
+        {
+            let message = texts::booking_for_staff(lang, event.into(), &details);
+            self.enqueue_mail(tx, Some(scope.id()), &user.email, message)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BookingEvent {
+    Created,
+    Approved,
+    Rescheduled,
+    Cancelled,
+}
+
+impl From<BookingEvent> for texts::BookingEvent {
+    fn from(e: BookingEvent) -> Self {
+        match e {
+            BookingEvent::Created => texts::BookingEvent::Created,
+            BookingEvent::Approved => texts::BookingEvent::Approved,
+            BookingEvent::Rescheduled => texts::BookingEvent::Rescheduled,
+            BookingEvent::Cancelled => texts::BookingEvent::Cancelled,
+        }
+    }
+}
+
+fn class_key(service: &ServiceRow, booking: Uuid, start: DateTime<Utc>) -> String {
+    if service.capacity > 1 {
+        format!("class:{}:{}", service.id, start.timestamp())
+    } else {
+        format!("booking:{booking}")
+    }
+}
+
+fn seal(keyring: &Keyring, row: Uuid, column: &str, plain: &str) -> AppResult<Vec<u8>> {
+    let (version, key) = keyring.active_key().ok_or_else(|| AppError::Conflict {
+        kind: "keys-destroyed",
+        field: None,
+        message: "this business's client data has been erased".into(),
+    })?;
+    Ok(encrypt_field(
+        key,
+        version,
+        FieldContext {
+            tenant: keyring.tenant,
+            table: "bookings",
+            column,
+            row,
+        },
+        plain.as_bytes(),
+    ))
+}
+
+fn base64_seal(keyring: &Keyring, row: Uuid, column: &str, plain: &str) -> AppResult<String> {
+    use base64::Engine;
+    let sealed = seal(keyring, row, column, plain)?;
+    Ok(base64::engine::general_purpose::STANDARD.encode(sealed))
+}
+
+fn base64_open(keyring: &Keyring, row: Uuid, column: &str, b64: &str) -> Option<String> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
+    let plain = decrypt_field(
+        |v| keyring.data_key(v),
+        FieldContext {
+            tenant: keyring.tenant,
+            table: "bookings",
+            column,
+            row,
+        },
+        &bytes,
+    )
+    .ok()?;
+    String::from_utf8(plain).ok()
+}

@@ -1,0 +1,652 @@
+//! What a business offers and when: services, staff, working hours, days
+//! off and closures.
+
+use chrono::{NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use termino_domain::ValidationErrors;
+use termino_domain::business::TimeZone;
+use termino_domain::schedule::{DayOverride, LocalInterval, WeeklyHours};
+use termino_store::repo::scheduling::{self as repo, ClosureRow, ServiceRow, StaffRow};
+use termino_store::repo::{accounts, tenants};
+use termino_store::{TenantScope, commit};
+use uuid::Uuid;
+
+use crate::auth::Principal;
+use crate::{App, AppError, AppResult};
+
+pub const WEEKDAYS: [&str; 7] = [
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+];
+
+/// A service as given by the business (create and full update).
+#[derive(Debug, Clone)]
+pub struct ServiceInput {
+    pub name: String,
+    pub description: String,
+    pub duration_min: i64,
+    pub price_minor: i64,
+    pub currency: String,
+    pub buffer_before_min: i64,
+    pub buffer_after_min: i64,
+    pub min_notice_min: i64,
+    pub max_advance_days: i64,
+    pub step_min: i64,
+    pub capacity: i64,
+    pub requires_approval: bool,
+    pub active: bool,
+    pub staff_ids: Vec<Uuid>,
+}
+
+impl Default for ServiceInput {
+    fn default() -> Self {
+        Self {
+            name: String::new(),
+            description: String::new(),
+            duration_min: 60,
+            price_minor: 0,
+            currency: "PLN".into(),
+            buffer_before_min: 0,
+            buffer_after_min: 0,
+            min_notice_min: 60,
+            max_advance_days: 90,
+            step_min: 15,
+            capacity: 1,
+            requires_approval: false,
+            active: true,
+            staff_ids: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Service {
+    pub row: ServiceRow,
+    pub staff_ids: Vec<Uuid>,
+}
+
+/// Weekly hours as stored: seven lists, Monday first, of (start, end)
+/// minutes after local midnight.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredWeek(pub Vec<Vec<(u16, u16)>>);
+
+impl StoredWeek {
+    pub fn to_weekly(&self) -> WeeklyHours {
+        let mut days: [Vec<LocalInterval>; 7] = Default::default();
+        for (i, day) in self.0.iter().enumerate().take(7) {
+            days[i] = day
+                .iter()
+                .filter_map(|(s, e)| LocalInterval::new(*s, *e).ok())
+                .collect();
+        }
+        WeeklyHours { days }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct StaffInput {
+    pub name: String,
+    pub user_id: Option<Uuid>,
+    /// Defaults to the business's zone.
+    pub time_zone: Option<String>,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct StaffMember {
+    pub row: StaffRow,
+    pub week: StoredWeek,
+}
+
+/// "HH:MM" (or "24:00") to minutes after midnight.
+pub fn parse_clock(text: &str) -> Option<u16> {
+    let (h, m) = text.trim().split_once(':')?;
+    let (h, m): (u16, u16) = (h.parse().ok()?, m.parse().ok()?);
+    if h > 24 || m > 59 || (h == 24 && m != 0) || h.to_string().len() > 2 {
+        return None;
+    }
+    Some(h * 60 + m)
+}
+
+pub fn format_clock(minutes: u16) -> String {
+    format!("{:02}:{:02}", minutes / 60, minutes % 60)
+}
+
+/// Validates one day's intervals given as "HH:MM" pairs.
+pub fn parse_intervals(
+    field: &str,
+    raw: &[(String, String)],
+    errors: &mut ValidationErrors,
+) -> Vec<(u16, u16)> {
+    let mut out = Vec::new();
+    for (i, (s, e)) in raw.iter().enumerate() {
+        let f = format!("{field}[{i}]");
+        match (parse_clock(s), parse_clock(e)) {
+            (Some(s), Some(e)) if s < e => out.push((s, e)),
+            (Some(_), Some(_)) => {
+                errors.add(&f, "end_before_start", "the end must be after the start")
+            }
+            _ => errors.add(&f, "invalid_time", "times are HH:MM, 00:00 to 24:00"),
+        }
+    }
+    let mut sorted = out.clone();
+    sorted.sort();
+    if sorted.windows(2).any(|w| w[0].1 > w[1].0) {
+        errors.add(field, "overlap", "intervals of one day must not overlap");
+    }
+    sorted
+}
+
+fn validate_service(input: &ServiceInput) -> Result<(), ValidationErrors> {
+    let mut e = ValidationErrors::new();
+    let name = input.name.trim();
+    if name.is_empty() || name.chars().count() > 120 {
+        e.add("name", "invalid_length", "1 to 120 characters");
+    }
+    if input.description.chars().count() > 2000 {
+        e.add("description", "too_long", "at most 2,000 characters");
+    }
+    let ranges: [(&str, i64, i64, i64); 8] = [
+        ("duration_min", input.duration_min, 5, 24 * 60),
+        ("price_minor", input.price_minor, 0, 100_000_000),
+        ("buffer_before_min", input.buffer_before_min, 0, 240),
+        ("buffer_after_min", input.buffer_after_min, 0, 240),
+        ("min_notice_min", input.min_notice_min, 0, 60 * 24 * 60),
+        ("max_advance_days", input.max_advance_days, 1, 730),
+        ("step_min", input.step_min, 5, 240),
+        ("capacity", input.capacity, 1, 500),
+    ];
+    for (field, value, min, max) in ranges {
+        if value < min || value > max {
+            e.add(
+                field,
+                "out_of_range",
+                format!("must be between {min} and {max}"),
+            );
+        }
+    }
+    if input.currency.len() != 3 || !input.currency.chars().all(|c| c.is_ascii_uppercase()) {
+        e.add(
+            "currency",
+            "invalid_currency",
+            "an ISO 4217 code such as PLN or EUR",
+        );
+    }
+    e.into_result()
+}
+
+impl App {
+    fn require_manager(&self, principal: &Principal) -> AppResult<()> {
+        principal.require(
+            principal.role().can_edit_business_settings(),
+            "changing services, staff and hours",
+        )
+    }
+
+    async fn check_staff_exist(
+        &self,
+        tx: &termino_store::Tx,
+        scope: &TenantScope,
+        ids: &[Uuid],
+    ) -> AppResult<()> {
+        for id in ids {
+            if repo::get_staff(tx, scope, *id).await?.is_none() {
+                return Err(AppError::invalid(
+                    "staff_ids",
+                    "unknown_staff",
+                    format!("no staff member {id} in this business"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn create_service(
+        &self,
+        principal: &Principal,
+        input: ServiceInput,
+    ) -> AppResult<Service> {
+        self.require_manager(principal)?;
+        validate_service(&input)?;
+        let scope = principal.tenant;
+        let now = self.now();
+        let tx = self.db().begin_tenant(&scope).await?;
+        self.check_staff_exist(&tx, &scope, &input.staff_ids)
+            .await?;
+        let row = repo::insert_service(
+            &tx,
+            &scope,
+            ServiceRow {
+                tenant_id: scope.id(),
+                id: Uuid::now_v7(),
+                name: input.name.trim().to_string(),
+                description: input.description.trim().to_string(),
+                duration_min: input.duration_min as i32,
+                price_minor: input.price_minor,
+                currency: input.currency,
+                buffer_before_min: input.buffer_before_min as i32,
+                buffer_after_min: input.buffer_after_min as i32,
+                min_notice_min: input.min_notice_min as i32,
+                max_advance_days: input.max_advance_days as i32,
+                step_min: input.step_min as i32,
+                capacity: input.capacity as i32,
+                requires_approval: input.requires_approval,
+                active: input.active,
+                created_at: now,
+                updated_at: now,
+            },
+        )
+        .await?;
+        repo::set_service_staff(&tx, &scope, row.id, &input.staff_ids).await?;
+        commit(tx).await?;
+        Ok(Service {
+            row,
+            staff_ids: input.staff_ids,
+        })
+    }
+
+    pub async fn update_service(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+        input: ServiceInput,
+    ) -> AppResult<Service> {
+        self.require_manager(principal)?;
+        validate_service(&input)?;
+        let scope = principal.tenant;
+        let tx = self.db().begin_tenant(&scope).await?;
+        let mut row = repo::get_service(&tx, &scope, id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        self.check_staff_exist(&tx, &scope, &input.staff_ids)
+            .await?;
+        row.name = input.name.trim().to_string();
+        row.description = input.description.trim().to_string();
+        row.duration_min = input.duration_min as i32;
+        row.price_minor = input.price_minor;
+        row.currency = input.currency;
+        row.buffer_before_min = input.buffer_before_min as i32;
+        row.buffer_after_min = input.buffer_after_min as i32;
+        row.min_notice_min = input.min_notice_min as i32;
+        row.max_advance_days = input.max_advance_days as i32;
+        row.step_min = input.step_min as i32;
+        row.capacity = input.capacity as i32;
+        row.requires_approval = input.requires_approval;
+        row.active = input.active;
+        row.updated_at = self.now();
+        let row = repo::save_service(&tx, &scope, row).await?;
+        repo::set_service_staff(&tx, &scope, id, &input.staff_ids).await?;
+        commit(tx).await?;
+        Ok(Service {
+            row,
+            staff_ids: input.staff_ids,
+        })
+    }
+
+    /// Services of a business with who performs each.
+    pub async fn services_of(
+        &self,
+        scope: &TenantScope,
+        active_only: bool,
+    ) -> AppResult<Vec<Service>> {
+        let tx = self.db().begin_tenant(scope).await?;
+        let rows = repo::services(&tx, scope, active_only).await?;
+        let pairs = repo::service_staff(&tx, scope).await?;
+        commit(tx).await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let mut staff_ids: Vec<Uuid> = pairs
+                    .iter()
+                    .filter(|(s, _)| *s == row.id)
+                    .map(|(_, st)| *st)
+                    .collect();
+                staff_ids.sort();
+                Service { row, staff_ids }
+            })
+            .collect())
+    }
+
+    pub async fn service(&self, scope: &TenantScope, id: Uuid) -> AppResult<Service> {
+        self.services_of(scope, false)
+            .await?
+            .into_iter()
+            .find(|s| s.row.id == id)
+            .ok_or(AppError::NotFound)
+    }
+
+    pub async fn create_staff(
+        &self,
+        principal: &Principal,
+        input: StaffInput,
+    ) -> AppResult<StaffMember> {
+        self.require_manager(principal)?;
+        let scope = principal.tenant;
+        let now = self.now();
+        let tx = self.db().begin_tenant(&scope).await?;
+        let zone = self
+            .staff_zone(&tx, &scope, input.time_zone.as_deref())
+            .await?;
+        let name = validate_staff_name(&input.name)?;
+        if let Some(user) = input.user_id
+            && accounts::find_membership(&tx, &scope, user)
+                .await?
+                .is_none()
+        {
+            return Err(AppError::invalid(
+                "user_id",
+                "unknown_user",
+                "not a member of this business",
+            ));
+        }
+        let week = StoredWeek(vec![Vec::new(); 7]);
+        let row = repo::insert_staff(
+            &tx,
+            &scope,
+            StaffRow {
+                tenant_id: scope.id(),
+                id: Uuid::now_v7(),
+                name,
+                user_id: input.user_id,
+                time_zone: zone,
+                weekly_hours: serde_json::to_string(&week).map_err(anyhow::Error::from)?,
+                active: input.active,
+                created_at: now,
+                updated_at: now,
+            },
+        )
+        .await?;
+        commit(tx).await?;
+        Ok(StaffMember { row, week })
+    }
+
+    async fn staff_zone(
+        &self,
+        tx: &termino_store::Tx,
+        scope: &TenantScope,
+        given: Option<&str>,
+    ) -> AppResult<String> {
+        match given {
+            Some(z) => TimeZone::parse(z)
+                .map(|z| z.name().to_string())
+                .map_err(|p| AppError::invalid("time_zone", p.code, p.message)),
+            None => Ok(tenants::get(tx, scope)
+                .await?
+                .ok_or(AppError::NotFound)?
+                .time_zone),
+        }
+    }
+
+    pub async fn update_staff(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+        input: StaffInput,
+    ) -> AppResult<StaffMember> {
+        self.require_manager(principal)?;
+        let scope = principal.tenant;
+        let tx = self.db().begin_tenant(&scope).await?;
+        let mut row = repo::get_staff(&tx, &scope, id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        row.name = validate_staff_name(&input.name)?;
+        if input.time_zone.is_some() {
+            row.time_zone = self
+                .staff_zone(&tx, &scope, input.time_zone.as_deref())
+                .await?;
+        }
+        if let Some(user) = input.user_id
+            && accounts::find_membership(&tx, &scope, user)
+                .await?
+                .is_none()
+        {
+            return Err(AppError::invalid(
+                "user_id",
+                "unknown_user",
+                "not a member of this business",
+            ));
+        }
+        row.user_id = input.user_id;
+        row.active = input.active;
+        row.updated_at = self.now();
+        let row = repo::save_staff(&tx, &scope, row).await?;
+        commit(tx).await?;
+        let week = serde_json::from_str(&row.weekly_hours).unwrap_or_default();
+        Ok(StaffMember { row, week })
+    }
+
+    pub async fn staff_of(
+        &self,
+        scope: &TenantScope,
+        active_only: bool,
+    ) -> AppResult<Vec<StaffMember>> {
+        let tx = self.db().begin_tenant(scope).await?;
+        let rows = repo::staff(&tx, scope, active_only).await?;
+        commit(tx).await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| StaffMember {
+                week: serde_json::from_str(&row.weekly_hours).unwrap_or_default(),
+                row,
+            })
+            .collect())
+    }
+
+    pub async fn staff_member(&self, scope: &TenantScope, id: Uuid) -> AppResult<StaffMember> {
+        let tx = self.db().begin_tenant(scope).await?;
+        let row = repo::get_staff(&tx, scope, id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        commit(tx).await?;
+        Ok(StaffMember {
+            week: serde_json::from_str(&row.weekly_hours).unwrap_or_default(),
+            row,
+        })
+    }
+
+    /// Replaces a staff member's weekly hours; `days` is Monday first, each
+    /// a list of ("HH:MM", "HH:MM").
+    pub async fn set_working_hours(
+        &self,
+        principal: &Principal,
+        staff_id: Uuid,
+        days: &[Vec<(String, String)>; 7],
+    ) -> AppResult<StaffMember> {
+        self.require_manager(principal)?;
+        let mut errors = ValidationErrors::new();
+        let week = StoredWeek(
+            days.iter()
+                .enumerate()
+                .map(|(i, d)| parse_intervals(WEEKDAYS[i], d, &mut errors))
+                .collect(),
+        );
+        errors.into_result()?;
+        let scope = principal.tenant;
+        let tx = self.db().begin_tenant(&scope).await?;
+        let mut row = repo::get_staff(&tx, &scope, staff_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        row.weekly_hours = serde_json::to_string(&week).map_err(anyhow::Error::from)?;
+        row.updated_at = self.now();
+        let row = repo::save_staff(&tx, &scope, row).await?;
+        commit(tx).await?;
+        Ok(StaffMember { row, week })
+    }
+
+    /// Different hours on one date; an empty list is a day off.
+    pub async fn set_day_override(
+        &self,
+        principal: &Principal,
+        staff_id: Uuid,
+        date: NaiveDate,
+        intervals: &[(String, String)],
+    ) -> AppResult<Vec<(u16, u16)>> {
+        self.require_manager(principal)?;
+        let mut errors = ValidationErrors::new();
+        let parsed = parse_intervals("intervals", intervals, &mut errors);
+        errors.into_result()?;
+        let scope = principal.tenant;
+        let tx = self.db().begin_tenant(&scope).await?;
+        repo::get_staff(&tx, &scope, staff_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        repo::put_override(
+            &tx,
+            &scope,
+            staff_id,
+            &date.to_string(),
+            serde_json::to_string(&parsed).map_err(anyhow::Error::from)?,
+        )
+        .await?;
+        commit(tx).await?;
+        Ok(parsed)
+    }
+
+    pub async fn remove_day_override(
+        &self,
+        principal: &Principal,
+        staff_id: Uuid,
+        date: NaiveDate,
+    ) -> AppResult<()> {
+        self.require_manager(principal)?;
+        let scope = principal.tenant;
+        let tx = self.db().begin_tenant(&scope).await?;
+        repo::get_staff(&tx, &scope, staff_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let removed = repo::delete_override(&tx, &scope, staff_id, &date.to_string()).await?;
+        commit(tx).await?;
+        if removed {
+            Ok(())
+        } else {
+            Err(AppError::NotFound)
+        }
+    }
+
+    pub async fn day_overrides(
+        &self,
+        scope: &TenantScope,
+        staff_ids: &[Uuid],
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> AppResult<Vec<(Uuid, DayOverride)>> {
+        let tx = self.db().begin_tenant(scope).await?;
+        let rows =
+            repo::overrides(&tx, scope, staff_ids, &from.to_string(), &to.to_string()).await?;
+        commit(tx).await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| {
+                let date: NaiveDate = r.day.parse().ok()?;
+                let minutes: Vec<(u16, u16)> = serde_json::from_str(&r.intervals).ok()?;
+                let intervals = minutes
+                    .into_iter()
+                    .filter_map(|(s, e)| LocalInterval::new(s, e).ok())
+                    .collect();
+                Some((r.staff_id, DayOverride { date, intervals }))
+            })
+            .collect())
+    }
+
+    pub async fn create_closure(
+        &self,
+        principal: &Principal,
+        starts_on: NaiveDate,
+        ends_on: NaiveDate,
+        reason: &str,
+    ) -> AppResult<ClosureRow> {
+        self.require_manager(principal)?;
+        if ends_on < starts_on {
+            return Err(AppError::invalid(
+                "ends_on",
+                "end_before_start",
+                "must not be before starts_on",
+            ));
+        }
+        if reason.chars().count() > 200 {
+            return Err(AppError::invalid(
+                "reason",
+                "too_long",
+                "at most 200 characters",
+            ));
+        }
+        let scope = principal.tenant;
+        let tx = self.db().begin_tenant(&scope).await?;
+        let row = repo::insert_closure(
+            &tx,
+            &scope,
+            ClosureRow {
+                tenant_id: scope.id(),
+                id: Uuid::now_v7(),
+                starts_on: starts_on.to_string(),
+                ends_on: ends_on.to_string(),
+                reason: reason.trim().to_string(),
+                created_at: Utc::now(),
+            },
+        )
+        .await?;
+        commit(tx).await?;
+        Ok(row)
+    }
+
+    pub async fn closures_of(&self, scope: &TenantScope) -> AppResult<Vec<ClosureRow>> {
+        let tx = self.db().begin_tenant(scope).await?;
+        let rows = repo::closures(&tx, scope).await?;
+        commit(tx).await?;
+        Ok(rows)
+    }
+
+    pub async fn delete_closure(&self, principal: &Principal, id: Uuid) -> AppResult<()> {
+        self.require_manager(principal)?;
+        let scope = principal.tenant;
+        let tx = self.db().begin_tenant(&scope).await?;
+        let removed = repo::delete_closure(&tx, &scope, id).await?;
+        commit(tx).await?;
+        if removed {
+            Ok(())
+        } else {
+            Err(AppError::NotFound)
+        }
+    }
+}
+
+fn validate_staff_name(name: &str) -> AppResult<String> {
+    termino_domain::business::validate_person_name(name)
+        .map_err(|p| AppError::invalid("name", p.code, p.message))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clock_times_parse_strictly() {
+        assert_eq!(parse_clock("09:30"), Some(570));
+        assert_eq!(parse_clock("24:00"), Some(1440));
+        assert_eq!(parse_clock("24:01"), None);
+        assert_eq!(parse_clock("9:5"), Some(545));
+        assert_eq!(parse_clock("25:00"), None);
+        assert_eq!(parse_clock("noon"), None);
+        assert_eq!(format_clock(570), "09:30");
+    }
+
+    #[test]
+    fn overlapping_or_reversed_intervals_are_named() {
+        let mut e = ValidationErrors::new();
+        let raw = vec![
+            ("09:00".to_string(), "13:00".to_string()),
+            ("12:00".to_string(), "17:00".to_string()),
+        ];
+        parse_intervals("monday", &raw, &mut e);
+        assert_eq!(e.0[0].field, "monday");
+        let mut e = ValidationErrors::new();
+        parse_intervals("friday", &[("17:00".into(), "09:00".into())], &mut e);
+        assert_eq!(e.0[0].code, "end_before_start");
+        assert_eq!(e.0[0].field, "friday[0]");
+    }
+}
