@@ -19,7 +19,126 @@ on_both_backends!(
     the_manage_link_respects_the_cutoff,
     daylight_saving_keeps_wall_clock_hours,
     other_businesses_bookings_are_not_found,
+    days_off_different_hours_and_holidays,
+    staff_hear_of_new_and_cancelled_bookings,
 );
+
+async fn days_off_different_hours_and_holidays(app: &TestApp) {
+    let s = salon(app, "salon-wolne", json!({})).await;
+    let date = day_ahead(11);
+    let path = format!("/staff/{}/overrides/{date}", s.staff);
+    let resp = s
+        .owner
+        .send(
+            reqwest::Method::PUT,
+            &path,
+            Some(json!({"intervals": [{"start": "12:00", "end": "14:00"}]})),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let free = slots(app, &s, date, "Europe/Warsaw").await;
+    assert_eq!(free.len(), 2);
+    assert!(free[0]["start"].as_str().unwrap().contains("T12:00:00"));
+    let resp = s
+        .owner
+        .send(reqwest::Method::PUT, &path, Some(json!({"intervals": []})))
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(
+        slots(app, &s, date, "Europe/Warsaw").await.is_empty(),
+        "a day off"
+    );
+    assert_eq!(s.owner.delete(&path).await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(slots(app, &s, date, "Europe/Warsaw").await.len(), 8);
+    assert_eq!(s.owner.delete(&path).await.status(), StatusCode::NOT_FOUND);
+
+    // Polish public holidays close the business once it opts in.
+    let christmas = NaiveDate::from_ymd_opt(2026, 12, 25).unwrap();
+    assert_eq!(slots(app, &s, christmas, "Europe/Warsaw").await.len(), 8);
+    let resp = s
+        .owner
+        .patch("/business", json!({"polish_holidays": true}))
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(slots(app, &s, christmas, "Europe/Warsaw").await.is_empty());
+    assert!(
+        slots(
+            app,
+            &s,
+            NaiveDate::from_ymd_opt(2026, 12, 24).unwrap(),
+            "Europe/Warsaw"
+        )
+        .await
+        .is_empty(),
+        "Wigilia, a holiday from 2025"
+    );
+    assert_eq!(
+        slots(
+            app,
+            &s,
+            NaiveDate::from_ymd_opt(2026, 12, 28).unwrap(),
+            "Europe/Warsaw"
+        )
+        .await
+        .len(),
+        8
+    );
+}
+
+async fn staff_hear_of_new_and_cancelled_bookings(app: &TestApp) {
+    let s = salon(app, "salon-info", json!({})).await;
+    // The staff member is the owner's own account.
+    let me: Value = s.owner.get("/me").await.json().await.unwrap();
+    let resp = s
+        .owner
+        .send(
+            reqwest::Method::PUT,
+            &format!("/staff/{}", s.staff),
+            Some(json!({"name": "Marta Fryzjerka", "user_id": me["user"]["id"]})),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let start = slots(app, &s, day_ahead(4), "Europe/Warsaw").await[0]["start"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let created: Value = book(app, &s, &booking_body(&s, &start, "info@example.com"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let owner_mail = app
+        .mail_to(&crate::helpers::owner_email("salon-info"))
+        .await;
+    assert!(owner_mail.contains("Nowa wizyta"), "{owner_mail}");
+    assert!(
+        !owner_mail.contains("info@example.com"),
+        "no client contact details in staff mail"
+    );
+    let token = created["manage_token"].as_str().unwrap();
+    app.client()
+        .post(app.api(&format!("/public/salon-info/bookings/{token}/cancel")))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    for _ in 0..200 {
+        if app.mails_to(&crate::helpers::owner_email("salon-info")) >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let last = app.latest_mail_to(&crate::helpers::owner_email("salon-info"));
+    assert!(last.contains("odwołana"), "{last}");
+    // The client heard of the cancellation too, with a cancelled event.
+    for _ in 0..200 {
+        if app.mails_to("info@example.com") >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(app.mails_to("info@example.com"), 2);
+}
 
 pub struct Salon {
     pub owner: Session,

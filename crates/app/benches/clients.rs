@@ -93,7 +93,11 @@ fn fixture() -> Fixture {
         };
         db.connection()
             .execute_unprepared(
-                "CREATE TABLE bench_plain_clients (tenant_id BLOB NOT NULL, id BLOB NOT NULL, name TEXT NOT NULL, email TEXT, phone TEXT, notes TEXT, PRIMARY KEY (tenant_id, id))",
+                // The same columns as `clients`, in plaintext.
+                "CREATE TABLE bench_plain_clients (tenant_id BLOB NOT NULL, id BLOB NOT NULL, key_version INTEGER NOT NULL,
+                   name TEXT NOT NULL, email TEXT, phone TEXT, notes TEXT, date_of_birth TEXT, custom_fields TEXT,
+                   marketing_consent TEXT NOT NULL, email_index TEXT, phone_index TEXT,
+                   created_at TEXT NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY (tenant_id, id))",
             )
             .await
             .unwrap();
@@ -115,8 +119,19 @@ fn fixture() -> Fixture {
             db.connection()
                 .execute_raw(Statement::from_sql_and_values(
                     DbBackend::Sqlite,
-                    "INSERT INTO bench_plain_clients VALUES (?, ?, ?, ?, ?, ?)",
-                    [business.id.into(), c.id.into(), name.into(), email.into(), phone.into(), notes.into()],
+                    "INSERT INTO bench_plain_clients VALUES (?, ?, 1, ?, ?, ?, ?, NULL, NULL, '0', ?, ?, ?, ?)",
+                    [
+                        business.id.into(),
+                        c.id.into(),
+                        name.into(),
+                        email.clone().into(),
+                        phone.clone().into(),
+                        notes.into(),
+                        format!("idx-{email}").into(),
+                        format!("idx-{phone}").into(),
+                        c.created_at.into(),
+                        c.updated_at.into(),
+                    ],
                 ))
                 .await
                 .unwrap();
@@ -140,28 +155,52 @@ async fn invalidate(db: &Database) {
 }
 
 async fn plaintext_search(db: &Database, tenant: uuid::Uuid, needle: &str) -> usize {
-    let rows = db
-        .connection()
+    let tx = db.begin().await.unwrap();
+    let rows = tx
         .query_all_raw(Statement::from_sql_and_values(
             DbBackend::Sqlite,
-            "SELECT id, name, email, phone, notes FROM bench_plain_clients WHERE tenant_id = ? ORDER BY id",
+            "SELECT * FROM bench_plain_clients WHERE tenant_id = ? ORDER BY id",
             [tenant.into()],
         ))
         .await
         .unwrap();
+    termino_store::commit(tx).await.unwrap();
+    // Read every column as the encrypted path does, build the same kind
+    // of record and search text, and filter.
     let mut matches = 0;
+    let mut records = Vec::with_capacity(rows.len());
     for row in rows {
-        let mut text: String = row.try_get::<String>("", "name").unwrap().to_lowercase();
-        for col in ["email", "phone", "notes"] {
-            if let Ok(Some(v)) = row.try_get::<Option<String>>("", col) {
-                text.push('\n');
-                text.push_str(&v.to_lowercase());
-            }
+        let id: uuid::Uuid = row.try_get("", "id").unwrap();
+        let name: String = row.try_get("", "name").unwrap();
+        let optional = |c: &str| row.try_get::<Option<String>>("", c).unwrap();
+        let (email, phone, notes) = (optional("email"), optional("phone"), optional("notes"));
+        let _dob = optional("date_of_birth");
+        let _custom = optional("custom_fields");
+        let _indexes = (optional("email_index"), optional("phone_index"));
+        let consent: String = row.try_get("", "marketing_consent").unwrap();
+        let created: chrono::DateTime<chrono::Utc> = row.try_get("", "created_at").unwrap();
+        let updated: chrono::DateTime<chrono::Utc> = row.try_get("", "updated_at").unwrap();
+        let mut text = name.to_lowercase();
+        for v in [&email, &phone, &notes].into_iter().flatten() {
+            text.push('\n');
+            text.push_str(&v.to_lowercase());
         }
         if text.contains(needle) {
             matches += 1;
         }
+        records.push((
+            id,
+            name,
+            email,
+            phone,
+            notes,
+            consent == "1",
+            created,
+            updated,
+            text,
+        ));
     }
+    assert_eq!(records.len(), CLIENTS);
     matches
 }
 
@@ -190,6 +229,16 @@ fn bench(c: &mut Criterion) {
                 plaintext_search(&f.db, tenant, "kowalska").await,
                 CLIENTS / 10
             );
+        })
+    });
+    group.bench_function("load_encrypted_rows_only", |b| {
+        b.to_async(&f.runtime).iter(|| async {
+            let tx = f.db.begin_tenant(&f.principal.tenant).await.unwrap();
+            let rows = termino_store::repo::clients::all(&tx, &f.principal.tenant)
+                .await
+                .unwrap();
+            termino_store::commit(tx).await.unwrap();
+            assert_eq!(rows.len(), CLIENTS);
         })
     });
     group.bench_function("search_warm_cache", |b| {
