@@ -285,11 +285,9 @@ impl App {
             &wide_to.date_naive().to_string(),
         )
         .await?;
+        let everyone = repo::staff(tx, scope, false).await?;
         let mut calendars = Vec::new();
-        for id in staff_ids {
-            let Some(staff) = repo::get_staff(tx, scope, *id).await? else {
-                continue;
-            };
+        for staff in everyone.into_iter().filter(|s| staff_ids.contains(&s.id)) {
             let week: StoredWeek = serde_json::from_str(&staff.weekly_hours).unwrap_or_default();
             calendars.push(StaffCalendar {
                 staff_id: staff.id,
@@ -330,15 +328,12 @@ impl App {
         staff_id: Option<Uuid>,
     ) -> AppResult<Vec<Uuid>> {
         let pairs = repo::service_staff(tx, scope).await?;
-        let mut ids = Vec::new();
-        for (_, staff) in pairs.iter().filter(|(s, _)| *s == service.id) {
-            if repo::get_staff(tx, scope, *staff)
-                .await?
-                .is_some_and(|s| s.active)
-            {
-                ids.push(*staff);
-            }
-        }
+        let active = repo::staff(tx, scope, true).await?;
+        let mut ids: Vec<Uuid> = pairs
+            .iter()
+            .filter(|(s, staff)| *s == service.id && active.iter().any(|a| a.id == *staff))
+            .map(|(_, staff)| *staff)
+            .collect();
         ids.sort();
         match staff_id {
             Some(wanted) if ids.contains(&wanted) => Ok(vec![wanted]),

@@ -651,23 +651,38 @@ impl App {
 
     /// Counts encryptions; rotates the key in the background long before
     /// random nonces could repeat.
+    /// Counts encryptions. Counts gather in memory and reach the key store
+    /// in batches (a write per booking would serialise on it); a crash loses
+    /// at most one batch, far inside the margin between the rotation limit
+    /// (2^30) and the random-nonce bound (2^32).
     pub(crate) fn after_encrypting(&self, tenant: Uuid, version: u32, count: i64) {
-        let app = self.clone();
         let limit = self.config().rotate_after_encryptions;
-        tokio::spawn(async move {
-            match app.inner.keys.count(tenant, version, count, limit).await {
+        let batch = (limit / 8).clamp(1, 1024);
+        if self.inner.keys.note(tenant, version, count) >= batch {
+            let app = self.clone();
+            tokio::spawn(async move { app.flush_encryption_counts().await });
+        }
+    }
+
+    /// Writes the gathered counts; rotates any key that reached its limit.
+    pub async fn flush_encryption_counts(&self) {
+        let limit = self.config().rotate_after_encryptions;
+        for ((tenant, version), count) in self.inner.keys.take_pending() {
+            match self.inner.keys.count(tenant, version, count, limit).await {
                 Ok(true) => {
                     tracing::info!(event = "key_rotation_due", tenant_id = %tenant, version, "encryption count reached; rotating");
-                    if let Err(e) = app.rotate(tenant, Some(version)).await {
+                    if let Err(e) = self.rotate(tenant, Some(version)).await {
                         tracing::warn!(event = "key_rotation_failed", tenant_id = %tenant, error = %e, "automatic rotation failed");
                     }
                 }
                 Ok(false) => {}
                 Err(e) => {
-                    tracing::warn!(event = "encryption_count_failed", error = %e, "could not count encryptions")
+                    // Put it back: counted later rather than never.
+                    self.inner.keys.note(tenant, version, count);
+                    tracing::warn!(event = "encryption_count_failed", error = %e, "could not count encryptions");
                 }
             }
-        });
+        }
     }
 
     /// Rotates a business's data key: a new version, every value

@@ -67,6 +67,8 @@ pub struct KeyService {
     cache: Mutex<HashMap<Uuid, Arc<Keyring>>>,
     /// One rotation of a tenant at a time in this process.
     rotations: Mutex<HashMap<Uuid, Arc<tokio::sync::Mutex<()>>>>,
+    /// Encryptions not yet added to the key store's counts.
+    pending: Mutex<HashMap<(Uuid, u32), i64>>,
 }
 
 fn wrap_ctx(row: &TenantKeyRow) -> WrapContext<'_> {
@@ -84,7 +86,21 @@ impl KeyService {
             kek,
             cache: Mutex::new(HashMap::new()),
             rotations: Mutex::new(HashMap::new()),
+            pending: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Adds to the pending count of a key version; returns the pending total.
+    pub fn note(&self, tenant: Uuid, version: u32, n: i64) -> i64 {
+        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = pending.entry((tenant, version)).or_insert(0);
+        *entry += n;
+        *entry
+    }
+
+    pub fn take_pending(&self) -> Vec<((Uuid, u32), i64)> {
+        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        pending.drain().collect()
     }
 
     pub fn rotation_lock(&self, tenant: Uuid) -> Arc<tokio::sync::Mutex<()>> {

@@ -218,10 +218,14 @@ impl App {
             if let Err(err) = self.deliver_due_mail().await {
                 tracing::warn!(event = "mail_worker_error", error = %err, "mail worker pass failed");
             }
+            self.flush_encryption_counts().await;
             tokio::select! {
                 _ = self.inner.mail_waker.notified() => {}
                 _ = tokio::time::sleep(Duration::from_secs(5)) => {}
-                _ = shutdown.changed() => return,
+                _ = shutdown.changed() => {
+                    self.flush_encryption_counts().await;
+                    return;
+                }
             }
         }
     }
