@@ -225,18 +225,7 @@ impl SchedulingApi {
         body: JsonBody<StaffInput>,
     ) -> Result<Created<StaffMember>> {
         let p = authorize(&app, req, &auth).await?;
-        let b = body.0;
-        let s = app
-            .create_staff(
-                &p,
-                termino_app::catalog::StaffInput {
-                    name: b.name,
-                    user_id: b.user_id,
-                    time_zone: b.time_zone,
-                    active: b.active.unwrap_or(true),
-                },
-            )
-            .await?;
+        let s = app.create_staff(&p, body.0.into()).await?;
         Ok(Created::Created(Json(s.into())))
     }
 
@@ -264,19 +253,7 @@ impl SchedulingApi {
         body: JsonBody<StaffInput>,
     ) -> Result<Json<StaffMember>> {
         let p = authorize(&app, req, &auth).await?;
-        let b = body.0;
-        let s = app
-            .update_staff(
-                &p,
-                id.0,
-                termino_app::catalog::StaffInput {
-                    name: b.name,
-                    user_id: b.user_id,
-                    time_zone: b.time_zone,
-                    active: b.active.unwrap_or(true),
-                },
-            )
-            .await?;
+        let s = app.update_staff(&p, id.0, body.0.into()).await?;
         Ok(Json(s.into()))
     }
 

@@ -124,6 +124,17 @@ pub struct StaffInput {
     pub active: Option<bool>,
 }
 
+impl From<StaffInput> for termino_app::catalog::StaffInput {
+    fn from(b: StaffInput) -> Self {
+        Self {
+            name: b.name,
+            user_id: b.user_id,
+            time_zone: b.time_zone,
+            active: b.active.unwrap_or(true),
+        }
+    }
+}
+
 /// One working interval, wall-clock time in the staff member's zone.
 #[derive(Debug, Clone, Deserialize, Object)]
 #[serde(deny_unknown_fields)]

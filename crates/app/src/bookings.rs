@@ -646,6 +646,12 @@ impl App {
         }))
     }
 
+    /// A stored booking, its encrypted fields opened.
+    async fn opened(&self, tenant: Uuid, row: &BookingRow) -> AppResult<Booking> {
+        let keyring = self.keys().for_read(tenant, None, self.now()).await?;
+        Ok(self.open_booking(&keyring, row))
+    }
+
     pub(crate) fn open_booking(&self, keyring: &Keyring, row: &BookingRow) -> Booking {
         let open = |column: &str, stored: &Option<Vec<u8>>| {
             stored.as_deref().and_then(|s| {
@@ -687,8 +693,7 @@ impl App {
             .await?
             .ok_or(AppError::NotFound)?;
         commit(tx).await?;
-        let keyring = self.keys().for_read(scope.id(), None, self.now()).await?;
-        Ok(self.open_booking(&keyring, &row))
+        self.opened(scope.id(), &row).await
     }
 
     pub async fn bookings(
@@ -783,11 +788,7 @@ impl App {
         let row = self
             .move_booking(&principal.tenant, id, start, staff_id)
             .await?;
-        let keyring = self
-            .keys()
-            .for_read(principal.tenant.id(), None, self.now())
-            .await?;
-        Ok(self.open_booking(&keyring, &row))
+        self.opened(principal.tenant.id(), &row).await
     }
 
     /// The business's moves along the state machine.
@@ -801,11 +802,7 @@ impl App {
         let row = self
             .transition(&principal.tenant, id, to, "business", reason)
             .await?;
-        let keyring = self
-            .keys()
-            .for_read(principal.tenant.id(), None, self.now())
-            .await?;
-        Ok(self.open_booking(&keyring, &row))
+        self.opened(principal.tenant.id(), &row).await
     }
 
     async fn transition(
@@ -920,11 +917,8 @@ impl App {
         .await?
         .filter(|r| r.tenant_id == business.scope.id())
         .ok_or(AppError::NotFound)?;
-        let keyring = self
-            .keys()
-            .for_read(row.tenant_id, None, self.now())
-            .await?;
-        Ok((business, self.open_booking(&keyring, &row)))
+        let booking = self.opened(row.tenant_id, &row).await?;
+        Ok((business, booking))
     }
 
     fn before_cutoff(&self, business: &PublicBusiness, booking: &Booking) -> AppResult<()> {
@@ -954,11 +948,7 @@ impl App {
         let row = self
             .move_booking(&business.scope, booking.id, start, None)
             .await?;
-        let keyring = self
-            .keys()
-            .for_read(business.scope.id(), None, self.now())
-            .await?;
-        Ok(self.open_booking(&keyring, &row))
+        self.opened(business.scope.id(), &row).await
     }
 
     pub async fn cancel_by_client(
@@ -978,11 +968,7 @@ impl App {
                 reason,
             )
             .await?;
-        let keyring = self
-            .keys()
-            .for_read(business.scope.id(), None, self.now())
-            .await?;
-        Ok(self.open_booking(&keyring, &row))
+        self.opened(business.scope.id(), &row).await
     }
 
     /// Confirmation, approval, reschedule and cancellation notices for the
