@@ -16,7 +16,50 @@ on_both_backends!(
     rotation_keeps_every_value_readable,
     destroyed_keys_erase_the_data_for_good,
     blind_indexes_find_the_same_client,
+    bookings_leave_no_plaintext,
 );
+
+/// A booking through the public page: its client, its notes and the
+/// confirmation e-mail waiting in the outbox are all ciphertext.
+async fn bookings_leave_no_plaintext(app: &TestApp) {
+    use crate::scheduling::{book, day_ahead, salon, slots};
+    let s = salon(app, "rezerwacje-skan", json!({})).await;
+    let start = slots(app, &s, day_ahead(5), "Europe/Warsaw").await[0]["start"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let body = json!({
+        "service_id": s.service, "start": start, "zone": "Europe/Warsaw",
+        "client": {"name": SECRETS[0], "email": "Bozena.Szyfr@example.com", "phone": "601 222 333", "notes": SECRETS[4]},
+    });
+    let resp = book(app, &s, &body).await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let created: Value = resp.json().await.unwrap();
+    let token = created["manage_token"].as_str().unwrap().to_string();
+    // While the mail may still wait in the outbox, and after it went out.
+    let found = find_plaintext(
+        app,
+        &[SECRETS[0], SECRETS[1], SECRETS[2], SECRETS[4], &token],
+    )
+    .await;
+    assert!(found.is_empty(), "plaintext found: {found:?}");
+    let mail = app.mail_to("bozena.szyfr@example.com").await;
+    assert!(mail.contains(&token), "the client did get the link");
+    let cancel = app
+        .client()
+        .post(app.api(&format!("/public/rezerwacje-skan/bookings/{token}/cancel")))
+        .json(&json!({"reason": "alergia na lateks"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cancel.status(), StatusCode::OK);
+    let found = find_plaintext(
+        app,
+        &[SECRETS[0], SECRETS[1], SECRETS[2], SECRETS[4], &token],
+    )
+    .await;
+    assert!(found.is_empty(), "plaintext found: {found:?}");
+}
 
 const SECRETS: [&str; 6] = [
     "Bożena Szyfrowana",
