@@ -59,19 +59,7 @@ enum Accepted {
     Accepted,
 }
 
-#[derive(ApiResponse)]
-enum NoContent {
-    #[oai(status = 204)]
-    Done,
-}
-
-#[derive(ApiResponse)]
-enum Created<T: poem_openapi::types::ToJSON + Send + Sync> {
-    #[oai(status = 201)]
-    Created(Json<T>),
-}
-
-type Result<T> = std::result::Result<T, ApiError>;
+use super::responses::{Created, NoContent, Result, patch_value};
 
 fn session_body(s: NewSession) -> Json<SessionResponse> {
     Json(SessionResponse {
@@ -505,25 +493,16 @@ impl Api {
     ) -> Result<Json<Client>> {
         let principal = authorize(&app, req, &auth).await?;
         let b = body.0;
-        let clearable = |v: MaybeUndefined<String>| match v {
-            MaybeUndefined::Undefined => None,
-            MaybeUndefined::Null => Some(None),
-            MaybeUndefined::Value(x) => Some(Some(x)),
-        };
         let patch = ClientPatch {
             name: match b.name {
                 MaybeUndefined::Value(n) => Some(n),
                 MaybeUndefined::Null => Some(String::new()),
                 MaybeUndefined::Undefined => None,
             },
-            email: clearable(b.email),
-            phone: clearable(b.phone),
-            notes: clearable(b.notes),
-            date_of_birth: match b.date_of_birth {
-                MaybeUndefined::Undefined => None,
-                MaybeUndefined::Null => Some(None),
-                MaybeUndefined::Value(d) => Some(Some(d)),
-            },
+            email: patch_value(b.email),
+            phone: patch_value(b.phone),
+            notes: patch_value(b.notes),
+            date_of_birth: patch_value(b.date_of_birth),
             custom_fields: match b.custom_fields {
                 MaybeUndefined::Undefined => None,
                 MaybeUndefined::Null => Some(Default::default()),

@@ -35,12 +35,6 @@ enum Tag {
 }
 
 #[derive(ApiResponse)]
-enum Created<T: poem_openapi::types::ToJSON + Send + Sync> {
-    #[oai(status = 201)]
-    Created(Json<T>),
-}
-
-#[derive(ApiResponse)]
 enum BookingCreated {
     /// Booked.
     #[oai(status = 201)]
@@ -50,13 +44,7 @@ enum BookingCreated {
     Replayed(Json<CreatedBooking>),
 }
 
-#[derive(ApiResponse)]
-enum NoContent {
-    #[oai(status = 204)]
-    Done,
-}
-
-type Result<T> = std::result::Result<T, ApiError>;
+use super::responses::{Created, NoContent, Result};
 
 fn bad(field: &str, code: &str, reason: &str) -> ApiError {
     Problem::new(
