@@ -112,3 +112,34 @@ async fn ready_fails_when_the_database_is_unreachable(app: &TestApp) {
     }
     assert_eq!(status, StatusCode::OK);
 }
+
+/// The whole OpenAPI document is a snapshot: an accidental change to the
+/// public API fails here and shows in review. After a deliberate change,
+/// run the tests once with `UPDATE_SNAPSHOTS=1` and commit the file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_matches_its_snapshot() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let mut spec: Value = app
+        .client()
+        .get(app.api("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    // The server address differs from run to run.
+    spec["servers"] = serde_json::json!([{"url": "http://127.0.0.1:8080/api/v1"}]);
+    let text = serde_json::to_string_pretty(&spec).unwrap() + "\n";
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/api/snapshots/openapi.json");
+    if std::env::var("UPDATE_SNAPSHOTS").is_ok() {
+        std::fs::write(&path, &text).unwrap();
+    }
+    let stored = std::fs::read_to_string(&path).unwrap_or_default();
+    app.finish().await;
+    assert!(
+        stored == text,
+        "the OpenAPI document changed; if that was meant, run `UPDATE_SNAPSHOTS=1 cargo test` and commit tests/api/snapshots/openapi.json"
+    );
+}

@@ -37,7 +37,7 @@ pub struct Problem {
     pub detail: Option<String>,
     /// For invalid input: each offending field.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    #[oai(rename = "invalid-params", skip_serializing_if_is_empty)]
+    #[oai(rename = "invalid-params", skip_serializing_if_is_empty, default)]
     #[serde(rename = "invalid-params")]
     pub invalid_params: Vec<InvalidParam>,
     /// For 429: seconds until a retry may succeed.
@@ -137,8 +137,17 @@ impl ApiResponse for ApiError {
                 "A conflict with existing data (slug taken, e-mail taken).",
             ),
             (413, "The request body is too large."),
+            (
+                415,
+                "The request body is not JSON (send `Content-Type: application/json`).",
+            ),
             (422, "A field is invalid; `invalid-params` names each one."),
             (429, "Too many attempts; see `Retry-After`."),
+            (500, "An unexpected error; nothing was changed."),
+            (
+                503,
+                "A part the request needs (database, Redis) is unavailable; retry later.",
+            ),
         ];
         MetaResponses {
             responses: described

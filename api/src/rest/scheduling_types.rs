@@ -8,6 +8,7 @@ use termino_app::catalog::{Service as AppService, StaffMember as AppStaff, forma
 use uuid::Uuid;
 
 #[derive(Debug, Deserialize, Object)]
+#[oai(skip_serializing_if_is_none)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceInput {
     pub name: String,
@@ -69,6 +70,7 @@ impl From<ServiceInput> for termino_app::catalog::ServiceInput {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Service {
     pub id: Uuid,
     pub name: String,
@@ -111,6 +113,7 @@ impl From<AppService> for Service {
 }
 
 #[derive(Debug, Deserialize, Object)]
+#[oai(skip_serializing_if_is_none)]
 #[serde(deny_unknown_fields)]
 pub struct StaffInput {
     pub name: String,
@@ -137,6 +140,7 @@ impl From<StaffInput> for termino_app::catalog::StaffInput {
 
 /// One working interval, wall-clock time in the staff member's zone.
 #[derive(Debug, Clone, Deserialize, Object)]
+#[oai(skip_serializing_if_is_none)]
 #[serde(deny_unknown_fields)]
 pub struct TimeRange {
     /// `HH:MM`
@@ -147,6 +151,7 @@ pub struct TimeRange {
 
 /// Working hours per weekday; several intervals make breaks.
 #[derive(Debug, Clone, Deserialize, Object, Default)]
+#[oai(skip_serializing_if_is_none)]
 #[serde(deny_unknown_fields)]
 pub struct WeeklyHours {
     #[serde(default)]
@@ -212,6 +217,7 @@ impl WeeklyHours {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct StaffMember {
     pub id: Uuid,
     pub name: String,
@@ -236,12 +242,14 @@ impl From<AppStaff> for StaffMember {
 
 /// What the booking page shows of a staff member.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct PublicStaff {
     pub id: Uuid,
     pub name: String,
 }
 
 #[derive(Debug, Deserialize, Object)]
+#[oai(skip_serializing_if_is_none)]
 #[serde(deny_unknown_fields)]
 pub struct DayOverrideInput {
     /// Empty: a day off.
@@ -249,12 +257,14 @@ pub struct DayOverrideInput {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct DayOverride {
     pub date: NaiveDate,
     pub intervals: Vec<TimeRange>,
 }
 
 #[derive(Debug, Deserialize, Object)]
+#[oai(skip_serializing_if_is_none)]
 #[serde(deny_unknown_fields)]
 pub struct ClosureInput {
     pub starts_on: NaiveDate,
@@ -265,6 +275,7 @@ pub struct ClosureInput {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Closure {
     pub id: Uuid,
     pub starts_on: String,
@@ -274,6 +285,7 @@ pub struct Closure {
 
 /// A free start time, in the zone asked for.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Slot {
     pub start: DateTime<FixedOffset>,
     pub end: DateTime<FixedOffset>,
@@ -284,12 +296,14 @@ pub struct Slot {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Availability {
     pub zone: String,
     pub slots: Vec<Slot>,
 }
 
 #[derive(Debug, Clone, Deserialize, serde::Serialize, Object)]
+#[oai(skip_serializing_if_is_none)]
 #[serde(deny_unknown_fields)]
 pub struct ClientDetails {
     pub name: String,
@@ -303,6 +317,7 @@ pub struct ClientDetails {
 }
 
 #[derive(Debug, Deserialize, serde::Serialize, Object)]
+#[oai(skip_serializing_if_is_none)]
 #[serde(deny_unknown_fields)]
 pub struct BookingInput {
     pub service_id: Uuid,
@@ -317,6 +332,7 @@ pub struct BookingInput {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Booking {
     pub id: Uuid,
     pub service_id: Uuid,
@@ -359,6 +375,7 @@ impl From<termino_app::bookings::Booking> for Booking {
 /// A new booking. `manage_token` is shown only now: it opens the client's
 /// manage page (`manage_url`).
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct CreatedBooking {
     pub booking: Booking,
     pub manage_token: String,
@@ -366,12 +383,14 @@ pub struct CreatedBooking {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct BookingList {
     pub items: Vec<Booking>,
     pub next_cursor: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Object)]
+#[oai(skip_serializing_if_is_none)]
 #[serde(deny_unknown_fields)]
 pub struct Reschedule {
     pub start: DateTime<FixedOffset>,
@@ -381,6 +400,7 @@ pub struct Reschedule {
 }
 
 #[derive(Debug, Deserialize, Object, Default)]
+#[oai(skip_serializing_if_is_none)]
 #[serde(deny_unknown_fields)]
 pub struct Cancellation {
     #[serde(default)]
@@ -389,6 +409,7 @@ pub struct Cancellation {
 
 /// What the client sees on the manage page.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ManagedBooking {
     pub business: String,
     pub booking: Booking,

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 #[derive(Debug, Deserialize, Object)]
+#[oai(skip_serializing_if_is_none)]
 #[serde(deny_unknown_fields)]
 pub struct SignupRequest {
     /// The business's name as clients see it.
@@ -27,6 +28,7 @@ pub struct SignupRequest {
 }
 
 #[derive(Debug, Deserialize, Object)]
+#[oai(skip_serializing_if_is_none)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     pub email: String,
@@ -40,18 +42,21 @@ pub struct LoginRequest {
 /// A new session. The cookie is set on the response; the CSRF token must
 /// accompany state-changing calls made with it.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct SessionResponse {
     pub business: String,
     pub csrf_token: String,
 }
 
 #[derive(Debug, Deserialize, Object)]
+#[oai(skip_serializing_if_is_none)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordResetRequest {
     pub email: String,
 }
 
 #[derive(Debug, Deserialize, Object)]
+#[oai(skip_serializing_if_is_none)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordResetConfirm {
     /// The token from the e-mailed link.
@@ -61,6 +66,7 @@ pub struct PasswordResetConfirm {
 }
 
 #[derive(Debug, Deserialize, Object)]
+#[oai(skip_serializing_if_is_none)]
 #[serde(deny_unknown_fields)]
 pub struct AcceptInvitationRequest {
     pub token: String,
@@ -73,6 +79,7 @@ pub struct AcceptInvitationRequest {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct InvitationPreview {
     pub business_name: String,
     pub email: String,
@@ -81,6 +88,7 @@ pub struct InvitationPreview {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Business {
     pub id: Uuid,
     pub slug: String,
@@ -119,6 +127,7 @@ impl From<termino_app::accounts::Business> for Business {
 }
 
 #[derive(Debug, Deserialize, Object)]
+#[oai(skip_serializing_if_is_none)]
 #[serde(deny_unknown_fields)]
 pub struct BusinessUpdate {
     #[serde(default)]
@@ -134,6 +143,7 @@ pub struct BusinessUpdate {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Member {
     pub id: Uuid,
     pub name: String,
@@ -156,6 +166,7 @@ impl From<termino_app::accounts::Member> for Member {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Me {
     pub business: Business,
     /// Your role here; an API key acts as `admin`.
@@ -167,12 +178,14 @@ pub struct Me {
 }
 
 #[derive(Debug, Deserialize, Object)]
+#[oai(skip_serializing_if_is_none)]
 #[serde(deny_unknown_fields)]
 pub struct RoleChange {
     pub role: String,
 }
 
 #[derive(Debug, Deserialize, Object)]
+#[oai(skip_serializing_if_is_none)]
 #[serde(deny_unknown_fields)]
 pub struct NewInvitation {
     pub email: String,
@@ -181,6 +194,7 @@ pub struct NewInvitation {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Invitation {
     pub id: Uuid,
     pub email: String,
@@ -202,12 +216,14 @@ impl From<termino_app::accounts::Invitation> for Invitation {
 }
 
 #[derive(Debug, Deserialize, Object)]
+#[oai(skip_serializing_if_is_none)]
 #[serde(deny_unknown_fields)]
 pub struct NewApiKey {
     pub name: String,
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ApiKey {
     pub id: Uuid,
     pub name: String,
@@ -232,6 +248,7 @@ impl From<termino_app::api_keys::ApiKey> for ApiKey {
 
 /// A key just created: `secret` is shown this once and never again.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct CreatedApiKey {
     pub key: ApiKey,
     pub secret: String,
@@ -241,6 +258,7 @@ pub struct CreatedApiKey {
 /// business's keys were destroyed, or `damaged` when a stored value failed
 /// its integrity check; only an active client has personal fields.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Client {
     pub id: Uuid,
     pub state: String,
@@ -307,6 +325,7 @@ impl From<termino_app::clients::Client> for Client {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ClientList {
     pub items: Vec<Client>,
     /// Pass as `cursor` for the next page; absent on the last page.
@@ -314,6 +333,7 @@ pub struct ClientList {
 }
 
 #[derive(Debug, Deserialize, Object)]
+#[oai(skip_serializing_if_is_none)]
 #[serde(deny_unknown_fields)]
 pub struct NewClient {
     pub name: String,
@@ -336,6 +356,7 @@ pub struct NewClient {
 
 /// Absent fields stay; `null` clears an optional field.
 #[derive(Debug, Deserialize, Object)]
+#[oai(skip_serializing_if_is_none)]
 #[serde(deny_unknown_fields)]
 pub struct ClientUpdate {
     #[serde(default)]
