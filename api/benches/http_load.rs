@@ -44,6 +44,9 @@ async fn main() {
     settings.listen = "127.0.0.1:0".parse().unwrap();
     settings.data_dir = dir.clone();
     settings.keystore_url = termino_store::sqlite_url(&dir.join("keystore.db"));
+    // The load comes from one address; measure throughput, not the limiter.
+    settings.rate_limit_per_key = 1_000_000;
+    settings.rate_limit_public = 1_000_000;
     let mut backend = "SQLite".to_string();
     let mut drop_db = None;
     if let Ok(admin) = std::env::var("LOAD_DATABASE_URL") {

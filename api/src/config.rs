@@ -22,6 +22,8 @@ struct FileSettings {
     mail_from: Option<String>,
     master_key_file: Option<PathBuf>,
     rotate_after_encryptions: Option<i64>,
+    rate_limit_per_key: Option<u64>,
+    rate_limit_public: Option<u64>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,6 +55,10 @@ pub struct Settings {
     pub master_key_file: Option<PathBuf>,
     /// Encryptions under one data-key version before it is rotated.
     pub rotate_after_encryptions: i64,
+    /// REST requests a minute per API key or session.
+    pub rate_limit_per_key: u64,
+    /// REST requests a minute per client address without credentials.
+    pub rate_limit_public: u64,
 }
 
 impl std::fmt::Debug for Settings {
@@ -185,6 +191,23 @@ impl Settings {
             })?,
             None => file_settings.rotate_after_encryptions.unwrap_or(1 << 30),
         };
+        let per_minute = |name: &'static str, file: Option<u64>, default: u64| match env(name) {
+            Some(v) => v.parse().map_err(|_| ConfigError::Invalid {
+                name,
+                message: "must be a whole number of requests a minute".into(),
+            }),
+            None => Ok(file.unwrap_or(default)),
+        };
+        let rate_limit_per_key = per_minute(
+            "TERMINO_RATE_LIMIT_PER_KEY",
+            file_settings.rate_limit_per_key,
+            600,
+        )?;
+        let rate_limit_public = per_minute(
+            "TERMINO_RATE_LIMIT_PUBLIC",
+            file_settings.rate_limit_public,
+            120,
+        )?;
         Ok(Self {
             listen,
             data_dir,
@@ -201,6 +224,8 @@ impl Settings {
             master_key,
             master_key_file,
             rotate_after_encryptions,
+            rate_limit_per_key,
+            rate_limit_public,
         })
     }
 }

@@ -53,6 +53,8 @@ pub async fn build_app(settings: &Settings, clock: Clock) -> anyhow::Result<App>
         public_url: settings.public_url.clone(),
         mail_from: settings.mail_from.clone(),
         rotate_after_encryptions: settings.rotate_after_encryptions,
+        rate_limit_per_key: settings.rate_limit_per_key,
+        rate_limit_public: settings.rate_limit_public,
         session_idle: Duration::from_secs(settings.session_idle_minutes * 60),
         ..AppConfig::default()
     };
@@ -235,7 +237,8 @@ pub fn routes(app: App, settings: &Settings) -> impl Endpoint + 'static {
         .nest(
             "/api/v1",
             api.into_endpoint()
-                .catch_all_error(rest::problem::from_poem_error),
+                .catch_all_error(rest::problem::from_poem_error)
+                .around(rest::rate_limit::limit),
         )
         .nest("/api/docs", docs)
         .nest("/", termino_web::routes())

@@ -122,6 +122,9 @@ impl TestApp {
             settings.redis_url = Some(url.clone());
             settings.redis_prefix = prefix.clone();
         }
+        // Tests make many calls a minute; `rate_limits` tests the limits.
+        settings.rate_limit_per_key = 100_000;
+        settings.rate_limit_public = 100_000;
         tweak(&mut settings);
         let clock = Clock::system();
         let server = start(settings.clone(), clock.clone())

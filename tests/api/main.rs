@@ -15,6 +15,7 @@ mod invitations;
 mod isolation;
 mod login;
 mod password_reset;
+mod rate_limits;
 mod scheduling;
 mod signup;
 mod smtp;

@@ -4,6 +4,7 @@ pub mod auth;
 mod endpoints;
 pub mod json;
 pub mod problem;
+pub mod rate_limit;
 mod responses;
 mod scheduling;
 mod scheduling_types;

@@ -43,6 +43,10 @@ pub struct AppConfig {
     /// Encryptions under one data-key version before it is rotated: far
     /// below the 2^32 random-nonce bound of NIST SP 800-38D.
     pub rotate_after_encryptions: i64,
+    /// REST requests a minute per API key or session.
+    pub rate_limit_per_key: u64,
+    /// REST requests a minute per client address without credentials.
+    pub rate_limit_public: u64,
 }
 
 impl Default for AppConfig {
@@ -56,6 +60,8 @@ impl Default for AppConfig {
             login_window: Duration::from_secs(15 * 60),
             mail_from: "Termino <no-reply@termino.localhost>".into(),
             rotate_after_encryptions: 1 << 30,
+            rate_limit_per_key: 600,
+            rate_limit_public: 120,
         }
     }
 }
