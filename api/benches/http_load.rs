@@ -76,7 +76,7 @@ async fn main() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 201);
-    let created = termino_app::App::create_api_key_for_slug(&server.app, "obciazenie", "load")
+    let created = termino_app::App::create_api_key_for_slug(&server.app, "obciazenie", "load", &[])
         .await
         .unwrap();
     let key = created.secret;

@@ -99,6 +99,9 @@ pub enum ApiKeyCommand {
         tenant: String,
         #[arg(long)]
         name: String,
+        /// `area:read|write` (repeatable); every scope when absent.
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
     },
 }
 
@@ -153,10 +156,14 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys(cmd) => keys(&settings, cmd).await,
-        Command::ApiKey(ApiKeyCommand::Create { tenant, name }) => {
+        Command::ApiKey(ApiKeyCommand::Create {
+            tenant,
+            name,
+            scopes,
+        }) => {
             let app = server::build_app(&settings, Clock::system()).await?;
             let created = app
-                .create_api_key_for_slug(&tenant, &name)
+                .create_api_key_for_slug(&tenant, &name, &scopes)
                 .await
                 .map_err(describe)?;
             println!(

@@ -9,6 +9,7 @@ pub mod keystore;
 mod m20261122_000001_foundation;
 mod m20261122_000002_clients;
 mod m20261122_000003_scheduling;
+mod m20261122_000004_api_key_scopes;
 pub mod rls;
 
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_foundation::Migration),
             Box::new(m20261122_000002_clients::Migration),
             Box::new(m20261122_000003_scheduling::Migration),
+            Box::new(m20261122_000004_api_key_scopes::Migration),
         ]
     }
 }

@@ -4,7 +4,108 @@ use serde_json::{Value, json};
 use crate::helpers::{TestApp, problem};
 use crate::on_both_backends;
 
-on_both_backends!(api_key_create_use_revoke, cli_creates_a_working_key);
+on_both_backends!(
+    api_key_create_use_revoke,
+    cli_creates_a_working_key,
+    scopes_limit_what_a_key_does
+);
+
+async fn scopes_limit_what_a_key_does(app: &TestApp) {
+    let owner = app.signup("zakresy").await;
+    let resp = owner
+        .post(
+            "/api-keys",
+            json!({"name": "bad", "scopes": ["bookings:delete"]}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(crate::helpers::fields(&problem(resp).await), vec!["scopes"]);
+    let created: Value = owner
+        .post("/api-keys", json!({"name": "read only", "scopes": ["clients:read", "bookings:read", "catalog:read", "business:read"]}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let reader = created["secret"].as_str().unwrap().to_string();
+    assert_eq!(created["key"]["scopes"].as_array().unwrap().len(), 4);
+    let created: Value = owner
+        .post(
+            "/api-keys",
+            json!({"name": "bookings", "scopes": ["bookings:write"]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let booker = created["secret"].as_str().unwrap().to_string();
+    let client = app.client();
+    let call = |method: reqwest::Method, path: &str, key: &str, body: Option<Value>| {
+        let mut req = client.request(method, app.api(path)).bearer_auth(key);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        req.send()
+    };
+
+    // A read-only key reads and never writes.
+    assert_eq!(
+        call(reqwest::Method::GET, "/clients", &reader, None)
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        call(reqwest::Method::GET, "/services", &reader, None)
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    for (method, path, body) in [
+        (reqwest::Method::POST, "/clients", json!({"name": "X"})),
+        (reqwest::Method::PATCH, "/business", json!({"name": "X"})),
+        (
+            reqwest::Method::POST,
+            "/services",
+            json!({"name": "X", "duration_min": 30}),
+        ),
+    ] {
+        let resp = call(method.clone(), path, &reader, Some(body))
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::FORBIDDEN, "{method} {path}");
+        let p = problem(resp).await;
+        assert!(
+            p["type"].as_str().unwrap().ends_with("/insufficient-scope"),
+            "{p}"
+        );
+    }
+    // A bookings key: bookings and availability, nothing of clients.
+    assert_eq!(
+        call(reqwest::Method::GET, "/bookings", &booker, None)
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        call(reqwest::Method::GET, "/clients", &booker, None)
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    let me = call(reqwest::Method::GET, "/me", &booker, None)
+        .await
+        .unwrap();
+    assert_eq!(me.status(), StatusCode::OK, "any key may ask who it is");
+    // Nothing was written by the refused calls.
+    let clients: Value = owner.get("/clients").await.json().await.unwrap();
+    assert!(clients["items"].as_array().unwrap().is_empty());
+    let business: Value = owner.get("/business").await.json().await.unwrap();
+    assert_eq!(business["name"], "Salon zakresy");
+}
 
 async fn api_key_create_use_revoke(app: &TestApp) {
     let owner = app.signup("integracja").await;

@@ -8,6 +8,7 @@ use poem_openapi::SecurityScheme;
 use poem_openapi::auth::{ApiKey, Bearer};
 use termino_app::App;
 use termino_app::auth::{Actor, Principal};
+use termino_domain::scope::{Access, Area};
 use termino_web::http::{CSRF_HEADER, is_state_changing, tokens_match};
 
 use super::problem::{ApiError, Problem};
@@ -29,7 +30,52 @@ pub enum BusinessAuth {
     Session(SessionAuth),
 }
 
+/// The area a REST path belongs to, for API-key scopes; `None` for paths
+/// any key may use (`/me`, log-out).
+fn area_of(req: &Request) -> Option<Area> {
+    let path = req.original_uri().path();
+    let rest = path.strip_prefix("/api/v1/").unwrap_or(path);
+    match rest.split('/').next().unwrap_or("") {
+        "me" | "auth" => None,
+        "services" | "staff" | "closures" => Some(Area::Catalog),
+        "bookings" | "availability" => Some(Area::Bookings),
+        "clients" => Some(Area::Clients),
+        // Business settings and the team (keys never manage people or
+        // keys: their role does not allow it).
+        _ => Some(Area::Business),
+    }
+}
+
 pub async fn authorize(
+    app: &App,
+    req: &Request,
+    auth: &BusinessAuth,
+) -> Result<Principal, ApiError> {
+    let principal = authenticate(app, req, auth).await?;
+    if let Some(area) = area_of(req) {
+        let access = if is_state_changing(req.method()) {
+            Access::Write
+        } else {
+            Access::Read
+        };
+        if !principal.allows(area, access) {
+            return Err(Problem::new(
+                StatusCode::FORBIDDEN,
+                "insufficient-scope",
+                "This API key's scopes do not allow this",
+            )
+            .detail(format!(
+                "It needs the scope {}:{}.",
+                area.as_str(),
+                access.as_str()
+            ))
+            .into());
+        }
+    }
+    Ok(principal)
+}
+
+async fn authenticate(
     app: &App,
     req: &Request,
     auth: &BusinessAuth,

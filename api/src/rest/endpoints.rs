@@ -371,7 +371,10 @@ impl Api {
         body: JsonBody<NewApiKey>,
     ) -> Result<Created<CreatedApiKey>> {
         let principal = authorize(&app, req, &auth).await?;
-        let created = app.create_api_key(&principal, &body.0.name).await?;
+        let b = body.0;
+        let created = app
+            .create_api_key(&principal, &b.name, &b.scopes.unwrap_or_default())
+            .await?;
         Ok(Created::Created(Json(CreatedApiKey {
             key: created.key.into(),
             secret: created.secret,

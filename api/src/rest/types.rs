@@ -220,6 +220,10 @@ impl From<termino_app::accounts::Invitation> for Invitation {
 #[serde(deny_unknown_fields)]
 pub struct NewApiKey {
     pub name: String,
+    /// `area:read` or `area:write` (write includes read) with area one of
+    /// `business`, `catalog`, `bookings`, `clients`. Absent: every scope.
+    #[serde(default)]
+    pub scopes: Option<Vec<String>>,
 }
 
 #[derive(Debug, Object)]
@@ -227,6 +231,7 @@ pub struct NewApiKey {
 pub struct ApiKey {
     pub id: Uuid,
     pub name: String,
+    pub scopes: Vec<String>,
     pub prefix: String,
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
@@ -238,6 +243,7 @@ impl From<termino_app::api_keys::ApiKey> for ApiKey {
         Self {
             id: k.id,
             name: k.name,
+            scopes: k.scopes.list(),
             prefix: k.prefix,
             created_at: k.created_at,
             last_used_at: k.last_used_at,

@@ -89,7 +89,10 @@ fn fixture() -> Fixture {
         let principal = Principal {
             tenant: TenantScope::authenticated(business.id),
             tenant_slug: business.slug.clone(),
-            actor: Actor::ApiKey { key_id: uuid::Uuid::nil() },
+            actor: Actor::ApiKey {
+                key_id: uuid::Uuid::nil(),
+                scopes: termino_domain::scope::Scopes::all(),
+            },
         };
         db.connection()
             .execute_unprepared(

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use termino_domain::business::validate_company_name;
+use termino_domain::scope::Scopes;
 use termino_store::repo::{api_keys, tenants};
 use termino_store::{TenantScope, commit};
 use uuid::Uuid;
@@ -16,6 +17,7 @@ const KEY_PREFIX: &str = "tmk_";
 pub struct ApiKey {
     pub id: Uuid,
     pub name: String,
+    pub scopes: Scopes,
     /// The first characters, to tell keys apart.
     pub prefix: String,
     pub created_at: DateTime<Utc>,
@@ -35,6 +37,7 @@ impl From<api_keys::ApiKey> for ApiKey {
         Self {
             id: row.id,
             name: row.name,
+            scopes: Scopes::from_stored(&row.scopes),
             prefix: row.prefix,
             created_at: row.created_at,
             last_used_at: row.last_used_at,
@@ -44,13 +47,15 @@ impl From<api_keys::ApiKey> for ApiKey {
 }
 
 impl App {
+    /// `scopes` empty means every scope.
     pub async fn create_api_key(
         &self,
         principal: &Principal,
         name: &str,
+        scopes: &[String],
     ) -> AppResult<CreatedApiKey> {
         principal.require(principal.role().can_manage_api_keys(), "managing API keys")?;
-        self.insert_api_key(principal.tenant, principal.user_id(), name)
+        self.insert_api_key(principal.tenant, principal.user_id(), name, scopes)
             .await
     }
 
@@ -59,11 +64,12 @@ impl App {
         &self,
         slug: &str,
         name: &str,
+        scopes: &[String],
     ) -> AppResult<CreatedApiKey> {
         let tenant = tenants::find_by_slug(self.db().connection(), slug)
             .await?
             .ok_or(AppError::NotFound)?;
-        self.insert_api_key(TenantScope::authenticated(tenant.id), None, name)
+        self.insert_api_key(TenantScope::authenticated(tenant.id), None, name, scopes)
             .await
     }
 
@@ -72,9 +78,16 @@ impl App {
         scope: TenantScope,
         created_by: Option<Uuid>,
         name: &str,
+        scopes: &[String],
     ) -> AppResult<CreatedApiKey> {
         let name = validate_company_name(name)
             .map_err(|p| AppError::invalid("name", p.code, p.message))?;
+        let scopes = if scopes.is_empty() {
+            Scopes::all()
+        } else {
+            Scopes::parse_list(scopes)
+                .map_err(|p| AppError::invalid("scopes", p.code, p.message))?
+        };
         let secret = format!("{KEY_PREFIX}{}", new_token());
         let tx = self.db().begin_tenant(&scope).await?;
         let row = api_keys::insert(
@@ -90,6 +103,7 @@ impl App {
                 created_at: self.now(),
                 last_used_at: None,
                 revoked_at: None,
+                scopes: scopes.to_stored(),
             },
         )
         .await?;

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use termino_domain::account::Role;
 use termino_domain::contact::EmailAddress;
+use termino_domain::scope::{Access, Area, Scopes};
 use termino_store::repo::{accounts, api_keys, tenants};
 use termino_store::{TenantScope, commit};
 use uuid::Uuid;
@@ -32,6 +33,7 @@ pub enum Actor {
     },
     ApiKey {
         key_id: Uuid,
+        scopes: Scopes,
     },
 }
 
@@ -49,6 +51,15 @@ impl Principal {
         match &self.actor {
             Actor::User { user_id, .. } => Some(*user_id),
             Actor::ApiKey { .. } => None,
+        }
+    }
+
+    /// Whether the caller may read or write an area: people by their role
+    /// (checked by each use case), keys by their scopes as well.
+    pub fn allows(&self, area: Area, access: Access) -> bool {
+        match &self.actor {
+            Actor::User { .. } => true,
+            Actor::ApiKey { scopes, .. } => scopes.allows(area, access),
         }
     }
 
@@ -198,7 +209,10 @@ impl App {
         Ok(Principal {
             tenant: scope,
             tenant_slug: tenant.slug,
-            actor: Actor::ApiKey { key_id: found.id },
+            actor: Actor::ApiKey {
+                key_id: found.id,
+                scopes: Scopes::from_stored(&found.scopes),
+            },
         })
     }
 

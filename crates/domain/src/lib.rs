@@ -9,6 +9,7 @@ pub mod ids;
 pub mod password;
 pub mod plan;
 pub mod schedule;
+pub mod scope;
 pub mod validation;
 
 pub use validation::{FieldError, FieldProblem, ValidationErrors};
