@@ -238,6 +238,7 @@ pub fn routes(app: App, settings: &Settings) -> impl Endpoint + 'static {
             "/api/v1",
             api.into_endpoint()
                 .catch_all_error(rest::problem::from_poem_error)
+                .around(rest::idempotency::idempotent)
                 .around(rest::rate_limit::limit),
         )
         .nest("/api/docs", docs)

@@ -11,6 +11,7 @@ mod binary;
 mod clients;
 mod encryption;
 mod health;
+mod idempotency;
 mod invitations;
 mod isolation;
 mod login;

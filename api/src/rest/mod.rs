@@ -2,6 +2,7 @@
 
 pub mod auth;
 mod endpoints;
+pub mod idempotency;
 pub mod json;
 pub mod problem;
 pub mod rate_limit;

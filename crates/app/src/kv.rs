@@ -107,6 +107,41 @@ impl Kv {
         }
     }
 
+    /// Sets the key only if it does not exist; true when it was set.
+    pub async fn set_if_absent(
+        &self,
+        key: &str,
+        value: &str,
+        ttl: Duration,
+    ) -> Result<bool, KvError> {
+        let ttl = ttl.max(Duration::from_secs(1));
+        match self {
+            Kv::Memory(map) => {
+                let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
+                let now = Instant::now();
+                match map.get(key) {
+                    Some((_, expires)) if *expires > now => Ok(false),
+                    _ => {
+                        map.insert(key.to_string(), (value.to_string(), now + ttl));
+                        Ok(true)
+                    }
+                }
+            }
+            Kv::Redis { conn, prefix } => {
+                let mut conn = conn.clone();
+                let set: Option<String> = redis::cmd("SET")
+                    .arg(format!("{prefix}{key}"))
+                    .arg(value)
+                    .arg("NX")
+                    .arg("EX")
+                    .arg(ttl.as_secs())
+                    .query_async(&mut conn)
+                    .await?;
+                Ok(set.is_some())
+            }
+        }
+    }
+
     pub async fn delete(&self, key: &str) -> Result<(), KvError> {
         match self {
             Kv::Memory(map) => {

@@ -82,6 +82,8 @@ struct Inner {
     mail_waker: tokio::sync::Notify,
     keys: keys::KeyService,
     clients: clients::ClientCache,
+    /// Seals API responses kept for idempotent replay.
+    response_secret: termino_crypto::DataKey,
 }
 
 impl App {
@@ -96,6 +98,7 @@ impl App {
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
+                response_secret: kek.derive_secret("idempotent-responses"),
                 keys: keys::KeyService::new(keystore.clone(), kek),
                 clients: clients::ClientCache::default(),
                 db,
@@ -111,6 +114,11 @@ impl App {
 
     pub fn db(&self) -> &Database {
         &self.inner.db
+    }
+
+    /// The secret that seals stored responses (idempotency).
+    pub fn response_secret(&self) -> &termino_crypto::DataKey {
+        &self.inner.response_secret
     }
 
     pub fn keys(&self) -> &keys::KeyService {

@@ -78,6 +78,9 @@ pub trait Kek: Send + Sync {
     fn id(&self) -> &str;
     fn wrap(&self, key: &DataKey, context: WrapContext<'_>) -> Vec<u8>;
     fn unwrap(&self, wrapped: &[u8], context: WrapContext<'_>) -> Result<DataKey, CryptoError>;
+    /// A secret shared by every node, derived for one purpose (for example
+    /// sealing stored API responses); never the master key itself.
+    fn derive_secret(&self, purpose: &str) -> DataKey;
 }
 
 /// The master key itself: 32 random bytes, base64 in files and variables.
@@ -154,6 +157,14 @@ impl Kek for LocalKek {
             )
             .unwrap_or_default();
         [nonce.as_slice(), &sealed].concat()
+    }
+
+    fn derive_secret(&self, purpose: &str) -> DataKey {
+        let hk = hkdf::Hkdf::<Sha256>::new(Some(b"termino-derived/v1"), &self.key.0);
+        let mut out = [0u8; 32];
+        // 32 bytes is far below HKDF-SHA256's output limit.
+        let _ = hk.expand(purpose.as_bytes(), &mut out);
+        DataKey::from_bytes(out)
     }
 
     fn unwrap(&self, wrapped: &[u8], context: WrapContext<'_>) -> Result<DataKey, CryptoError> {
