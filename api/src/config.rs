@@ -24,6 +24,7 @@ struct FileSettings {
     rotate_after_encryptions: Option<i64>,
     rate_limit_per_key: Option<u64>,
     rate_limit_public: Option<u64>,
+    webhooks_allow_private: Option<bool>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,6 +60,8 @@ pub struct Settings {
     pub rate_limit_per_key: u64,
     /// REST requests a minute per client address without credentials.
     pub rate_limit_public: u64,
+    /// Webhook endpoints may be loopback or private addresses.
+    pub webhooks_allow_private: bool,
 }
 
 impl std::fmt::Debug for Settings {
@@ -208,6 +211,10 @@ impl Settings {
             file_settings.rate_limit_public,
             120,
         )?;
+        let webhooks_allow_private = match env("TERMINO_WEBHOOKS_ALLOW_PRIVATE") {
+            Some(v) => parse_bool("TERMINO_WEBHOOKS_ALLOW_PRIVATE", &v)?,
+            None => file_settings.webhooks_allow_private.unwrap_or(false),
+        };
         Ok(Self {
             listen,
             data_dir,
@@ -226,6 +233,7 @@ impl Settings {
             rotate_after_encryptions,
             rate_limit_per_key,
             rate_limit_public,
+            webhooks_allow_private,
         })
     }
 }

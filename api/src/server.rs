@@ -55,6 +55,7 @@ pub async fn build_app(settings: &Settings, clock: Clock) -> anyhow::Result<App>
         rotate_after_encryptions: settings.rotate_after_encryptions,
         rate_limit_per_key: settings.rate_limit_per_key,
         rate_limit_public: settings.rate_limit_public,
+        webhooks_allow_private: settings.webhooks_allow_private,
         session_idle: Duration::from_secs(settings.session_idle_minutes * 60),
         ..AppConfig::default()
     };

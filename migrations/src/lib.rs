@@ -10,6 +10,7 @@ mod m20261122_000001_foundation;
 mod m20261122_000002_clients;
 mod m20261122_000003_scheduling;
 mod m20261122_000004_api_key_scopes;
+mod m20261122_000005_webhooks;
 pub mod rls;
 
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_clients::Migration),
             Box::new(m20261122_000003_scheduling::Migration),
             Box::new(m20261122_000004_api_key_scopes::Migration),
+            Box::new(m20261122_000005_webhooks::Migration),
         ]
     }
 }

@@ -125,6 +125,8 @@ impl TestApp {
         // Tests make many calls a minute; `rate_limits` tests the limits.
         settings.rate_limit_per_key = 100_000;
         settings.rate_limit_public = 100_000;
+        // Webhook receivers in tests listen on 127.0.0.1.
+        settings.webhooks_allow_private = true;
         tweak(&mut settings);
         let clock = Clock::system();
         let server = start(settings.clone(), clock.clone())

@@ -21,3 +21,4 @@ mod scheduling;
 mod signup;
 mod smtp;
 mod web_pages;
+mod webhooks;

@@ -10,6 +10,7 @@ mod responses;
 mod scheduling;
 mod scheduling_types;
 mod types;
+mod webhooks;
 
 use poem_openapi::OpenApiService;
 
@@ -17,9 +18,22 @@ pub use endpoints::Api;
 
 pub fn service(
     server_url: &str,
-) -> OpenApiService<(Api, scheduling::SchedulingApi, scheduling::PublicApi), ()> {
+) -> OpenApiService<
+    (
+        Api,
+        scheduling::SchedulingApi,
+        scheduling::PublicApi,
+        webhooks::WebhooksApi,
+    ),
+    (),
+> {
     OpenApiService::new(
-        (Api, scheduling::SchedulingApi, scheduling::PublicApi),
+        (
+            Api,
+            scheduling::SchedulingApi,
+            scheduling::PublicApi,
+            webhooks::WebhooksApi,
+        ),
         "Termino API",
         env!("CARGO_PKG_VERSION"),
     )

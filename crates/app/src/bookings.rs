@@ -592,6 +592,18 @@ impl App {
             BookingEvent::Created,
         )
         .await?;
+        let contact = self
+            .client_contact(&tx, scope, &keyring, row.client_id)
+            .await?;
+        self.emit(
+            &tx,
+            scope,
+            &keyring,
+            "booking.created",
+            booking_data(&row),
+            contact,
+        )
+        .await?;
         commit(tx).await?;
         self.wake_mail();
         if let Some((version, count)) = counted {
@@ -772,6 +784,18 @@ impl App {
             BookingEvent::Rescheduled,
         )
         .await?;
+        let contact = self
+            .client_contact(&tx, scope, &keyring, saved.client_id)
+            .await?;
+        self.emit(
+            &tx,
+            scope,
+            &keyring,
+            "booking.rescheduled",
+            booking_data(&saved),
+            contact,
+        )
+        .await?;
         commit(tx).await?;
         self.wake_mail();
         tracing::info!(event = "booking_rescheduled", tenant_id = %scope.id(), booking_id = %id, "booking rescheduled");
@@ -895,6 +919,20 @@ impl App {
         };
         if let Some(event) = event {
             self.queue_booking_messages(&tx, scope, &keyring, &saved, None, event)
+                .await?;
+        }
+        let hook = match to {
+            Confirmed => "booking.confirmed",
+            Cancelled => "booking.cancelled",
+            Completed => "booking.completed",
+            NoShow => "booking.no_show",
+            _ => "",
+        };
+        if !hook.is_empty() {
+            let contact = self
+                .client_contact(&tx, scope, &keyring, saved.client_id)
+                .await?;
+            self.emit(&tx, scope, &keyring, hook, booking_data(&saved), contact)
                 .await?;
         }
         commit(tx).await?;
@@ -1070,6 +1108,19 @@ impl From<BookingEvent> for texts::BookingEvent {
             BookingEvent::Cancelled => texts::BookingEvent::Cancelled,
         }
     }
+}
+
+/// What a webhook says of a booking: ids and times only.
+fn booking_data(row: &BookingRow) -> serde_json::Value {
+    serde_json::json!({
+        "id": row.id,
+        "status": row.status,
+        "service_id": row.service_id,
+        "staff_id": row.staff_id,
+        "client_id": row.client_id,
+        "starts_at": row.starts_at,
+        "ends_at": row.ends_at,
+    })
 }
 
 fn class_key(service: &ServiceRow, booking: Uuid, start: DateTime<Utc>) -> String {

@@ -311,6 +311,11 @@ fn open_fields(keyring: &Keyring, row: &ClientRow) -> Result<Client, CryptoError
     })
 }
 
+/// Name and contact details of a client, for webhooks that carry them.
+pub(crate) fn contact_json(c: &Client) -> serde_json::Value {
+    serde_json::json!({"id": c.id, "name": c.name, "email": c.email, "phone": c.phone})
+}
+
 fn keys_destroyed() -> AppError {
     AppError::Conflict {
         kind: "keys-destroyed",
@@ -378,6 +383,20 @@ impl App {
 
     /// Every client of a business, decrypted; from this process's cache
     /// while the business's client revision is unchanged.
+    /// A client's contact details read in `tx`, for an event's payload.
+    pub(crate) async fn client_contact(
+        &self,
+        tx: &termino_store::Tx,
+        scope: &TenantScope,
+        keyring: &Keyring,
+        id: Uuid,
+    ) -> AppResult<Option<serde_json::Value>> {
+        let row = repo::get(tx, scope, id).await?;
+        Ok(row
+            .and_then(|r| open_fields(keyring, &r).ok())
+            .map(|c| contact_json(&c)))
+    }
+
     pub(crate) async fn decrypted_clients(
         &self,
         scope: &TenantScope,
@@ -499,6 +518,15 @@ impl App {
         let client = open_fields(&keyring, &row).map_err(|_| {
             AppError::Internal(anyhow::anyhow!("a client just written does not decrypt"))
         })?;
+        self.emit(
+            tx,
+            scope,
+            &keyring,
+            "client.created",
+            serde_json::json!({"id": id}),
+            Some(contact_json(&client)),
+        )
+        .await?;
         Ok((client, row.key_version as u32, count))
     }
 
@@ -560,23 +588,43 @@ impl App {
         let row = repo::replace(&tx, &scope, row)
             .await
             .map_err(unique_to_duplicate)?;
+        let client = open_fields(&keyring, &row).map_err(|_| {
+            AppError::Internal(anyhow::anyhow!("a client just written does not decrypt"))
+        })?;
+        self.emit(
+            &tx,
+            &scope,
+            &keyring,
+            "client.updated",
+            serde_json::json!({"id": id}),
+            Some(contact_json(&client)),
+        )
+        .await?;
         commit(tx).await?;
         self.after_encrypting(scope.id(), row.key_version as u32, count);
         tracing::info!(event = "client_updated", tenant_id = %scope.id(), client_id = %id, "client updated");
-        open_fields(&keyring, &row).map_err(|_| {
-            AppError::Internal(anyhow::anyhow!("a client just written does not decrypt"))
-        })
+        Ok(client)
     }
 
     pub async fn delete_client(&self, principal: &Principal, id: Uuid) -> AppResult<()> {
         let scope = principal.tenant;
+        let keyring = self.inner.keys.for_write(scope.id(), self.now()).await?;
         let tx = self.db().begin_tenant(&scope).await?;
         repo::bump_revision(&tx, &scope).await?;
         let deleted = repo::delete(&tx, &scope, id).await?;
-        commit(tx).await?;
         if !deleted {
             return Err(AppError::NotFound);
         }
+        self.emit(
+            &tx,
+            &scope,
+            &keyring,
+            "client.deleted",
+            serde_json::json!({"id": id}),
+            None,
+        )
+        .await?;
+        commit(tx).await?;
         tracing::info!(event = "client_deleted", tenant_id = %scope.id(), client_id = %id, "client deleted");
         Ok(())
     }

@@ -14,6 +14,7 @@ pub mod keys;
 pub mod kv;
 pub mod mail;
 pub mod secret;
+pub mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -47,6 +48,9 @@ pub struct AppConfig {
     pub rate_limit_per_key: u64,
     /// REST requests a minute per client address without credentials.
     pub rate_limit_public: u64,
+    /// Lets webhook endpoints point at loopback and private addresses
+    /// (tests, a single-machine setup); off in production.
+    pub webhooks_allow_private: bool,
 }
 
 impl Default for AppConfig {
@@ -62,6 +66,7 @@ impl Default for AppConfig {
             rotate_after_encryptions: 1 << 30,
             rate_limit_per_key: 600,
             rate_limit_public: 120,
+            webhooks_allow_private: false,
         }
     }
 }

@@ -219,6 +219,9 @@ impl App {
                 tracing::warn!(event = "mail_worker_error", error = %err, "mail worker pass failed");
             }
             self.flush_encryption_counts().await;
+            if let Err(err) = self.deliver_due_webhooks().await {
+                tracing::warn!(event = "webhook_worker_error", error = %err, "webhook worker pass failed");
+            }
             tokio::select! {
                 _ = self.inner.mail_waker.notified() => {}
                 _ = tokio::time::sleep(Duration::from_secs(5)) => {}

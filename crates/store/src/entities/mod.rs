@@ -17,3 +17,5 @@ pub mod staff_override;
 pub mod tenant;
 pub mod tenant_key;
 pub mod user;
+pub mod webhook_delivery;
+pub mod webhook_endpoint;

@@ -12,3 +12,4 @@ pub mod mail_outbox;
 pub mod password_resets;
 pub mod scheduling;
 pub mod tenants;
+pub mod webhooks;

@@ -1,0 +1,569 @@
+//! Outbound webhooks, signed per the Standard Webhooks specification.
+//!
+//! A delivery is written in the same transaction as the change it
+//! announces, one per subscribed endpoint, its payload sealed under the
+//! business's key. A worker sends due deliveries with exponential back-off
+//! over more than a day; every retry carries the same `webhook-id`, so a
+//! receiver can drop duplicates. An endpoint is never disabled silently:
+//! when deliveries keep failing, the owners are told by e-mail.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use chrono::{DateTime, Utc};
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use serde_json::{Value, json};
+use sha2::Sha256;
+use termino_crypto::{FieldContext, decrypt_field, encrypt_field};
+use termino_domain::account::Role;
+use termino_notify::texts::Message;
+use termino_store::repo::accounts;
+use termino_store::repo::webhooks::{self as repo, DeliveryRow, EndpointRow};
+use termino_store::{TenantScope, Tx, commit};
+use uuid::Uuid;
+
+use crate::auth::Principal;
+use crate::keys::Keyring;
+use crate::{App, AppError, AppResult};
+
+pub const EVENTS: [&str; 9] = [
+    "booking.created",
+    "booking.confirmed",
+    "booking.rescheduled",
+    "booking.cancelled",
+    "booking.completed",
+    "booking.no_show",
+    "client.created",
+    "client.updated",
+    "client.deleted",
+];
+
+/// Waits after each failed attempt (Standard Webhooks' suggestion): the
+/// last try is about 27 hours after the first.
+const BACKOFF_SECS: [i64; 7] = [5, 300, 1800, 7200, 18_000, 36_000, 36_000];
+/// Failed attempts in a row after which the owners are told.
+const TELL_AFTER_FAILURES: i32 = 3;
+/// How long a claimed delivery is reserved for the node sending it.
+const LEASE_SECS: i64 = 120;
+
+#[derive(Debug, Clone)]
+pub struct EndpointInput {
+    pub url: String,
+    pub description: String,
+    pub events: Vec<String>,
+    pub include_personal_data: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub id: Uuid,
+    pub url: String,
+    pub description: String,
+    pub events: Vec<String>,
+    pub include_personal_data: bool,
+    pub active: bool,
+    pub failing_since: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A new endpoint with its signing secret (shown once).
+#[derive(Debug, Clone)]
+pub struct CreatedEndpoint {
+    pub endpoint: Endpoint,
+    pub secret: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub id: Uuid,
+    pub endpoint_id: Uuid,
+    pub event_type: String,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_status_code: Option<i32>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub delivered_at: Option<DateTime<Utc>>,
+}
+
+impl From<EndpointRow> for Endpoint {
+    fn from(r: EndpointRow) -> Self {
+        Self {
+            id: r.id,
+            url: r.url,
+            description: r.description,
+            events: r.events.split_whitespace().map(str::to_string).collect(),
+            include_personal_data: r.include_personal_data,
+            active: r.active,
+            failing_since: r.failing_since,
+            created_at: r.created_at,
+        }
+    }
+}
+
+impl From<DeliveryRow> for Delivery {
+    fn from(r: DeliveryRow) -> Self {
+        Self {
+            id: r.id,
+            endpoint_id: r.endpoint_id,
+            event_type: r.event_type,
+            status: r.status,
+            attempts: r.attempts,
+            next_attempt_at: r.next_attempt_at,
+            last_status_code: r.last_status_code,
+            last_error: r.last_error,
+            created_at: r.created_at,
+            delivered_at: r.delivered_at,
+        }
+    }
+}
+
+/// `webhook-signature` for a message: `v1,<base64 HMAC-SHA256>` over
+/// `{id}.{timestamp}.{body}` with the secret after `whsec_`.
+pub fn sign(secret: &str, id: &str, timestamp: i64, body: &str) -> Option<String> {
+    let key = STANDARD.decode(secret.strip_prefix("whsec_")?).ok()?;
+    let mut mac = Hmac::<Sha256>::new_from_slice(&key).ok()?;
+    mac.update(format!("{id}.{timestamp}.{body}").as_bytes());
+    Some(format!(
+        "v1,{}",
+        STANDARD.encode(mac.finalize().into_bytes())
+    ))
+}
+
+fn seal(
+    keyring: &Keyring,
+    table: &str,
+    column: &str,
+    row: Uuid,
+    plain: &[u8],
+) -> AppResult<Vec<u8>> {
+    let (version, key) = keyring.active_key().ok_or_else(|| AppError::Conflict {
+        kind: "keys-destroyed",
+        field: None,
+        message: "this business's data has been erased".into(),
+    })?;
+    Ok(encrypt_field(
+        key,
+        version,
+        FieldContext {
+            tenant: keyring.tenant,
+            table,
+            column,
+            row,
+        },
+        plain,
+    ))
+}
+
+fn open(keyring: &Keyring, table: &str, column: &str, row: Uuid, sealed: &[u8]) -> Option<String> {
+    let plain = decrypt_field(
+        |v| keyring.data_key(v),
+        FieldContext {
+            tenant: keyring.tenant,
+            table,
+            column,
+            row,
+        },
+        sealed,
+    )
+    .ok()?;
+    String::from_utf8(plain).ok()
+}
+
+/// Refuses addresses inside the server's own network (a webhook must not
+/// become a way to reach internal services) unless configured otherwise.
+fn check_url(url: &str, allow_private: bool) -> AppResult<String> {
+    let bad = |msg: &str| AppError::invalid("url", "invalid_url", msg);
+    let parsed =
+        reqwest::Url::parse(url.trim()).map_err(|_| bad("must be an http or https URL"))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(bad("must be an http or https URL"));
+    }
+    let host = parsed.host_str().ok_or_else(|| bad("must name a host"))?;
+    if !allow_private {
+        let ip: Option<IpAddr> = host.trim_matches(['[', ']']).parse().ok();
+        let private = host.eq_ignore_ascii_case("localhost")
+            || ip.is_some_and(|ip| match ip {
+                IpAddr::V4(v4) => {
+                    v4.is_loopback() || v4.is_private() || v4.is_link_local() || v4.is_unspecified()
+                }
+                IpAddr::V6(v6) => v6.is_loopback() || v6.is_unspecified(),
+            });
+        if private {
+            return Err(bad("must be a public address"));
+        }
+    }
+    Ok(parsed.to_string())
+}
+
+impl App {
+    pub async fn create_webhook_endpoint(
+        &self,
+        principal: &Principal,
+        input: EndpointInput,
+    ) -> AppResult<CreatedEndpoint> {
+        principal.require(
+            principal.role().can_edit_business_settings(),
+            "managing webhooks",
+        )?;
+        let url = check_url(&input.url, self.config().webhooks_allow_private)?;
+        if input.events.is_empty() {
+            return Err(AppError::invalid(
+                "events",
+                "required",
+                "choose at least one event",
+            ));
+        }
+        if let Some(bad) = input.events.iter().find(|e| !EVENTS.contains(&e.as_str())) {
+            return Err(AppError::invalid(
+                "events",
+                "unknown_event",
+                format!("{bad:?} is not an event"),
+            ));
+        }
+        if input.description.chars().count() > 200 {
+            return Err(AppError::invalid(
+                "description",
+                "too_long",
+                "at most 200 characters",
+            ));
+        }
+        let mut raw = [0u8; 24];
+        rand::rngs::OsRng.fill_bytes(&mut raw);
+        let secret = format!("whsec_{}", STANDARD.encode(raw));
+        let scope = principal.tenant;
+        let now = self.now();
+        let id = Uuid::now_v7();
+        let keyring = self.keys().for_write(scope.id(), now).await?;
+        let mut events = input.events.clone();
+        events.sort();
+        events.dedup();
+        let tx = self.db().begin_tenant(&scope).await?;
+        let row = repo::insert_endpoint(
+            &tx,
+            &scope,
+            EndpointRow {
+                tenant_id: scope.id(),
+                id,
+                url,
+                description: input.description.trim().to_string(),
+                events: events.join(" "),
+                include_personal_data: input.include_personal_data,
+                secret: seal(
+                    &keyring,
+                    "webhook_endpoints",
+                    "secret",
+                    id,
+                    secret.as_bytes(),
+                )?,
+                active: true,
+                failing_since: None,
+                failure_notified_at: None,
+                created_at: now,
+                updated_at: now,
+            },
+        )
+        .await?;
+        commit(tx).await?;
+        Ok(CreatedEndpoint {
+            endpoint: row.into(),
+            secret,
+        })
+    }
+
+    pub async fn webhook_endpoints(&self, principal: &Principal) -> AppResult<Vec<Endpoint>> {
+        let tx = self.db().begin_tenant(&principal.tenant).await?;
+        let rows = repo::endpoints(&tx, &principal.tenant).await?;
+        commit(tx).await?;
+        Ok(rows.into_iter().map(Endpoint::from).collect())
+    }
+
+    pub async fn delete_webhook_endpoint(&self, principal: &Principal, id: Uuid) -> AppResult<()> {
+        principal.require(
+            principal.role().can_edit_business_settings(),
+            "managing webhooks",
+        )?;
+        let tx = self.db().begin_tenant(&principal.tenant).await?;
+        let removed = repo::delete_endpoint(&tx, &principal.tenant, id).await?;
+        commit(tx).await?;
+        if removed {
+            Ok(())
+        } else {
+            Err(AppError::NotFound)
+        }
+    }
+
+    pub async fn webhook_deliveries(
+        &self,
+        principal: &Principal,
+        endpoint_id: Uuid,
+    ) -> AppResult<Vec<Delivery>> {
+        let tx = self.db().begin_tenant(&principal.tenant).await?;
+        repo::endpoint(&tx, &principal.tenant, endpoint_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let rows = repo::deliveries(&tx, &principal.tenant, endpoint_id, 200).await?;
+        commit(tx).await?;
+        Ok(rows.into_iter().map(Delivery::from).collect())
+    }
+
+    /// Sends a delivery again (same `webhook-id`), now.
+    pub async fn replay_delivery(&self, principal: &Principal, id: Uuid) -> AppResult<Delivery> {
+        principal.require(
+            principal.role().can_edit_business_settings(),
+            "managing webhooks",
+        )?;
+        let tx = self.db().begin_tenant(&principal.tenant).await?;
+        let mut row = repo::delivery(&tx, &principal.tenant, id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        row.status = "pending".into();
+        row.next_attempt_at = self.now();
+        repo::save_delivery(&tx, row.clone()).await?;
+        commit(tx).await?;
+        self.wake_mail();
+        Ok(row.into())
+    }
+
+    /// Records an event for every endpoint subscribed to it, in the
+    /// caller's transaction. `personal` goes only to endpoints that chose
+    /// to receive personal data.
+    pub(crate) async fn emit(
+        &self,
+        tx: &Tx,
+        scope: &TenantScope,
+        keyring: &Keyring,
+        event: &str,
+        data: Value,
+        personal: Option<Value>,
+    ) -> AppResult<()> {
+        let endpoints = repo::endpoints(tx, scope).await?;
+        let now = self.now();
+        for endpoint in endpoints
+            .iter()
+            .filter(|e| e.active && e.events.split_whitespace().any(|x| x == event))
+        {
+            let mut data = data.clone();
+            if endpoint.include_personal_data
+                && let (Some(p), Some(obj)) = (&personal, data.as_object_mut())
+            {
+                obj.insert("client".into(), p.clone());
+            }
+            let id = Uuid::now_v7();
+            let payload = json!({
+                "type": event,
+                "timestamp": now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                "data": data,
+            });
+            repo::insert_delivery(
+                tx,
+                scope,
+                DeliveryRow {
+                    tenant_id: scope.id(),
+                    id,
+                    endpoint_id: endpoint.id,
+                    event_type: event.to_string(),
+                    payload: seal(
+                        keyring,
+                        "webhook_deliveries",
+                        "payload",
+                        id,
+                        payload.to_string().as_bytes(),
+                    )?,
+                    status: "pending".into(),
+                    attempts: 0,
+                    next_attempt_at: now,
+                    last_status_code: None,
+                    last_error: None,
+                    created_at: now,
+                    delivered_at: None,
+                },
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Sends what is due; returns how many were delivered.
+    pub async fn deliver_due_webhooks(&self) -> AppResult<usize> {
+        let now = self.now();
+        // Claim: reserve due deliveries for this node for a while, in a
+        // short transaction; the HTTP calls happen outside it.
+        let tx = self.db().begin().await?;
+        let due = repo::claim_due(&tx, now, 50).await?;
+        for row in &due {
+            let mut leased = row.clone();
+            leased.next_attempt_at = now + chrono::Duration::seconds(LEASE_SECS);
+            repo::save_delivery(&tx, leased).await?;
+        }
+        commit(tx).await?;
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent("Termino-Webhooks/1")
+            .build()
+            .map_err(anyhow::Error::from)?;
+        let mut delivered = 0;
+        for row in due {
+            if self.send_one(&http, row).await? {
+                delivered += 1;
+            }
+        }
+        Ok(delivered)
+    }
+
+    async fn send_one(&self, http: &reqwest::Client, mut row: DeliveryRow) -> AppResult<bool> {
+        let tenant = row.tenant_id;
+        let db = self.db().connection();
+        let Some(mut endpoint) = repo::endpoint_any(db, tenant, row.endpoint_id).await? else {
+            return Ok(false);
+        };
+        let keyring = self.keys().for_read(tenant, None, self.now()).await?;
+        let payload = open(
+            &keyring,
+            "webhook_deliveries",
+            "payload",
+            row.id,
+            &row.payload,
+        );
+        let secret = open(
+            &keyring,
+            "webhook_endpoints",
+            "secret",
+            endpoint.id,
+            &endpoint.secret,
+        );
+        let (Some(body), Some(secret)) = (payload, secret) else {
+            // The business's keys are gone: this can never be sent.
+            row.status = "failed".into();
+            row.last_error = Some("the business's keys were destroyed".into());
+            repo::save_delivery(db, row).await?;
+            return Ok(false);
+        };
+        let id = row.id.to_string();
+        let timestamp = Utc::now().timestamp();
+        let signature = sign(&secret, &id, timestamp, &body).unwrap_or_default();
+        let result = http
+            .post(&endpoint.url)
+            .header("content-type", "application/json")
+            .header("webhook-id", &id)
+            .header("webhook-timestamp", timestamp.to_string())
+            .header("webhook-signature", signature)
+            .body(body)
+            .send()
+            .await;
+        let now = self.now();
+        row.attempts += 1;
+        let ok = match result {
+            Ok(resp) => {
+                row.last_status_code = Some(i32::from(resp.status().as_u16()));
+                row.last_error = None;
+                resp.status().is_success()
+            }
+            Err(e) => {
+                row.last_status_code = None;
+                row.last_error = Some(if e.is_timeout() {
+                    "timed out".into()
+                } else {
+                    "could not connect".into()
+                });
+                false
+            }
+        };
+        if ok {
+            row.status = "delivered".into();
+            row.delivered_at = Some(now);
+            if endpoint.failing_since.is_some() {
+                endpoint.failing_since = None;
+                endpoint.failure_notified_at = None;
+                endpoint.updated_at = now;
+                let scope = TenantScope::authenticated(tenant);
+                repo::save_endpoint(db, &scope, endpoint).await?;
+            }
+        } else {
+            match BACKOFF_SECS.get((row.attempts - 1) as usize) {
+                Some(wait) => row.next_attempt_at = now + chrono::Duration::seconds(*wait),
+                None => row.status = "failed".into(),
+            }
+            tracing::warn!(event = "webhook_failed", tenant_id = %tenant, delivery_id = %row.id, attempts = row.attempts, status = ?row.last_status_code, "webhook delivery failed");
+            if endpoint.failing_since.is_none() {
+                endpoint.failing_since = Some(now);
+            }
+            if row.attempts >= TELL_AFTER_FAILURES && endpoint.failure_notified_at.is_none() {
+                endpoint.failure_notified_at = Some(now);
+                self.tell_owners_of_failing_endpoint(tenant, &endpoint)
+                    .await?;
+            }
+            endpoint.updated_at = now;
+            let scope = TenantScope::authenticated(tenant);
+            repo::save_endpoint(db, &scope, endpoint).await?;
+        }
+        repo::save_delivery(db, row).await?;
+        Ok(ok)
+    }
+
+    async fn tell_owners_of_failing_endpoint(
+        &self,
+        tenant: Uuid,
+        endpoint: &EndpointRow,
+    ) -> AppResult<()> {
+        let scope = TenantScope::authenticated(tenant);
+        let tx = self.db().begin_tenant(&scope).await?;
+        let owners: Vec<String> = accounts::members(&tx, &scope)
+            .await?
+            .into_iter()
+            .filter(|(m, _)| m.role == Role::Owner.as_str())
+            .map(|(_, u)| u.email)
+            .collect();
+        for to in owners {
+            let message = Message {
+                subject: "Webhook deliveries are failing / Webhooki nie dochodzą".into(),
+                body: format!(
+                    "Deliveries to your webhook endpoint {url} keep failing. Termino keeps retrying for about a day; fix the endpoint and replay the failed deliveries from the delivery log.\n\nDostarczanie do Twojego adresu webhooków {url} wciąż się nie udaje. Termino ponawia próby przez około dobę; napraw adres i wyślij nieudane dostawy ponownie z dziennika.\n\n— Termino",
+                    url = endpoint.url
+                ),
+            };
+            self.enqueue_mail(&tx, Some(tenant), &to, message).await?;
+        }
+        commit(tx).await?;
+        self.wake_mail();
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_follow_the_standard_webhooks_example() {
+        // The example from the Standard Webhooks specification.
+        let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        let id = "msg_p5jXN8AQM9LWM0D4loKWxJek";
+        let body = r#"{"test": 2432232314}"#;
+        assert_eq!(
+            sign(secret, id, 1614265330, body).as_deref(),
+            Some("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=")
+        );
+    }
+
+    #[test]
+    fn private_addresses_are_refused_unless_allowed() {
+        assert!(check_url("https://hooks.example.com/termino", false).is_ok());
+        for bad in [
+            "http://127.0.0.1:9000/x",
+            "http://localhost/x",
+            "http://10.0.0.5/x",
+            "http://[::1]/x",
+            "ftp://example.com/x",
+            "not a url",
+        ] {
+            assert!(check_url(bad, false).is_err(), "{bad}");
+        }
+        assert!(check_url("http://127.0.0.1:9000/x", true).is_ok());
+    }
+}
