@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod graphql;
 pub mod rest;
 pub mod server;
 pub mod telemetry;

@@ -235,6 +235,12 @@ pub fn routes(app: App, settings: &Settings) -> impl Endpoint + 'static {
         .at("/health", get(health))
         .at("/ready", get(ready))
         .at("/api/v1/openapi.json", spec)
+        .at(
+            "/graphql",
+            get(crate::graphql::graphql_get)
+                .post(crate::graphql::graphql_post)
+                .data(crate::graphql::schema(app.clone())),
+        )
         .nest(
             "/api/v1",
             api.into_endpoint()

@@ -10,6 +10,7 @@ mod bad_input;
 mod binary;
 mod clients;
 mod encryption;
+mod graphql;
 mod health;
 mod idempotency;
 mod invitations;

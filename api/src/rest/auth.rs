@@ -118,3 +118,30 @@ pub fn session_token(auth: &BusinessAuth) -> Option<&str> {
         BusinessAuth::ApiKey(_) => None,
     }
 }
+
+/// For endpoints outside the OpenAPI service (GraphQL): the same
+/// credentials, read from the request directly.
+pub async fn principal_from_request(app: &App, req: &Request) -> Result<Principal, ApiError> {
+    let bearer = req
+        .headers()
+        .get(poem::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_string);
+    let auth = match (
+        bearer,
+        termino_web::http::cookie(req, termino_web::http::SESSION_COOKIE),
+    ) {
+        (Some(token), _) => BusinessAuth::ApiKey(ApiKeyAuth(Bearer { token })),
+        (None, Some(key)) => BusinessAuth::Session(SessionAuth(ApiKey { key })),
+        (None, None) => {
+            return Err(Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "Authentication required",
+            )
+            .into());
+        }
+    };
+    authenticate(app, req, &auth).await
+}

@@ -606,6 +606,7 @@ impl App {
         .await?;
         commit(tx).await?;
         self.wake_mail();
+        self.announce(scope.id(), "booking.created", id);
         if let Some((version, count)) = counted {
             self.after_encrypting(scope.id(), version, count);
         }
@@ -798,6 +799,7 @@ impl App {
         .await?;
         commit(tx).await?;
         self.wake_mail();
+        self.announce(scope.id(), "booking.rescheduled", id);
         tracing::info!(event = "booking_rescheduled", tenant_id = %scope.id(), booking_id = %id, "booking rescheduled");
         Ok(saved)
     }
@@ -937,6 +939,9 @@ impl App {
         }
         commit(tx).await?;
         self.wake_mail();
+        if !hook.is_empty() {
+            self.announce(scope.id(), hook, id);
+        }
         tracing::info!(event = "booking_status", tenant_id = %scope.id(), booking_id = %id, from = from.as_str(), to = to.as_str(), "booking status changed");
         Ok(saved)
     }

@@ -91,6 +91,19 @@ pub struct ClientPatch {
     pub marketing_consent: Option<bool>,
 }
 
+/// The decrypted clients of a business at one moment.
+pub struct ClientSnapshot(Arc<CachedClients>);
+
+impl ClientSnapshot {
+    pub fn get(&self, id: Uuid) -> Option<&ClientRecord> {
+        self.0
+            .records
+            .binary_search_by(|(r, _)| r.id().cmp(&id))
+            .ok()
+            .map(|at| &self.0.records[at].0)
+    }
+}
+
 /// A page of clients, oldest first; `next` continues after the last one.
 #[derive(Debug, Clone)]
 pub struct ClientPage {
@@ -468,6 +481,14 @@ impl App {
             None
         };
         Ok(ClientPage { items, next })
+    }
+
+    /// Every client as of now, to look many up without further queries
+    /// (GraphQL's DataLoader keeps one per request).
+    pub async fn client_snapshot(&self, principal: &Principal) -> AppResult<ClientSnapshot> {
+        Ok(ClientSnapshot(
+            self.decrypted_clients(&principal.tenant).await?,
+        ))
     }
 
     pub async fn client(&self, principal: &Principal, id: Uuid) -> AppResult<ClientRecord> {

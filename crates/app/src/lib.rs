@@ -89,6 +89,17 @@ struct Inner {
     clients: clients::ClientCache,
     /// Seals API responses kept for idempotent replay.
     response_secret: termino_crypto::DataKey,
+    /// Booking changes in this process, for GraphQL subscriptions.
+    booking_events: tokio::sync::broadcast::Sender<BookingNotice>,
+}
+
+/// A booking changed (sent after the change committed).
+#[derive(Debug, Clone)]
+pub struct BookingNotice {
+    pub tenant: uuid::Uuid,
+    /// `booking.created`, `booking.cancelled`, …
+    pub kind: &'static str,
+    pub booking_id: uuid::Uuid,
 }
 
 impl App {
@@ -104,6 +115,7 @@ impl App {
         Self {
             inner: Arc::new(Inner {
                 response_secret: kek.derive_secret("idempotent-responses"),
+                booking_events: tokio::sync::broadcast::channel(1024).0,
                 keys: keys::KeyService::new(keystore.clone(), kek),
                 clients: clients::ClientCache::default(),
                 db,
@@ -124,6 +136,19 @@ impl App {
     /// The secret that seals stored responses (idempotency).
     pub fn response_secret(&self) -> &termino_crypto::DataKey {
         &self.inner.response_secret
+    }
+
+    /// Booking changes from now on (this process only).
+    pub fn booking_events(&self) -> tokio::sync::broadcast::Receiver<BookingNotice> {
+        self.inner.booking_events.subscribe()
+    }
+
+    pub(crate) fn announce(&self, tenant: uuid::Uuid, kind: &'static str, booking_id: uuid::Uuid) {
+        let _ = self.inner.booking_events.send(BookingNotice {
+            tenant,
+            kind,
+            booking_id,
+        });
     }
 
     pub fn keys(&self) -> &keys::KeyService {

@@ -42,6 +42,8 @@ impl TenantScope {
 #[derive(Clone)]
 pub struct Database {
     conn: DatabaseConnection,
+    /// Statements run on this pool: lets tests see N+1 query patterns.
+    queries: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl std::fmt::Debug for Database {
@@ -90,13 +92,23 @@ impl Database {
         } else {
             options.max_connections(16);
         }
-        let conn = sea_orm::Database::connect(options)
+        let mut conn = sea_orm::Database::connect(options)
             .await
             .map_err(|source| StoreError::Connect {
                 url: redact_url(url),
                 source,
             })?;
-        Ok(Self { conn })
+        let queries = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let counter = queries.clone();
+        conn.set_metric_callback(move |_| {
+            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        });
+        Ok(Self { conn, queries })
+    }
+
+    /// Statements run so far on this pool.
+    pub fn query_count(&self) -> u64 {
+        self.queries.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub fn backend(&self) -> DbBackend {

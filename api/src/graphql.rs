@@ -1,0 +1,603 @@
+//! GraphQL at `/graphql`: the same use cases as REST (no business logic
+//! here), DataLoaders so that a list of bookings with their clients, staff
+//! and services costs a fixed number of queries, depth and complexity
+//! limits, GraphiQL on GET, and `bookingEvents` over WebSocket.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::{
+    Context, ErrorExtensions, ID, InputObject, Object, Schema, SimpleObject, Subscription,
+};
+use async_graphql_poem::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
+use chrono::{DateTime, Utc};
+use futures_util::Stream;
+use poem::web::websocket::WebSocket;
+use poem::web::{Data, Html};
+use poem::{IntoResponse, Request, Response, handler};
+use termino_app::auth::Principal;
+use termino_app::bookings::{BookingRequest, BookingStatus, ClientDetails};
+use termino_app::clients::{ClientRecord, NewClient};
+use termino_app::{App, AppError};
+use termino_domain::scope::{Access, Area};
+use termino_store::repo::scheduling::BookingFilter;
+use tokio::sync::OnceCell;
+use uuid::Uuid;
+
+use crate::rest::auth::principal_from_request;
+use crate::rest::problem::ApiError;
+
+pub type TerminoSchema = Schema<Query, Mutation, Subscription>;
+
+/// The same kinds as REST problem types, in `extensions.code`.
+fn gql_error(e: AppError) -> async_graphql::Error {
+    let problem = ApiError::from(e).0;
+    let code = problem
+        .kind
+        .rsplit('/')
+        .next()
+        .unwrap_or("internal")
+        .to_string();
+    let fields: Vec<String> = problem
+        .invalid_params
+        .iter()
+        .map(|p| p.name.clone())
+        .collect();
+    async_graphql::Error::new(problem.title.clone()).extend_with(|_, ext| {
+        ext.set("code", code.clone());
+        if !fields.is_empty() {
+            ext.set("fields", fields.clone());
+        }
+    })
+}
+
+fn principal<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Principal> {
+    ctx.data::<Principal>().map_err(|_| {
+        async_graphql::Error::new("Authentication required")
+            .extend_with(|_, e| e.set("code", "unauthenticated"))
+    })
+}
+
+/// API-key scopes, as REST checks them.
+fn allowed<'a>(
+    ctx: &Context<'a>,
+    area: Area,
+    access: Access,
+) -> async_graphql::Result<&'a Principal> {
+    let p = principal(ctx)?;
+    if p.allows(area, access) {
+        Ok(p)
+    } else {
+        Err(async_graphql::Error::new(format!(
+            "This API key needs the scope {}:{}",
+            area.as_str(),
+            access.as_str()
+        ))
+        .extend_with(|_, e| e.set("code", "insufficient-scope")))
+    }
+}
+
+#[derive(SimpleObject, Clone)]
+pub struct Service {
+    id: ID,
+    name: String,
+    duration_min: i32,
+    price_minor: i64,
+    currency: String,
+    capacity: i32,
+}
+
+#[derive(SimpleObject, Clone)]
+pub struct Staff {
+    id: ID,
+    name: String,
+    time_zone: String,
+}
+
+/// A client; personal fields are absent when the business's keys were
+/// destroyed (`state` "erased") or a value failed its check ("damaged").
+#[derive(SimpleObject, Clone)]
+pub struct Client {
+    id: ID,
+    state: String,
+    name: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+    notes: Option<String>,
+}
+
+impl From<ClientRecord> for Client {
+    fn from(r: ClientRecord) -> Self {
+        match r {
+            ClientRecord::Readable(c) => Client {
+                id: ID(c.id.to_string()),
+                state: "active".into(),
+                name: Some(c.name),
+                email: c.email,
+                phone: c.phone,
+                notes: c.notes,
+            },
+            ClientRecord::Erased { id, .. } | ClientRecord::Damaged { id, .. } => Client {
+                id: ID(id.to_string()),
+                state: if matches!(r, ClientRecord::Erased { .. }) {
+                    "erased"
+                } else {
+                    "damaged"
+                }
+                .into(),
+                name: None,
+                email: None,
+                phone: None,
+                notes: None,
+            },
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Booking(termino_app::bookings::Booking);
+
+#[Object]
+impl Booking {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn status(&self) -> &str {
+        self.0.status.as_str()
+    }
+    async fn starts_at(&self) -> DateTime<Utc> {
+        self.0.starts_at
+    }
+    async fn ends_at(&self) -> DateTime<Utc> {
+        self.0.ends_at
+    }
+    async fn notes(&self) -> Option<&str> {
+        self.0.notes.as_deref()
+    }
+    async fn service(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Service>> {
+        ctx.data_unchecked::<DataLoader<ServiceLoader>>()
+            .load_one(self.0.service_id)
+            .await
+            .map_err(|e| e.as_ref().clone())
+    }
+    async fn staff(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Staff>> {
+        ctx.data_unchecked::<DataLoader<StaffLoader>>()
+            .load_one(self.0.staff_id)
+            .await
+            .map_err(|e| e.as_ref().clone())
+    }
+    async fn client(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Client>> {
+        allowed(ctx, Area::Clients, Access::Read)?;
+        ctx.data_unchecked::<DataLoader<ClientLoader>>()
+            .load_one(self.0.client_id)
+            .await
+            .map_err(|e| e.as_ref().clone())
+    }
+}
+
+/// Loaders answer for one caller (one request): they hold its principal,
+/// and read each list once however many batches the request makes, so a
+/// request costs the same number of queries for 10 bookings or 100.
+pub struct ServiceLoader(App, Principal, OnceCell<Vec<termino_app::catalog::Service>>);
+pub struct StaffLoader(
+    App,
+    Principal,
+    OnceCell<Vec<termino_app::catalog::StaffMember>>,
+);
+pub struct ClientLoader(
+    App,
+    Principal,
+    OnceCell<termino_app::clients::ClientSnapshot>,
+);
+
+type Shared = Arc<async_graphql::Error>;
+
+impl Loader<Uuid> for ServiceLoader {
+    type Value = Service;
+    type Error = Shared;
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Service>, Shared> {
+        let all = self
+            .2
+            .get_or_try_init(|| self.0.services_of(&self.1.tenant, false))
+            .await
+            .map_err(|e| Arc::new(gql_error(e)))?
+            .clone();
+        Ok(all
+            .into_iter()
+            .filter(|s| keys.contains(&s.row.id))
+            .map(|s| {
+                (
+                    s.row.id,
+                    Service {
+                        id: ID(s.row.id.to_string()),
+                        name: s.row.name,
+                        duration_min: s.row.duration_min,
+                        price_minor: s.row.price_minor,
+                        currency: s.row.currency,
+                        capacity: s.row.capacity,
+                    },
+                )
+            })
+            .collect())
+    }
+}
+
+impl Loader<Uuid> for StaffLoader {
+    type Value = Staff;
+    type Error = Shared;
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Staff>, Shared> {
+        let all = self
+            .2
+            .get_or_try_init(|| self.0.staff_of(&self.1.tenant, false))
+            .await
+            .map_err(|e| Arc::new(gql_error(e)))?
+            .clone();
+        Ok(all
+            .into_iter()
+            .filter(|s| keys.contains(&s.row.id))
+            .map(|s| {
+                (
+                    s.row.id,
+                    Staff {
+                        id: ID(s.row.id.to_string()),
+                        name: s.row.name,
+                        time_zone: s.row.time_zone,
+                    },
+                )
+            })
+            .collect())
+    }
+}
+
+impl Loader<Uuid> for ClientLoader {
+    type Value = Client;
+    type Error = Shared;
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Client>, Shared> {
+        let snapshot = self
+            .2
+            .get_or_try_init(|| self.0.client_snapshot(&self.1))
+            .await
+            .map_err(|e| Arc::new(gql_error(e)))?;
+        Ok(keys
+            .iter()
+            .filter_map(|id| snapshot.get(*id).map(|r| (*id, Client::from(r.clone()))))
+            .collect())
+    }
+}
+
+fn uuid_of(id: &ID, field: &str) -> async_graphql::Result<Uuid> {
+    id.parse::<Uuid>().map_err(|_| {
+        let field = field.to_string();
+        async_graphql::Error::new(format!("{field} is not an id")).extend_with(move |_, e| {
+            e.set("code", "invalid-input");
+            e.set("fields", vec![field.clone()]);
+        })
+    })
+}
+
+pub struct Query;
+
+#[Object]
+impl Query {
+    /// The business's services.
+    async fn services(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Service>> {
+        let p = allowed(ctx, Area::Catalog, Access::Read)?;
+        let app = ctx.data_unchecked::<App>();
+        let list = app.services_of(&p.tenant, false).await.map_err(gql_error)?;
+        Ok(list
+            .into_iter()
+            .map(|s| Service {
+                id: ID(s.row.id.to_string()),
+                name: s.row.name,
+                duration_min: s.row.duration_min,
+                price_minor: s.row.price_minor,
+                currency: s.row.currency,
+                capacity: s.row.capacity,
+            })
+            .collect())
+    }
+
+    /// Clients, oldest first; `query` searches name, e-mail, phone, notes.
+    async fn clients(
+        &self,
+        ctx: &Context<'_>,
+        query: Option<String>,
+        first: Option<i32>,
+        after: Option<ID>,
+    ) -> async_graphql::Result<Vec<Client>> {
+        let p = allowed(ctx, Area::Clients, Access::Read)?;
+        let app = ctx.data_unchecked::<App>();
+        let after = after.as_ref().map(|a| uuid_of(a, "after")).transpose()?;
+        let page = app
+            .clients(
+                p,
+                query.as_deref(),
+                after,
+                first.unwrap_or(50).clamp(1, 200) as usize,
+            )
+            .await
+            .map_err(gql_error)?;
+        Ok(page.items.into_iter().map(Client::from).collect())
+    }
+
+    /// Bookings ordered by start.
+    async fn bookings(
+        &self,
+        ctx: &Context<'_>,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+        first: Option<i32>,
+    ) -> async_graphql::Result<Vec<Booking>> {
+        let p = allowed(ctx, Area::Bookings, Access::Read)?;
+        let app = ctx.data_unchecked::<App>();
+        let list = app
+            .bookings(
+                p,
+                BookingFilter {
+                    from,
+                    to,
+                    limit: first.unwrap_or(50).clamp(1, 200) as u64,
+                    ..Default::default()
+                },
+            )
+            .await
+            .map_err(gql_error)?;
+        Ok(list.into_iter().map(Booking).collect())
+    }
+
+    async fn booking(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Booking> {
+        let p = allowed(ctx, Area::Bookings, Access::Read)?;
+        let app = ctx.data_unchecked::<App>();
+        Ok(Booking(
+            app.booking(p, uuid_of(&id, "id")?)
+                .await
+                .map_err(gql_error)?,
+        ))
+    }
+}
+
+#[derive(InputObject)]
+pub struct ClientInput {
+    name: String,
+    email: Option<String>,
+    phone: Option<String>,
+    notes: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct BookingInput {
+    service_id: ID,
+    /// Absent: anyone who performs the service.
+    staff_id: Option<ID>,
+    start: DateTime<Utc>,
+    zone: String,
+    client: ClientInput,
+}
+
+#[derive(SimpleObject)]
+pub struct CreatedBooking {
+    booking: Booking,
+    manage_token: String,
+}
+
+pub struct Mutation;
+
+#[Object]
+impl Mutation {
+    async fn create_client(
+        &self,
+        ctx: &Context<'_>,
+        input: ClientInput,
+    ) -> async_graphql::Result<Client> {
+        let p = allowed(ctx, Area::Clients, Access::Write)?;
+        let app = ctx.data_unchecked::<App>();
+        let c = app
+            .create_client(
+                p,
+                NewClient {
+                    name: input.name,
+                    email: input.email,
+                    phone: input.phone,
+                    notes: input.notes,
+                    ..Default::default()
+                },
+            )
+            .await
+            .map_err(gql_error)?;
+        Ok(Client::from(ClientRecord::Readable(c)))
+    }
+
+    async fn book(
+        &self,
+        ctx: &Context<'_>,
+        input: BookingInput,
+    ) -> async_graphql::Result<CreatedBooking> {
+        let p = allowed(ctx, Area::Bookings, Access::Write)?;
+        let app = ctx.data_unchecked::<App>();
+        let created = app
+            .book(
+                &p.tenant,
+                BookingRequest {
+                    service_id: uuid_of(&input.service_id, "serviceId")?,
+                    staff_id: input
+                        .staff_id
+                        .as_ref()
+                        .map(|s| uuid_of(s, "staffId"))
+                        .transpose()?,
+                    start: input.start,
+                    client_zone: input.zone,
+                    client: ClientDetails {
+                        name: input.client.name,
+                        email: input.client.email,
+                        phone: input.client.phone,
+                        notes: input.client.notes,
+                    },
+                },
+                None,
+            )
+            .await
+            .map_err(gql_error)?;
+        Ok(CreatedBooking {
+            booking: Booking(created.booking),
+            manage_token: created.manage_token,
+        })
+    }
+
+    async fn cancel_booking(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        reason: Option<String>,
+    ) -> async_graphql::Result<Booking> {
+        let p = allowed(ctx, Area::Bookings, Access::Write)?;
+        let app = ctx.data_unchecked::<App>();
+        let b = app
+            .change_booking_status(
+                p,
+                uuid_of(&id, "id")?,
+                BookingStatus::Cancelled,
+                reason.as_deref(),
+            )
+            .await
+            .map_err(gql_error)?;
+        Ok(Booking(b))
+    }
+}
+
+#[derive(SimpleObject, Clone)]
+pub struct BookingEvent {
+    /// booking.created, booking.rescheduled, booking.confirmed, booking.cancelled, …
+    kind: String,
+    booking_id: ID,
+}
+
+pub struct Subscription;
+
+#[Subscription]
+impl Subscription {
+    /// Changes to the business's bookings as they happen (on this node).
+    async fn booking_events(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<impl Stream<Item = BookingEvent>> {
+        let p = allowed(ctx, Area::Bookings, Access::Read)?;
+        let tenant = p.tenant.id();
+        let rx = ctx.data_unchecked::<App>().booking_events();
+        Ok(futures_util::stream::unfold(rx, move |mut rx| async move {
+            use tokio::sync::broadcast::error::RecvError;
+            loop {
+                match rx.recv().await {
+                    Ok(n) if n.tenant == tenant => {
+                        let event = BookingEvent {
+                            kind: n.kind.to_string(),
+                            booking_id: ID(n.booking_id.to_string()),
+                        };
+                        return Some((event, rx));
+                    }
+                    // Another business's event, or missed ones: go on.
+                    Ok(_) | Err(RecvError::Lagged(_)) => continue,
+                    Err(RecvError::Closed) => return None,
+                }
+            }
+        }))
+    }
+}
+
+pub fn schema(app: App) -> TerminoSchema {
+    Schema::build(Query, Mutation, Subscription)
+        .data(app)
+        .limit_depth(8)
+        .limit_complexity(2_000)
+        .finish()
+}
+
+fn per_request(app: &App, principal: Principal) -> async_graphql::Data {
+    let mut data = async_graphql::Data::default();
+    data.insert(DataLoader::new(
+        ServiceLoader(app.clone(), principal.clone(), OnceCell::new()),
+        tokio::spawn,
+    ));
+    data.insert(DataLoader::new(
+        StaffLoader(app.clone(), principal.clone(), OnceCell::new()),
+        tokio::spawn,
+    ));
+    data.insert(DataLoader::new(
+        ClientLoader(app.clone(), principal.clone(), OnceCell::new()),
+        tokio::spawn,
+    ));
+    data.insert(principal);
+    data
+}
+
+#[handler]
+pub async fn graphql_post(
+    req: &Request,
+    app: Data<&App>,
+    schema: Data<&TerminoSchema>,
+    gql: GraphQLRequest,
+) -> Response {
+    let principal = match principal_from_request(&app, req).await {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
+    let mut request = gql.0;
+    request.data = per_request(&app, principal);
+    GraphQLResponse::from(schema.execute(request).await).into_response()
+}
+
+/// GET: the GraphiQL page, or a WebSocket for subscriptions (credentials
+/// from the upgrade request, or `{"authorization": "Bearer …"}` in the
+/// connection_init payload).
+#[handler]
+pub async fn graphql_get(
+    req: &Request,
+    app: Data<&App>,
+    schema: Data<&TerminoSchema>,
+    ws: Option<WebSocket>,
+    protocol: Option<GraphQLProtocol>,
+) -> Response {
+    let (Some(ws), Some(protocol)) = (ws, protocol) else {
+        return Html(
+            async_graphql::http::GraphiQLSource::build()
+                .endpoint("/graphql")
+                .subscription_endpoint("/graphql")
+                .finish(),
+        )
+        .into_response();
+    };
+    let from_upgrade = principal_from_request(&app, req).await.ok();
+    let app = app.0.clone();
+    let schema = schema.0.clone();
+    ws.protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |stream| {
+            let init_app = app.clone();
+            GraphQLWebSocket::new(stream, schema, protocol)
+                .on_connection_init(move |payload| async move {
+                    let principal = match from_upgrade {
+                        Some(p) => p,
+                        None => {
+                            let token = payload
+                                .get("authorization")
+                                .and_then(|v| v.as_str())
+                                .and_then(|v| v.strip_prefix("Bearer "))
+                                .ok_or_else(|| {
+                                    async_graphql::Error::new("authentication required")
+                                })?;
+                            init_app
+                                .authenticate_api_key(token)
+                                .await
+                                .map_err(|_| async_graphql::Error::new("authentication required"))?
+                        }
+                    };
+                    Ok(per_request(&init_app, principal))
+                })
+                .serve()
+        })
+        .into_response()
+}
+
+/// For the SDL snapshot.
+pub fn sdl(schema: &TerminoSchema) -> String {
+    schema.sdl()
+}
