@@ -144,6 +144,15 @@ async fn api_key_create_use_revoke(app: &TestApp) {
     assert_eq!(resp.status(), StatusCode::OK);
     let list: Value = owner.get("/api-keys").await.json().await.unwrap();
     assert!(list[0]["last_used_at"].is_string());
+    // A key cannot make more keys.
+    let resp = client
+        .post(app.api("/api-keys"))
+        .bearer_auth(&secret)
+        .json(&json!({"name": "spawn"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
 
     let resp = owner.delete(&format!("/api-keys/{id}")).await;
     assert_eq!(resp.status(), StatusCode::OK);

@@ -54,7 +54,11 @@ impl App {
         name: &str,
         scopes: &[String],
     ) -> AppResult<CreatedApiKey> {
-        principal.require(principal.role().can_manage_api_keys(), "managing API keys")?;
+        // People manage keys; a key never makes or revokes keys.
+        principal.require(
+            principal.role().can_manage_api_keys() && principal.user_id().is_some(),
+            "managing API keys",
+        )?;
         self.insert_api_key(principal.tenant, principal.user_id(), name, scopes)
             .await
     }
@@ -116,7 +120,11 @@ impl App {
     }
 
     pub async fn api_keys(&self, principal: &Principal) -> AppResult<Vec<ApiKey>> {
-        principal.require(principal.role().can_manage_api_keys(), "managing API keys")?;
+        // People manage keys; a key never makes or revokes keys.
+        principal.require(
+            principal.role().can_manage_api_keys() && principal.user_id().is_some(),
+            "managing API keys",
+        )?;
         let tx = self.db().begin_tenant(&principal.tenant).await?;
         let rows = api_keys::list(&tx, &principal.tenant).await?;
         commit(tx).await?;
@@ -124,7 +132,11 @@ impl App {
     }
 
     pub async fn revoke_api_key(&self, principal: &Principal, id: Uuid) -> AppResult<ApiKey> {
-        principal.require(principal.role().can_manage_api_keys(), "managing API keys")?;
+        // People manage keys; a key never makes or revokes keys.
+        principal.require(
+            principal.role().can_manage_api_keys() && principal.user_id().is_some(),
+            "managing API keys",
+        )?;
         let tx = self.db().begin_tenant(&principal.tenant).await?;
         let row = api_keys::revoke(&tx, &principal.tenant, id, self.now()).await?;
         commit(tx).await?;

@@ -40,7 +40,7 @@ impl Role {
 
     /// API keys grant full programmatic access, so they stay with the owner.
     pub fn can_manage_api_keys(&self) -> bool {
-        matches!(self, Role::Owner)
+        matches!(self, Role::Owner | Role::Admin)
     }
 
     pub fn can_edit_business_settings(&self) -> bool {
@@ -93,7 +93,7 @@ mod tests {
             )
         };
         assert_eq!(table(Role::Owner), (true, true, true, true));
-        assert_eq!(table(Role::Admin), (false, false, true, true));
+        assert_eq!(table(Role::Admin), (false, true, true, true));
         assert_eq!(table(Role::Staff), (false, false, false, false));
     }
 }
