@@ -346,6 +346,84 @@ impl Query {
         Ok(list.into_iter().map(Booking).collect())
     }
 
+    /// The business.
+    async fn business(&self, ctx: &Context<'_>) -> async_graphql::Result<Business> {
+        let p = allowed(ctx, Area::Business, Access::Read)?;
+        let b = ctx
+            .data_unchecked::<App>()
+            .business(p)
+            .await
+            .map_err(gql_error)?;
+        Ok(Business::from(b))
+    }
+
+    /// Its staff members.
+    async fn staff(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Staff>> {
+        let p = allowed(ctx, Area::Catalog, Access::Read)?;
+        let list = ctx
+            .data_unchecked::<App>()
+            .staff_of(&p.tenant, false)
+            .await
+            .map_err(gql_error)?;
+        Ok(list
+            .into_iter()
+            .map(|s| Staff {
+                id: ID(s.row.id.to_string()),
+                name: s.row.name,
+                time_zone: s.row.time_zone,
+            })
+            .collect())
+    }
+
+    async fn client(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Client> {
+        let p = allowed(ctx, Area::Clients, Access::Read)?;
+        let app = ctx.data_unchecked::<App>();
+        Ok(Client::from(
+            app.client(p, uuid_of(&id, "id")?)
+                .await
+                .map_err(gql_error)?,
+        ))
+    }
+
+    /// Free slots for a service, dates inclusive in `zone`; `staffId`
+    /// absent means anyone.
+    async fn availability(
+        &self,
+        ctx: &Context<'_>,
+        service_id: ID,
+        staff_id: Option<ID>,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+        zone: String,
+    ) -> async_graphql::Result<Vec<Slot>> {
+        let p = allowed(ctx, Area::Bookings, Access::Read)?;
+        let app = ctx.data_unchecked::<App>();
+        let tz = termino_app::bookings::parse_zone("zone", &zone).map_err(gql_error)?;
+        let staff = staff_id
+            .as_ref()
+            .map(|s| uuid_of(s, "staffId"))
+            .transpose()?;
+        let slots = app
+            .availability(
+                &p.tenant,
+                uuid_of(&service_id, "serviceId")?,
+                staff,
+                from,
+                to,
+                tz,
+            )
+            .await
+            .map_err(gql_error)?;
+        Ok(slots
+            .into_iter()
+            .map(|s| Slot {
+                start: s.start,
+                end: s.end,
+                staff_ids: s.staff.iter().map(|(id, _)| ID(id.to_string())).collect(),
+            })
+            .collect())
+    }
+
     async fn booking(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Booking> {
         let p = allowed(ctx, Area::Bookings, Access::Read)?;
         let app = ctx.data_unchecked::<App>();
@@ -444,6 +522,81 @@ impl Mutation {
         })
     }
 
+    /// Change a client; absent fields stay.
+    async fn update_client(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: ClientPatchInput,
+    ) -> async_graphql::Result<Client> {
+        let p = allowed(ctx, Area::Clients, Access::Write)?;
+        let app = ctx.data_unchecked::<App>();
+        let patch = termino_app::clients::ClientPatch {
+            name: input.name,
+            email: input.email.map(Some),
+            phone: input.phone.map(Some),
+            notes: input.notes.map(Some),
+            ..Default::default()
+        };
+        let c = app
+            .update_client(p, uuid_of(&id, "id")?, patch)
+            .await
+            .map_err(gql_error)?;
+        Ok(Client::from(ClientRecord::Readable(c)))
+    }
+
+    async fn delete_client(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<bool> {
+        let p = allowed(ctx, Area::Clients, Access::Write)?;
+        ctx.data_unchecked::<App>()
+            .delete_client(p, uuid_of(&id, "id")?)
+            .await
+            .map_err(gql_error)?;
+        Ok(true)
+    }
+
+    /// Move a booking (optionally to another staff member).
+    async fn reschedule_booking(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        start: DateTime<Utc>,
+        staff_id: Option<ID>,
+    ) -> async_graphql::Result<Booking> {
+        let p = allowed(ctx, Area::Bookings, Access::Write)?;
+        let staff = staff_id
+            .as_ref()
+            .map(|s| uuid_of(s, "staffId"))
+            .transpose()?;
+        let b = ctx
+            .data_unchecked::<App>()
+            .reschedule_booking(p, uuid_of(&id, "id")?, start, staff)
+            .await
+            .map_err(gql_error)?;
+        Ok(Booking(b))
+    }
+
+    /// Move a booking along its states: CONFIRMED approves a requested
+    /// booking; COMPLETED and NO_SHOW come after its start.
+    async fn set_booking_status(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        status: BookingState,
+    ) -> async_graphql::Result<Booking> {
+        let p = allowed(ctx, Area::Bookings, Access::Write)?;
+        let to = match status {
+            BookingState::Confirmed => BookingStatus::Confirmed,
+            BookingState::Completed => BookingStatus::Completed,
+            BookingState::NoShow => BookingStatus::NoShow,
+        };
+        let b = ctx
+            .data_unchecked::<App>()
+            .change_booking_status(p, uuid_of(&id, "id")?, to, None)
+            .await
+            .map_err(gql_error)?;
+        Ok(Booking(b))
+    }
+
     async fn cancel_booking(
         &self,
         ctx: &Context<'_>,
@@ -463,6 +616,53 @@ impl Mutation {
             .map_err(gql_error)?;
         Ok(Booking(b))
     }
+}
+
+#[derive(SimpleObject, Clone)]
+pub struct Business {
+    id: ID,
+    slug: String,
+    name: String,
+    time_zone: String,
+    language: String,
+    plan: String,
+    trial_ends_at: Option<DateTime<Utc>>,
+}
+
+impl From<termino_app::accounts::Business> for Business {
+    fn from(b: termino_app::accounts::Business) -> Self {
+        Self {
+            id: ID(b.id.to_string()),
+            slug: b.slug,
+            name: b.name,
+            time_zone: b.time_zone,
+            language: b.language,
+            plan: b.plan,
+            trial_ends_at: b.trial_ends_at,
+        }
+    }
+}
+
+#[derive(SimpleObject, Clone)]
+pub struct Slot {
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    staff_ids: Vec<ID>,
+}
+
+#[derive(InputObject)]
+pub struct ClientPatchInput {
+    name: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+    notes: Option<String>,
+}
+
+#[derive(async_graphql::Enum, Copy, Clone, PartialEq, Eq)]
+pub enum BookingState {
+    Confirmed,
+    Completed,
+    NoShow,
 }
 
 #[derive(SimpleObject, Clone)]

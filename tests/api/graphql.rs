@@ -102,6 +102,49 @@ async fn graphql_main_flows(app: &TestApp) {
     assert_eq!(again["errors"][0]["extensions"]["code"], "slot-taken");
 
     let id = b["id"].as_str().unwrap();
+    // Reading around it.
+    let day = day_ahead(6).to_string();
+    let read = gql(app, &key, "query($s: ID!, $d: NaiveDate!) { business { slug plan } staff { name } availability(serviceId: $s, from: $d, to: $d, zone: \"Europe/Warsaw\") { start staffIds } }",
+        json!({"s": s.service, "d": day})).await;
+    assert_eq!(read["data"]["business"]["slug"], "grafy", "{read}");
+    assert_eq!(read["data"]["staff"][0]["name"], "Marta Fryzjerka");
+    assert_eq!(
+        read["data"]["availability"].as_array().unwrap().len(),
+        7,
+        "one of 8 slots is booked"
+    );
+    // Moving, changing, and the state machine's refusals with their codes.
+    let later = read["data"]["availability"][2]["start"].clone();
+    let moved = gql(
+        app,
+        &key,
+        "mutation($id: ID!, $t: DateTime!) { rescheduleBooking(id: $id, start: $t) { startsAt } }",
+        json!({"id": id, "t": later}),
+    )
+    .await;
+    assert_eq!(
+        moved["data"]["rescheduleBooking"]["startsAt"], later,
+        "{moved}"
+    );
+    let early = gql(
+        app,
+        &key,
+        "mutation($id: ID!) { setBookingStatus(id: $id, status: COMPLETED) { status } }",
+        json!({"id": id}),
+    )
+    .await;
+    assert_eq!(
+        early["errors"][0]["extensions"]["code"],
+        "invalid-transition"
+    );
+    let changed = gql(
+        app,
+        &key,
+        "mutation($id: ID!) { updateClient(id: $id, input: {notes: \"VIP\"}) { notes name } }",
+        json!({"id": client["data"]["createClient"]["id"]}),
+    )
+    .await;
+    assert_eq!(changed["data"]["updateClient"]["notes"], "VIP");
     let cancelled = gql(
         app,
         &key,
