@@ -597,6 +597,189 @@ impl Mutation {
         Ok(Booking(b))
     }
 
+    /// Add a service (owners and admins).
+    async fn create_service(
+        &self,
+        ctx: &Context<'_>,
+        input: ServiceInput,
+    ) -> async_graphql::Result<Service> {
+        let p = allowed(ctx, Area::Catalog, Access::Write)?;
+        let app = ctx.data_unchecked::<App>();
+        let staff_ids = input
+            .staff_ids
+            .iter()
+            .map(|s| uuid_of(s, "staffIds"))
+            .collect::<async_graphql::Result<Vec<_>>>()?;
+        let d = termino_app::catalog::ServiceInput::default();
+        let created = app
+            .create_service(
+                p,
+                termino_app::catalog::ServiceInput {
+                    name: input.name,
+                    description: input.description.unwrap_or_default(),
+                    duration_min: input.duration_min,
+                    price_minor: input.price_minor.unwrap_or(d.price_minor),
+                    currency: input.currency.unwrap_or(d.currency),
+                    buffer_before_min: input.buffer_before_min.unwrap_or(d.buffer_before_min),
+                    buffer_after_min: input.buffer_after_min.unwrap_or(d.buffer_after_min),
+                    min_notice_min: input.min_notice_min.unwrap_or(d.min_notice_min),
+                    max_advance_days: input.max_advance_days.unwrap_or(d.max_advance_days),
+                    step_min: input.step_min.unwrap_or(d.step_min),
+                    capacity: input.capacity.unwrap_or(d.capacity),
+                    requires_approval: input.requires_approval.unwrap_or(false),
+                    active: true,
+                    staff_ids,
+                },
+            )
+            .await
+            .map_err(gql_error)?;
+        Ok(Service {
+            id: ID(created.row.id.to_string()),
+            name: created.row.name,
+            duration_min: created.row.duration_min,
+            price_minor: created.row.price_minor,
+            currency: created.row.currency,
+            capacity: created.row.capacity,
+        })
+    }
+
+    /// Add a staff member (the business's zone unless given).
+    async fn create_staff(
+        &self,
+        ctx: &Context<'_>,
+        name: String,
+        time_zone: Option<String>,
+    ) -> async_graphql::Result<Staff> {
+        let p = allowed(ctx, Area::Catalog, Access::Write)?;
+        let s = ctx
+            .data_unchecked::<App>()
+            .create_staff(
+                p,
+                termino_app::catalog::StaffInput {
+                    name,
+                    user_id: None,
+                    time_zone,
+                    active: true,
+                },
+            )
+            .await
+            .map_err(gql_error)?;
+        Ok(Staff {
+            id: ID(s.row.id.to_string()),
+            name: s.row.name,
+            time_zone: s.row.time_zone,
+        })
+    }
+
+    /// Replace a staff member's weekly hours: seven lists, Monday first, of
+    /// "HH:MM-HH:MM" intervals.
+    async fn set_working_hours(
+        &self,
+        ctx: &Context<'_>,
+        staff_id: ID,
+        week: Vec<Vec<String>>,
+    ) -> async_graphql::Result<bool> {
+        let p = allowed(ctx, Area::Catalog, Access::Write)?;
+        if week.len() != 7 {
+            return Err(
+                async_graphql::Error::new("week has seven days, Monday first").extend_with(
+                    |_, e| {
+                        e.set("code", "invalid-input");
+                        e.set("fields", vec!["week"]);
+                    },
+                ),
+            );
+        }
+        let mut days: [Vec<(String, String)>; 7] = Default::default();
+        for (i, day) in week.iter().enumerate() {
+            days[i] = day
+                .iter()
+                .map(|range| match range.split_once('-') {
+                    Some((a, b)) => (a.trim().to_string(), b.trim().to_string()),
+                    None => (range.clone(), String::new()),
+                })
+                .collect();
+        }
+        ctx.data_unchecked::<App>()
+            .set_working_hours(p, uuid_of(&staff_id, "staffId")?, &days)
+            .await
+            .map_err(gql_error)?;
+        Ok(true)
+    }
+
+    /// Close the business on some days (inclusive).
+    async fn create_closure(
+        &self,
+        ctx: &Context<'_>,
+        starts_on: chrono::NaiveDate,
+        ends_on: chrono::NaiveDate,
+        reason: Option<String>,
+    ) -> async_graphql::Result<ID> {
+        let p = allowed(ctx, Area::Catalog, Access::Write)?;
+        let c = ctx
+            .data_unchecked::<App>()
+            .create_closure(p, starts_on, ends_on, reason.as_deref().unwrap_or(""))
+            .await
+            .map_err(gql_error)?;
+        Ok(ID(c.id.to_string()))
+    }
+
+    /// Change business settings; absent fields stay.
+    async fn update_business(
+        &self,
+        ctx: &Context<'_>,
+        name: Option<String>,
+        time_zone: Option<String>,
+        language: Option<String>,
+        cancellation_cutoff_hours: Option<i64>,
+        polish_holidays: Option<bool>,
+    ) -> async_graphql::Result<Business> {
+        let p = allowed(ctx, Area::Business, Access::Write)?;
+        let b = ctx
+            .data_unchecked::<App>()
+            .update_business(
+                p,
+                termino_app::business::BusinessUpdate {
+                    name,
+                    time_zone,
+                    language,
+                    cancellation_cutoff_hours,
+                    polish_holidays,
+                },
+            )
+            .await
+            .map_err(gql_error)?;
+        Ok(Business::from(b))
+    }
+
+    /// Register a webhook endpoint; the signing secret is returned once.
+    async fn create_webhook_endpoint(
+        &self,
+        ctx: &Context<'_>,
+        url: String,
+        events: Vec<String>,
+        include_personal_data: Option<bool>,
+    ) -> async_graphql::Result<CreatedWebhookEndpoint> {
+        let p = allowed(ctx, Area::Business, Access::Write)?;
+        let created = ctx
+            .data_unchecked::<App>()
+            .create_webhook_endpoint(
+                p,
+                termino_app::webhooks::EndpointInput {
+                    url,
+                    description: String::new(),
+                    events,
+                    include_personal_data: include_personal_data.unwrap_or(false),
+                },
+            )
+            .await
+            .map_err(gql_error)?;
+        Ok(CreatedWebhookEndpoint {
+            id: ID(created.endpoint.id.to_string()),
+            secret: created.secret,
+        })
+    }
+
     async fn cancel_booking(
         &self,
         ctx: &Context<'_>,
@@ -641,6 +824,31 @@ impl From<termino_app::accounts::Business> for Business {
             trial_ends_at: b.trial_ends_at,
         }
     }
+}
+
+#[derive(InputObject)]
+pub struct ServiceInput {
+    name: String,
+    description: Option<String>,
+    duration_min: i64,
+    price_minor: Option<i64>,
+    currency: Option<String>,
+    buffer_before_min: Option<i64>,
+    buffer_after_min: Option<i64>,
+    min_notice_min: Option<i64>,
+    max_advance_days: Option<i64>,
+    step_min: Option<i64>,
+    capacity: Option<i64>,
+    requires_approval: Option<bool>,
+    #[graphql(default)]
+    staff_ids: Vec<ID>,
+}
+
+#[derive(SimpleObject)]
+pub struct CreatedWebhookEndpoint {
+    id: ID,
+    /// `whsec_…`; shown only now.
+    secret: String,
 }
 
 #[derive(SimpleObject, Clone)]

@@ -16,8 +16,103 @@ use crate::scheduling::{day_ahead, salon, slots};
 
 on_both_backends!(
     graphql_main_flows,
-    graphql_lists_cost_a_fixed_number_of_queries
+    graphql_lists_cost_a_fixed_number_of_queries,
+    a_business_set_up_through_graphql
 );
+
+async fn a_business_set_up_through_graphql(app: &TestApp) {
+    let owner = app.signup("grafy-setup").await;
+    let key = api_key(&owner).await;
+    let staff = gql(
+        app,
+        &key,
+        "mutation { createStaff(name: \"Ola\") { id timeZone } }",
+        json!({}),
+    )
+    .await;
+    let staff_id = staff["data"]["createStaff"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(staff["data"]["createStaff"]["timeZone"], "Europe/Warsaw");
+    let day = vec!["10:00-12:00", "13:00-15:00"];
+    let hours = gql(
+        app,
+        &key,
+        "mutation($s: ID!, $w: [[String!]!]!) { setWorkingHours(staffId: $s, week: $w) }",
+        json!({"s": staff_id, "w": [day, day, day, day, day, day, day]}),
+    )
+    .await;
+    assert_eq!(hours["data"]["setWorkingHours"], true, "{hours}");
+    let overlap = gql(
+        app,
+        &key,
+        "mutation($s: ID!, $w: [[String!]!]!) { setWorkingHours(staffId: $s, week: $w) }",
+        json!({"s": staff_id, "w": [["10:00-12:00", "11:00-13:00"], [], [], [], [], [], []]}),
+    )
+    .await;
+    assert_eq!(
+        overlap["errors"][0]["extensions"]["fields"][0], "monday",
+        "{overlap}"
+    );
+    let service = gql(app, &key, "mutation($i: ServiceInput!) { createService(input: $i) { id name } }",
+        json!({"i": {"name": "Konsultacja", "durationMin": 60, "stepMin": 60, "minNoticeMin": 0, "staffIds": [staff_id]}})).await;
+    let service_id = service["data"]["createService"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let closed = day_ahead(9);
+    let closure = gql(
+        app,
+        &key,
+        "mutation($d: NaiveDate!) { createClosure(startsOn: $d, endsOn: $d, reason: \"urlop\") }",
+        json!({"d": closed.to_string()}),
+    )
+    .await;
+    assert!(closure["data"]["createClosure"].is_string(), "{closure}");
+    let renamed = gql(
+        app,
+        &key,
+        "mutation { updateBusiness(name: \"Gabinet Oli\", cancellationCutoffHours: 12) { name } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(renamed["data"]["updateBusiness"]["name"], "Gabinet Oli");
+    let q = "query($s: ID!, $d: NaiveDate!) { availability(serviceId: $s, from: $d, to: $d, zone: \"Europe/Warsaw\") { start } }";
+    let open_day = gql(
+        app,
+        &key,
+        q,
+        json!({"s": service_id, "d": day_ahead(8).to_string()}),
+    )
+    .await;
+    assert_eq!(
+        open_day["data"]["availability"].as_array().unwrap().len(),
+        4,
+        "{open_day}"
+    );
+    let closed_day = gql(
+        app,
+        &key,
+        q,
+        json!({"s": service_id, "d": closed.to_string()}),
+    )
+    .await;
+    assert!(
+        closed_day["data"]["availability"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let hook = gql(app, &key, "mutation { createWebhookEndpoint(url: \"http://127.0.0.1:9/hook\", events: [\"booking.created\"]) { id secret } }", json!({})).await;
+    assert!(
+        hook["data"]["createWebhookEndpoint"]["secret"]
+            .as_str()
+            .unwrap()
+            .starts_with("whsec_"),
+        "{hook}"
+    );
+}
 
 async fn gql(app: &TestApp, key: &str, query: &str, variables: Value) -> Value {
     let resp = app
