@@ -95,6 +95,29 @@ pub struct Staff {
     time_zone: String,
 }
 
+impl From<termino_app::catalog::Service> for Service {
+    fn from(s: termino_app::catalog::Service) -> Self {
+        Service {
+            id: ID(s.row.id.to_string()),
+            name: s.row.name,
+            duration_min: s.row.duration_min,
+            price_minor: s.row.price_minor,
+            currency: s.row.currency,
+            capacity: s.row.capacity,
+        }
+    }
+}
+
+impl From<termino_app::catalog::StaffMember> for Staff {
+    fn from(s: termino_app::catalog::StaffMember) -> Self {
+        Staff {
+            id: ID(s.row.id.to_string()),
+            name: s.row.name,
+            time_zone: s.row.time_zone,
+        }
+    }
+}
+
 /// A client; personal fields are absent when the business's keys were
 /// destroyed (`state` "erased") or a value failed its check ("damaged").
 #[derive(SimpleObject, Clone)]
@@ -206,19 +229,7 @@ impl Loader<Uuid> for ServiceLoader {
         Ok(all
             .into_iter()
             .filter(|s| keys.contains(&s.row.id))
-            .map(|s| {
-                (
-                    s.row.id,
-                    Service {
-                        id: ID(s.row.id.to_string()),
-                        name: s.row.name,
-                        duration_min: s.row.duration_min,
-                        price_minor: s.row.price_minor,
-                        currency: s.row.currency,
-                        capacity: s.row.capacity,
-                    },
-                )
-            })
+            .map(|s| (s.row.id, Service::from(s)))
             .collect())
     }
 }
@@ -236,16 +247,7 @@ impl Loader<Uuid> for StaffLoader {
         Ok(all
             .into_iter()
             .filter(|s| keys.contains(&s.row.id))
-            .map(|s| {
-                (
-                    s.row.id,
-                    Staff {
-                        id: ID(s.row.id.to_string()),
-                        name: s.row.name,
-                        time_zone: s.row.time_zone,
-                    },
-                )
-            })
+            .map(|s| (s.row.id, Staff::from(s)))
             .collect())
     }
 }
@@ -285,17 +287,7 @@ impl Query {
         let p = allowed(ctx, Area::Catalog, Access::Read)?;
         let app = ctx.data_unchecked::<App>();
         let list = app.services_of(&p.tenant, false).await.map_err(gql_error)?;
-        Ok(list
-            .into_iter()
-            .map(|s| Service {
-                id: ID(s.row.id.to_string()),
-                name: s.row.name,
-                duration_min: s.row.duration_min,
-                price_minor: s.row.price_minor,
-                currency: s.row.currency,
-                capacity: s.row.capacity,
-            })
-            .collect())
+        Ok(list.into_iter().map(Service::from).collect())
     }
 
     /// Clients, oldest first; `query` searches name, e-mail, phone, notes.
@@ -365,14 +357,7 @@ impl Query {
             .staff_of(&p.tenant, false)
             .await
             .map_err(gql_error)?;
-        Ok(list
-            .into_iter()
-            .map(|s| Staff {
-                id: ID(s.row.id.to_string()),
-                name: s.row.name,
-                time_zone: s.row.time_zone,
-            })
-            .collect())
+        Ok(list.into_iter().map(Staff::from).collect())
     }
 
     async fn client(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Client> {
@@ -633,14 +618,7 @@ impl Mutation {
             )
             .await
             .map_err(gql_error)?;
-        Ok(Service {
-            id: ID(created.row.id.to_string()),
-            name: created.row.name,
-            duration_min: created.row.duration_min,
-            price_minor: created.row.price_minor,
-            currency: created.row.currency,
-            capacity: created.row.capacity,
-        })
+        Ok(Service::from(created))
     }
 
     /// Add a staff member (the business's zone unless given).
@@ -664,11 +642,7 @@ impl Mutation {
             )
             .await
             .map_err(gql_error)?;
-        Ok(Staff {
-            id: ID(s.row.id.to_string()),
-            name: s.row.name,
-            time_zone: s.row.time_zone,
-        })
+        Ok(Staff::from(s))
     }
 
     /// Replace a staff member's weekly hours: seven lists, Monday first, of
