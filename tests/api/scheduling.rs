@@ -1,7 +1,7 @@
 //! Services, staff, hours, availability and bookings, as a business and its
 //! clients use them; and the promise that no two bookings collide.
 
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Datelike, Duration, NaiveDate, Utc};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -52,8 +52,15 @@ async fn days_off_different_hours_and_holidays(app: &TestApp) {
     assert_eq!(slots(app, &s, date, "Europe/Warsaw").await.len(), 8);
     assert_eq!(s.owner.delete(&path).await.status(), StatusCode::NOT_FOUND);
 
-    // Polish public holidays close the business once it opts in.
-    let christmas = NaiveDate::from_ymd_opt(2026, 12, 25).unwrap();
+    // Polish public holidays close the business once it opts in. The next
+    // Christmas still ahead (this test must not age).
+    let today = Utc::now().date_naive();
+    let year = if today < NaiveDate::from_ymd_opt(today.year(), 12, 23).unwrap() {
+        today.year()
+    } else {
+        today.year() + 1
+    };
+    let christmas = NaiveDate::from_ymd_opt(year, 12, 25).unwrap();
     assert_eq!(slots(app, &s, christmas, "Europe/Warsaw").await.len(), 8);
     let resp = s
         .owner
@@ -65,7 +72,7 @@ async fn days_off_different_hours_and_holidays(app: &TestApp) {
         slots(
             app,
             &s,
-            NaiveDate::from_ymd_opt(2026, 12, 24).unwrap(),
+            NaiveDate::from_ymd_opt(year, 12, 24).unwrap(),
             "Europe/Warsaw"
         )
         .await
@@ -76,7 +83,7 @@ async fn days_off_different_hours_and_holidays(app: &TestApp) {
         slots(
             app,
             &s,
-            NaiveDate::from_ymd_opt(2026, 12, 28).unwrap(),
+            NaiveDate::from_ymd_opt(year, 12, 28).unwrap(),
             "Europe/Warsaw"
         )
         .await
@@ -795,28 +802,33 @@ async fn the_manage_link_respects_the_cutoff(app: &TestApp) {
 
 async fn daylight_saving_keeps_wall_clock_hours(app: &TestApp) {
     let s = salon(app, "salon-dst", json!({})).await;
-    // 2027-03-28: Warsaw moves from 02:00 to 03:00.
-    let date = NaiveDate::from_ymd_opt(2027, 3, 28).unwrap();
+    // Next year's last Sunday of March: Warsaw moves from 02:00 to 03:00
+    // (always ahead, and inside the 730-day window).
+    let year = Utc::now().year() + 1;
+    let mut date = NaiveDate::from_ymd_opt(year, 3, 31).unwrap();
+    while date.weekday() != chrono::Weekday::Sun {
+        date = date.pred_opt().unwrap();
+    }
     let free = slots(app, &s, date, "Europe/Warsaw").await;
     let starts: Vec<&str> = free.iter().map(|f| f["start"].as_str().unwrap()).collect();
-    assert_eq!(starts.first().copied(), Some("2027-03-28T09:00:00+02:00"));
-    assert_eq!(starts.last().copied(), Some("2027-03-28T16:00:00+02:00"));
+    assert_eq!(
+        starts.first().copied(),
+        Some(format!("{date}T09:00:00+02:00").as_str())
+    );
+    assert_eq!(
+        starts.last().copied(),
+        Some(format!("{date}T16:00:00+02:00").as_str())
+    );
     assert_eq!(starts.len(), 8);
     // The day before, still winter time.
-    let before = slots(
-        app,
-        &s,
-        NaiveDate::from_ymd_opt(2027, 3, 27).unwrap(),
-        "Europe/Warsaw",
-    )
-    .await;
-    assert_eq!(before[0]["start"], "2027-03-27T09:00:00+01:00");
-    // Shown to a client in New York, the same instants.
+    let eve = date.pred_opt().unwrap();
+    let before = slots(app, &s, eve, "Europe/Warsaw").await;
+    assert_eq!(before[0]["start"], format!("{eve}T09:00:00+01:00"));
+    // Shown to a client in New York (already on summer time then), the
+    // same instants.
     let ny = slots(app, &s, date, "America/New_York").await;
-    assert!(
-        ny.iter().any(|f| f["start"] == "2027-03-28T03:00:00-04:00"),
-        "{ny:?}"
-    );
+    let expected = format!("{date}T03:00:00-04:00");
+    assert!(ny.iter().any(|f| f["start"] == expected.as_str()), "{ny:?}");
 }
 
 async fn other_businesses_bookings_are_not_found(app: &TestApp) {
