@@ -25,7 +25,11 @@ for _ in $(seq 1 50); do
     sleep 0.2
 done
 
-schemathesis run "http://127.0.0.1:$port/api/v1/openapi.json" \
+# The interpreter's own scripts folder: found even where a version manager
+# (pyenv) has not put a shim for a freshly installed tool on PATH yet.
+st="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')/schemathesis"
+[ -x "$st" ] || st=schemathesis
+"$st" run "http://127.0.0.1:$port/api/v1/openapi.json" \
     -H "Authorization: Bearer $key" \
     --checks not_a_server_error,response_schema_conformance,content_type_conformance,status_code_conformance \
     --phases coverage,fuzzing --max-time "$seconds" --workers 2 --seed 20261122
