@@ -177,7 +177,14 @@ async fn cli_creates_a_working_key(app: &TestApp) {
     app.signup("cli-key").await;
     let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_termino"))
         .args([
-            "api-key", "create", "--tenant", "cli-key", "--name", "Zapier",
+            "api-key",
+            "create",
+            "--tenant",
+            "cli-key",
+            "--name",
+            "Zapier",
+            "--scope",
+            "business:read",
         ])
         .env("DATABASE_URL", &app.database_url)
         .env("TERMINO_DATA_DIR", &app.data_dir)
@@ -204,6 +211,24 @@ async fn cli_creates_a_working_key(app: &TestApp) {
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
+    // The scope given on the command line holds: read, not write.
+    let resp = app
+        .client()
+        .get(app.api("/business"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let resp = app
+        .client()
+        .patch(app.api("/business"))
+        .bearer_auth(&key)
+        .json(&json!({"name": "CLI"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
 
     let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_termino"))
         .args([

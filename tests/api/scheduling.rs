@@ -590,6 +590,14 @@ async fn retries_with_an_idempotency_key_replay(app: &TestApp) {
         1,
         "one booking, however many retries"
     );
+    // After 24 hours the key is forgotten: it may name a new request.
+    app.clock.advance(Duration::hours(25));
+    // (The server's worker may have done it already; either way it is gone.)
+    app.app().forget_expired_idempotency().await.unwrap();
+    let mut later = body.clone();
+    later["start"] = free[2]["start"].clone();
+    let resp = send(later).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::CREATED);
 }
 
 async fn bad_booking_requests_name_the_problem(app: &TestApp) {

@@ -618,6 +618,13 @@ impl App {
         })
     }
 
+    /// Booking idempotency records are kept 24 hours, like every other
+    /// stored answer; the background worker calls this.
+    pub async fn forget_expired_idempotency(&self) -> AppResult<u64> {
+        let before = self.now() - Duration::hours(24);
+        Ok(repo::forget_idempotency_before(self.db().connection(), before).await?)
+    }
+
     async fn replay(
         &self,
         scope: &TenantScope,

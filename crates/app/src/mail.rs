@@ -219,6 +219,9 @@ impl App {
                 tracing::warn!(event = "mail_worker_error", error = %err, "mail worker pass failed");
             }
             self.flush_encryption_counts().await;
+            if let Err(err) = self.forget_expired_idempotency().await {
+                tracing::warn!(event = "idempotency_cleanup_error", error = %err, "could not forget old idempotency records");
+            }
             if let Err(err) = self.deliver_due_webhooks().await {
                 tracing::warn!(event = "webhook_worker_error", error = %err, "webhook worker pass failed");
             }
