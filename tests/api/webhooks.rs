@@ -225,7 +225,18 @@ async fn failing_endpoints_are_reported_and_personal_data_is_opt_in(backend: Bac
     let (good, good_url) = Receiver::start(0).await;
     let s = crate::scheduling::salon(&app, "haki-rez", json!({})).await;
     for (url, personal) in [(&broken_url, false), (&good_url, true)] {
-        let resp = s.owner.post("/webhook-endpoints", json!({"url": url, "events": ["booking.created"], "include_personal_data": personal})).await;
+        let events = if personal {
+            json!(["booking.created", "booking.cancelled"])
+        } else {
+            json!(["booking.created"])
+        };
+        let resp = s
+            .owner
+            .post(
+                "/webhook-endpoints",
+                json!({"url": url, "events": events, "include_personal_data": personal}),
+            )
+            .await;
         assert_eq!(resp.status(), StatusCode::CREATED);
     }
     // Bad input is named.
@@ -253,7 +264,7 @@ async fn failing_endpoints_are_reported_and_personal_data_is_opt_in(backend: Bac
         &crate::scheduling::booking_body(&s, &start, "hakowy@example.com"),
     )
     .await;
-    assert_eq!(resp.status(), StatusCode::CREATED);
+    let created: Value = resp.json().await.unwrap();
     deliver_until(&app, &good, 1).await;
     let payload: Value = serde_json::from_str(&good.hits()[0].body).unwrap();
     assert_eq!(payload["type"], "booking.created");
@@ -261,6 +272,22 @@ async fn failing_endpoints_are_reported_and_personal_data_is_opt_in(backend: Bac
         payload["data"]["client"]["email"], "hakowy@example.com",
         "this endpoint chose personal data"
     );
+    // The client cancels on the manage page: a second event, for the
+    // endpoint that asked for cancellations only.
+    let token = created["manage_token"].as_str().unwrap();
+    let resp = app
+        .client()
+        .post(app.api(&format!("/public/haki-rez/bookings/{token}/cancel")))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    deliver_until(&app, &good, 2).await;
+    let cancelled: Value = serde_json::from_str(&good.hits()[1].body).unwrap();
+    assert_eq!(cancelled["type"], "booking.cancelled");
+    assert_eq!(cancelled["data"]["status"], "cancelled");
+    assert_eq!(cancelled["data"]["id"], created["booking"]["id"]);
 
     // The broken endpoint fails three times: the owner hears of it.
     for _ in 0..10 {
