@@ -196,7 +196,10 @@ async fn demo(settings: &Settings) -> anyhow::Result<()> {
         })
         .await;
     match created {
-        Ok(_) => println!("created the demo business"),
+        Ok((business, owner)) => {
+            demo_catalog(&app, &business, owner).await?;
+            println!("created the demo business with a service and a staff member");
+        }
         Err(termino_app::AppError::Conflict { .. }) => {
             app.set_password_for_email(email, &password)
                 .await
@@ -206,8 +209,76 @@ async fn demo(settings: &Settings) -> anyhow::Result<()> {
         Err(other) => return Err(describe(other)),
     }
     println!("log in at {}/login", settings.public_url);
+    println!("book at  {}/b/demo", settings.public_url);
     println!("  e-mail:   {email}");
     println!("  password: {password}");
+    Ok(())
+}
+
+/// A staff member working weekdays and a service, so that the booking
+/// page has times to show.
+async fn demo_catalog(
+    app: &termino_app::App,
+    business: &termino_app::accounts::Business,
+    owner: uuid::Uuid,
+) -> anyhow::Result<()> {
+    use termino_app::auth::{Actor, Principal};
+    use termino_app::catalog::{ServiceInput, StaffInput};
+    let owner = Principal {
+        tenant: termino_app::TenantScope::authenticated(business.id),
+        tenant_slug: business.slug.clone(),
+        actor: Actor::User {
+            user_id: owner,
+            role: termino_domain::account::Role::Owner,
+            csrf_token: String::new(),
+        },
+    };
+    let staff = app
+        .create_staff(
+            &owner,
+            StaffInput {
+                name: "Ola".into(),
+                user_id: None,
+                time_zone: None,
+                active: true,
+            },
+        )
+        .await
+        .map_err(describe)?;
+    let weekday = vec![("09:00".to_string(), "17:00".to_string())];
+    let week = [
+        weekday.clone(),
+        weekday.clone(),
+        weekday.clone(),
+        weekday.clone(),
+        weekday,
+        vec![("10:00".to_string(), "14:00".to_string())],
+        Vec::new(),
+    ];
+    app.set_working_hours(&owner, staff.row.id, &week)
+        .await
+        .map_err(describe)?;
+    app.create_service(
+        &owner,
+        ServiceInput {
+            name: "Haircut".into(),
+            description: "Wash, cut and style.".into(),
+            duration_min: 45,
+            price_minor: 12_000,
+            currency: "PLN".into(),
+            buffer_before_min: 0,
+            buffer_after_min: 15,
+            min_notice_min: 60,
+            max_advance_days: 90,
+            step_min: 15,
+            capacity: 1,
+            requires_approval: false,
+            active: true,
+            staff_ids: vec![staff.row.id],
+        },
+    )
+    .await
+    .map_err(describe)?;
     Ok(())
 }
 

@@ -495,6 +495,7 @@ impl Mutation {
                         email: input.client.email,
                         phone: input.client.phone,
                         notes: input.client.notes,
+                        marketing_consent: false,
                     },
                 },
                 None,
@@ -719,6 +720,7 @@ impl Mutation {
                     language,
                     cancellation_cutoff_hours,
                     polish_holidays,
+                    ..Default::default()
                 },
             )
             .await

@@ -11,6 +11,7 @@ mod m20261122_000002_clients;
 mod m20261122_000003_scheduling;
 mod m20261122_000004_api_key_scopes;
 mod m20261122_000005_webhooks;
+mod m20261122_000006_booking_page;
 pub mod rls;
 
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_scheduling::Migration),
             Box::new(m20261122_000004_api_key_scopes::Migration),
             Box::new(m20261122_000005_webhooks::Migration),
+            Box::new(m20261122_000006_booking_page::Migration),
         ]
     }
 }

@@ -458,7 +458,13 @@ pub fn field_error(t: &Texts, field: &str, code: &str, message: &str) -> String 
         "weak_password" => t.err_weak_password,
         "slug_taken" => t.err_slug_taken,
         "email_taken" => t.err_email_taken,
-        _ => return capitalize(message),
+        _ => {
+            let lang = Language::parse(t.code).unwrap_or(Language::En);
+            return match crate::ui::error_text(crate::ui::ui(lang), code) {
+                Some(text) => text.to_string(),
+                None => capitalize(message),
+            };
+        }
     };
     text.to_string()
 }

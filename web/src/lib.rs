@@ -6,7 +6,10 @@
 
 pub mod http;
 pub mod i18n;
+mod booking;
 mod pages;
+mod panel;
+pub mod ui;
 mod views;
 
 use poem::http::HeaderValue;
@@ -19,6 +22,9 @@ pub const CSS: &str = include_str!("../static/termino.css");
 /// Changes whenever the stylesheet does: its URL carries it, so the long
 /// cache lifetime never serves a stale file.
 pub const CSS_VERSION: u64 = fnv1a(CSS.as_bytes());
+
+/// Changes whenever the page script does.
+pub const JS_VERSION: u64 = fnv1a(booking::SCRIPT.as_bytes());
 
 const fn fnv1a(bytes: &[u8]) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
@@ -33,6 +39,11 @@ const fn fnv1a(bytes: &[u8]) -> u64 {
 
 pub const CONTENT_SECURITY_POLICY_VALUE: &str = "default-src 'self'; script-src 'self'; \
      style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; \
+     base-uri 'none'";
+
+/// The booking pages: as strict, but any site may frame them (the widget).
+pub const BOOKING_PAGE_POLICY: &str = "default-src 'self'; script-src 'self'; \
+     style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors *; \
      base-uri 'none'";
 
 /// The pages. Every route already carries [`security_headers`].
@@ -59,7 +70,30 @@ pub fn routes() -> Route {
             "/invite/:token",
             security_headers(get(pages::invite_form).post(pages::invite_submit)),
         )
-        .at("/app", security_headers(get(pages::app_home)))
+        .at("/b/:slug", security_headers(get(booking::book_page)))
+        .at(
+            "/b/:slug/details",
+            security_headers(get(booking::details_form).post(booking::details_submit)),
+        )
+        .at(
+            "/b/:slug/manage/:token",
+            security_headers(get(booking::manage_page)),
+        )
+        .at(
+            "/b/:slug/manage/:token/reschedule",
+            security_headers(post(booking::manage_reschedule)),
+        )
+        .at(
+            "/b/:slug/manage/:token/cancel",
+            security_headers(post(booking::manage_cancel)),
+        )
+        .at(
+            "/b/:slug/manage/:token/booking.ics",
+            security_headers(get(booking::manage_ics)),
+        )
+        .at("/embed.js", security_headers(get(booking::embed_script)))
+        .at("/static/termino.js", security_headers(get(booking::script)))
+        .nest("/app", panel::routes())
         .at(
             "/static/termino.css",
             security_headers(get(pages::stylesheet)),
@@ -84,10 +118,13 @@ impl<E: Endpoint> Endpoint for SecurityHeaders<E> {
             Err(err) => err.into_response(),
         };
         let headers = resp.headers_mut();
-        headers.insert(
-            CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(CONTENT_SECURITY_POLICY_VALUE),
-        );
+        // A page that may be framed (the booking pages) sets its own.
+        if !headers.contains_key(CONTENT_SECURITY_POLICY) {
+            headers.insert(
+                CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(CONTENT_SECURITY_POLICY_VALUE),
+            );
+        }
         headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
         headers.insert(REFERRER_POLICY, HeaderValue::from_static("same-origin"));
         Ok(resp)

@@ -37,24 +37,24 @@ impl<'a, T: serde::de::DeserializeOwned + Default + Send> FromRequest<'a> for Pa
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct PageQuery {
-    lang: Option<String>,
+pub(crate) struct PageQuery {
+    pub(crate) lang: Option<String>,
     business: Option<String>,
 }
 
 /// What every page needs: its texts, the language switch, and the cookies
 /// to set with the answer.
-struct Page {
-    t: &'static Texts,
-    lang: Language,
-    sw: LangSwitch,
-    policy: CookiePolicy,
-    cookies: Vec<String>,
-    query: PageQuery,
+pub(crate) struct Page {
+    pub(crate) t: &'static Texts,
+    pub(crate) lang: Language,
+    pub(crate) sw: LangSwitch,
+    pub(crate) policy: CookiePolicy,
+    pub(crate) cookies: Vec<String>,
+    pub(crate) query: PageQuery,
 }
 
 impl Page {
-    fn new(req: &Request, policy: CookiePolicy) -> Self {
+    pub(crate) fn new(req: &Request, policy: CookiePolicy) -> Self {
         let query: PageQuery = req.params().unwrap_or_default();
         let cookie = http::cookie(req, http::LANG_COOKIE);
         let accept = req
@@ -84,7 +84,7 @@ impl Page {
         token
     }
 
-    fn html<T: Template>(self, status: StatusCode, page: &T) -> Response {
+    pub(crate) fn html<T: Template>(self, status: StatusCode, page: &T) -> Response {
         let body = match page.render() {
             Ok(body) => body,
             Err(err) => {
@@ -106,7 +106,7 @@ impl Page {
         resp.body(body)
     }
 
-    fn redirect(self, location: &str) -> Response {
+    pub(crate) fn redirect(self, location: &str) -> Response {
         let mut resp = Response::builder()
             .status(StatusCode::SEE_OTHER)
             .header(header::LOCATION, location)
@@ -117,7 +117,7 @@ impl Page {
         resp.finish()
     }
 
-    fn message(
+    pub(crate) fn message(
         self,
         status: StatusCode,
         title: &'static str,
@@ -138,7 +138,7 @@ impl Page {
     }
 
     /// A page for an error no form can fix (the service is down, a bug).
-    fn failure(self, err: AppError) -> Response {
+    pub(crate) fn failure(self, err: AppError) -> Response {
         let t = self.t;
         let f = Failure::of(t, err);
         let body = f.form_error.unwrap_or_else(|| t.internal_error.to_string());
@@ -147,15 +147,15 @@ impl Page {
 }
 
 /// How a use case's error shows on a form.
-struct Failure {
-    status: StatusCode,
-    form_error: Option<String>,
-    fields: FieldErrors,
-    retry_after: Option<u64>,
+pub(crate) struct Failure {
+    pub(crate) status: StatusCode,
+    pub(crate) form_error: Option<String>,
+    pub(crate) fields: FieldErrors,
+    pub(crate) retry_after: Option<u64>,
 }
 
 impl Failure {
-    fn of(t: &Texts, err: AppError) -> Self {
+    pub(crate) fn of(t: &Texts, err: AppError) -> Self {
         let mut fields = FieldErrors::default();
         let (status, form_error, retry_after) = match err {
             AppError::Invalid(errors) => {
@@ -223,7 +223,7 @@ impl Failure {
         }
     }
 
-    fn expired(t: &Texts) -> Self {
+    pub(crate) fn expired(t: &Texts) -> Self {
         Self {
             status: StatusCode::FORBIDDEN,
             form_error: Some(t.form_expired.to_string()),
@@ -234,7 +234,7 @@ impl Failure {
 
     /// Places the field errors; errors for fields the form lacks join the
     /// page-level message.
-    fn apply(&self, fields: &mut [Field]) -> Option<String> {
+    pub(crate) fn apply(&self, fields: &mut [Field]) -> Option<String> {
         let unplaced = self.fields.place(fields);
         let mut message = self.form_error.clone();
         if !unplaced.is_empty() {
@@ -256,11 +256,11 @@ fn with_retry_after(mut resp: Response, retry_after: Option<u64>) -> Response {
     resp
 }
 
-fn session_token(req: &Request) -> Option<String> {
+pub(crate) fn session_token(req: &Request) -> Option<String> {
     http::cookie(req, http::SESSION_COOKIE).filter(|t| !t.is_empty())
 }
 
-fn csrf_of(principal: &Principal) -> Option<&str> {
+pub(crate) fn csrf_of(principal: &Principal) -> Option<&str> {
     match &principal.actor {
         Actor::User { csrf_token, .. } => Some(csrf_token),
         Actor::ApiKey { .. } => None,

@@ -253,6 +253,9 @@ impl Api {
                     language: b.language,
                     cancellation_cutoff_hours: b.cancellation_cutoff_hours,
                     polish_holidays: b.polish_holidays,
+                    booking_intro: b.booking_intro,
+                    privacy_notice_url: b.privacy_notice_url,
+                    marketing_consent_text: b.marketing_consent_text,
                 },
             )
             .await?;

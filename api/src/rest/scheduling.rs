@@ -96,6 +96,7 @@ fn booking_request(input: BookingInput) -> BookingRequest {
             email: input.client.email,
             phone: input.client.phone,
             notes: input.client.notes,
+            marketing_consent: input.client.marketing_consent.unwrap_or(false),
         },
     }
 }

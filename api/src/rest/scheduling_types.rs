@@ -314,6 +314,10 @@ pub struct ClientDetails {
     /// Up to 2,000 characters; stored encrypted.
     #[serde(default)]
     pub notes: Option<String>,
+    /// The client ticked the business's marketing consent (recorded when
+    /// the client is new).
+    #[serde(default)]
+    pub marketing_consent: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, serde::Serialize, Object)]

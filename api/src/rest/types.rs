@@ -105,6 +105,12 @@ pub struct Business {
     pub cancellation_cutoff_hours: i32,
     /// Closed on Polish public holidays.
     pub polish_holidays: bool,
+    /// Shown at the top of the booking page.
+    pub booking_intro: String,
+    /// The business's privacy notice, linked from the booking form.
+    pub privacy_notice_url: Option<String>,
+    /// When present, the booking form offers this marketing consent.
+    pub marketing_consent_text: Option<String>,
 }
 
 impl From<termino_app::accounts::Business> for Business {
@@ -122,6 +128,9 @@ impl From<termino_app::accounts::Business> for Business {
             created_at: b.created_at,
             cancellation_cutoff_hours: b.cancellation_cutoff_hours,
             polish_holidays: b.polish_holidays,
+            booking_intro: b.booking_intro,
+            privacy_notice_url: b.privacy_notice_url,
+            marketing_consent_text: b.marketing_consent_text,
         }
     }
 }
@@ -140,6 +149,15 @@ pub struct BusinessUpdate {
     pub time_zone: Option<String>,
     #[serde(default)]
     pub language: Option<String>,
+    /// Plain text, at most 2000 characters.
+    #[serde(default)]
+    pub booking_intro: Option<String>,
+    /// An https address; an empty string removes the link.
+    #[serde(default)]
+    pub privacy_notice_url: Option<String>,
+    /// An empty string stops asking for marketing consent.
+    #[serde(default)]
+    pub marketing_consent_text: Option<String>,
 }
 
 #[derive(Debug, Object)]

@@ -205,6 +205,9 @@ impl App {
                 clients_revision: 0,
                 cancellation_cutoff_hours: 24,
                 polish_holidays: false,
+                booking_intro: String::new(),
+                privacy_notice_url: None,
+                marketing_consent_text: None,
             },
         )
         .await

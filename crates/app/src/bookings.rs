@@ -83,6 +83,8 @@ pub struct ClientDetails {
     pub email: Option<String>,
     pub phone: Option<String>,
     pub notes: Option<String>,
+    /// Ticked the business's marketing consent on the booking form.
+    pub marketing_consent: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -131,6 +133,9 @@ pub struct PublicBusiness {
     pub time_zone: String,
     pub language: String,
     pub cancellation_cutoff_hours: i32,
+    pub booking_intro: String,
+    pub privacy_notice_url: Option<String>,
+    pub marketing_consent_text: Option<String>,
 }
 
 fn slot_problem(p: SlotProblem) -> AppError {
@@ -223,6 +228,9 @@ impl App {
             time_zone: tenant.time_zone,
             language: tenant.language,
             cancellation_cutoff_hours: tenant.cancellation_cutoff_hours,
+            booking_intro: tenant.booking_intro,
+            privacy_notice_url: tenant.privacy_notice_url,
+            marketing_consent_text: tenant.marketing_consent_text,
         })
     }
 
@@ -373,6 +381,70 @@ impl App {
         to: NaiveDate,
         zone: Tz,
     ) -> AppResult<Vec<AnySlot>> {
+        self.free_slots(scope, service_id, staff_id, from, to, zone, None)
+            .await
+    }
+
+    /// Free slots to move a client's booking to: with the same staff
+    /// member, its own current time counted as free.
+    pub async fn reschedule_slots(
+        &self,
+        slug: &str,
+        token: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+        zone: Tz,
+    ) -> AppResult<Vec<AnySlot>> {
+        let (business, booking) = self.managed_booking(slug, token).await?;
+        self.free_slots(
+            &business.scope,
+            booking.service_id,
+            Some(booking.staff_id),
+            from,
+            to,
+            zone,
+            Some(booking.id),
+        )
+        .await
+    }
+
+    /// The booking as an `.ics` event for the client's calendar.
+    pub async fn managed_booking_ics(&self, slug: &str, token: &str) -> AppResult<String> {
+        let (business, booking) = self.managed_booking(slug, token).await?;
+        let service = self.service(&business.scope, booking.service_id).await?;
+        let link = format!(
+            "{}/b/{}/manage/{token}",
+            self.config().public_url,
+            business.slug
+        );
+        Ok(termino_notify::calendar::booking_ics(
+            &termino_notify::calendar::CalendarEvent {
+                uid: &format!("{}@termino", booking.id),
+                summary: &format!("{} — {}", service.row.name, business.name),
+                description: &link,
+                location: &business.name,
+                start: booking.starts_at,
+                end: booking.ends_at,
+                sequence: (booking.updated_at - booking.created_at)
+                    .num_seconds()
+                    .max(0) as u32,
+                cancelled: booking.status == BookingStatus::Cancelled,
+            },
+            self.now(),
+        ))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn free_slots(
+        &self,
+        scope: &TenantScope,
+        service_id: Uuid,
+        staff_id: Option<Uuid>,
+        from: NaiveDate,
+        to: NaiveDate,
+        zone: Tz,
+        except_booking: Option<Uuid>,
+    ) -> AppResult<Vec<AnySlot>> {
         if to < from {
             return Err(AppError::invalid(
                 "to",
@@ -392,7 +464,9 @@ impl App {
         let tx = self.db().begin_tenant(scope).await?;
         let service = self.active_service(&tx, scope, service_id).await?;
         let staff = self.performers(&tx, scope, &service, staff_id).await?;
-        let calendars = self.calendars(&tx, scope, &staff, start, end, None).await?;
+        let calendars = self
+            .calendars(&tx, scope, &staff, start, end, except_booking)
+            .await?;
         let closures = self.closed_time(&tx, scope, start, end).await?;
         commit(tx).await?;
         Ok(slots_for_anyone(
@@ -509,6 +583,7 @@ impl App {
                 &request.client.name,
                 request.client.email.as_deref(),
                 request.client.phone.as_deref(),
+                request.client.marketing_consent,
             )
             .await?;
         let keyring = self.keys().for_write(scope.id(), now).await?;

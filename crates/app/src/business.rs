@@ -19,6 +19,42 @@ pub struct BusinessUpdate {
     pub cancellation_cutoff_hours: Option<i64>,
     /// Closed on Polish public holidays.
     pub polish_holidays: Option<bool>,
+    /// Shown at the top of the booking page (plain text).
+    pub booking_intro: Option<String>,
+    /// `Some("")` removes the link.
+    pub privacy_notice_url: Option<String>,
+    /// `Some("")` stops asking for marketing consent.
+    pub marketing_consent_text: Option<String>,
+}
+
+pub const MAX_BOOKING_INTRO: usize = 2_000;
+pub const MAX_CONSENT_TEXT: usize = 500;
+
+fn check_text(errors: &mut ValidationErrors, field: &'static str, text: &str, max: usize) {
+    if text.chars().count() > max {
+        errors.add(field, "too_long", format!("must be at most {max} characters"));
+    }
+    if text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
+        errors.add(field, "invalid_chars", "must not contain control characters");
+    }
+}
+
+/// Only absolute http(s) addresses: the link is shown to clients.
+fn check_url(errors: &mut ValidationErrors, field: &'static str, url: &str) {
+    let ok = (url.starts_with("https://") || url.starts_with("http://"))
+        && url.len() <= 500
+        && url.len() > "https://".len()
+        && !url.chars().any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '<');
+    if !ok {
+        errors.add(
+            field,
+            "invalid_url",
+            "must be an address starting with https://",
+        );
+    }
 }
 
 impl App {
@@ -53,6 +89,17 @@ impl App {
                 "between 0 and 720 hours",
             );
         }
+        if let Some(intro) = &update.booking_intro {
+            check_text(&mut errors, "booking_intro", intro, MAX_BOOKING_INTRO);
+        }
+        if let Some(url) = update.privacy_notice_url.as_deref().map(str::trim)
+            && !url.is_empty()
+        {
+            check_url(&mut errors, "privacy_notice_url", url);
+        }
+        if let Some(text) = &update.marketing_consent_text {
+            check_text(&mut errors, "marketing_consent_text", text, MAX_CONSENT_TEXT);
+        }
         errors.into_result()?;
 
         let tx = self.db().begin_tenant(&principal.tenant).await?;
@@ -73,6 +120,17 @@ impl App {
         }
         if let Some(on) = update.polish_holidays {
             business.polish_holidays = on;
+        }
+        if let Some(intro) = update.booking_intro {
+            business.booking_intro = intro.trim().to_string();
+        }
+        if let Some(url) = update.privacy_notice_url {
+            let url = url.trim();
+            business.privacy_notice_url = (!url.is_empty()).then(|| url.to_string());
+        }
+        if let Some(text) = update.marketing_consent_text {
+            let text = text.trim();
+            business.marketing_consent_text = (!text.is_empty()).then(|| text.to_string());
         }
         business.updated_at = self.now();
         let saved = tenants::update(&tx, &principal.tenant, business).await?;

@@ -662,7 +662,7 @@ impl App {
     ) -> AppResult<(Uuid, bool)> {
         let tx = self.db().begin_tenant(scope).await?;
         let found = self
-            .find_or_create_client_in(&tx, scope, name, email, phone)
+            .find_or_create_client_in(&tx, scope, name, email, phone, false)
             .await?;
         commit(tx).await?;
         if let Some((version, count)) = found.2 {
@@ -680,12 +680,16 @@ impl App {
         name: &str,
         email: Option<&str>,
         phone: Option<&str>,
+        marketing_consent: bool,
     ) -> AppResult<(Uuid, bool, Option<(u32, i64)>)> {
         let valid = validate(
             NewClient {
                 name: name.to_string(),
                 email: email.map(str::to_string),
                 phone: phone.map(str::to_string),
+                // A known client keeps what they chose before; changing a
+                // consent is a data-subject request, not a booking.
+                marketing_consent,
                 ..NewClient::default()
             },
             self.today(),

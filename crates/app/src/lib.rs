@@ -89,6 +89,9 @@ struct Inner {
     clients: clients::ClientCache,
     /// Seals API responses kept for idempotent replay.
     response_secret: termino_crypto::DataKey,
+    /// Seals the tokens of public forms (they work without cookies, so
+    /// inside a widget on another site too).
+    form_secret: termino_crypto::DataKey,
     /// Booking changes in this process, for GraphQL subscriptions.
     booking_events: tokio::sync::broadcast::Sender<BookingNotice>,
 }
@@ -115,6 +118,7 @@ impl App {
         Self {
             inner: Arc::new(Inner {
                 response_secret: kek.derive_secret("idempotent-responses"),
+                form_secret: kek.derive_secret("public-forms"),
                 booking_events: tokio::sync::broadcast::channel(1024).0,
                 keys: keys::KeyService::new(keystore.clone(), kek),
                 clients: clients::ClientCache::default(),
@@ -131,6 +135,43 @@ impl App {
 
     pub fn db(&self) -> &Database {
         &self.inner.db
+    }
+
+    /// A token for a public form of one business, valid for `ttl`: the
+    /// form's proof that this server rendered it, and the idempotency key
+    /// of its submission (a double click books once).
+    pub fn public_form_token(&self, tenant: uuid::Uuid, ttl: chrono::Duration) -> String {
+        use base64::Engine;
+        let expires = (self.now() + ttl).timestamp();
+        let mut payload = expires.to_be_bytes().to_vec();
+        payload.extend_from_slice(&rand::random::<[u8; 16]>());
+        let sealed = termino_crypto::encrypt_field(
+            &self.inner.form_secret,
+            1,
+            form_context(tenant),
+            &payload,
+        );
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sealed)
+    }
+
+    /// Whether `token` was made by [`Self::public_form_token`] for this
+    /// business and has not expired.
+    pub fn check_public_form_token(&self, tenant: uuid::Uuid, token: &str) -> bool {
+        use base64::Engine;
+        let Ok(sealed) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token) else {
+            return false;
+        };
+        let Ok(payload) = termino_crypto::decrypt_field(
+            |_| Some(&self.inner.form_secret),
+            form_context(tenant),
+            &sealed,
+        ) else {
+            return false;
+        };
+        let Some(expires) = payload.get(..8).and_then(|b| <[u8; 8]>::try_from(b).ok()) else {
+            return false;
+        };
+        i64::from_be_bytes(expires) > self.now().timestamp()
     }
 
     /// The secret that seals stored responses (idempotency).
@@ -183,5 +224,14 @@ impl App {
             ));
         }
         checks
+    }
+}
+
+fn form_context(tenant: uuid::Uuid) -> termino_crypto::FieldContext<'static> {
+    termino_crypto::FieldContext {
+        tenant,
+        table: "public-form",
+        column: "token",
+        row: uuid::Uuid::nil(),
     }
 }

@@ -23,6 +23,12 @@ pub struct Model {
     pub cancellation_cutoff_hours: i32,
     /// Closed on Polish public holidays (opt-in).
     pub polish_holidays: bool,
+    /// Shown at the top of the booking page.
+    pub booking_intro: String,
+    /// The business's privacy notice, linked from the booking form.
+    pub privacy_notice_url: Option<String>,
+    /// When set, the booking form offers this marketing consent.
+    pub marketing_consent_text: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

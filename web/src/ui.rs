@@ -1,0 +1,418 @@
+//! Texts of the booking pages and the panel, in English and Polish, side
+//! by side so that neither language can miss one. Templates get `u`.
+
+use chrono::{Datelike, NaiveDate, Weekday};
+use termino_domain::business::Language;
+
+macro_rules! ui_texts {
+    ($($name:ident: $en:expr, $pl:expr;)*) => {
+        #[derive(Debug)]
+        pub struct Ui { $(pub $name: &'static str,)* }
+        pub const UI_EN: Ui = Ui { $($name: $en,)* };
+        pub const UI_PL: Ui = Ui { $($name: $pl,)* };
+    };
+}
+
+ui_texts! {
+    // The booking page.
+    book_title: "Book an appointment", "Zarezerwuj wizytę";
+    step_service: "1. Choose a service", "1. Wybierz usługę";
+    step_staff: "2. Choose who", "2. Wybierz osobę";
+    step_day: "3. Choose a day", "3. Wybierz dzień";
+    step_time: "4. Choose a time", "4. Wybierz godzinę";
+    step_details: "Your details", "Twoje dane";
+    anyone: "Anyone available", "Dowolna osoba";
+    change: "Change", "Zmień";
+    minutes: "min", "min";
+    free: "Free", "Bezpłatnie";
+    prev_month: "Previous month", "Poprzedni miesiąc";
+    next_month: "Next month", "Następny miesiąc";
+    day_has_slots: "free times", "wolne terminy";
+    day_no_slots: "no free times", "brak wolnych terminów";
+    no_slots_month: "No free times this month. Try the next month.", "W tym miesiącu nie ma wolnych terminów. Sprawdź następny miesiąc.";
+    no_slots_day: "No free times on this day.", "Tego dnia nie ma wolnych terminów.";
+    times_in_zone: "Times shown in", "Godziny w strefie";
+    change_zone: "Change time zone", "Zmień strefę czasową";
+    show: "Show", "Pokaż";
+    closed_title: "Online booking is not available", "Rezerwacja online jest niedostępna";
+    closed_no_services: "This business is not taking online bookings at the moment. Please contact it directly.", "Ta firma nie przyjmuje teraz rezerwacji online. Skontaktuj się z nią bezpośrednio.";
+    no_services: "No services can be booked online yet.", "Nie ma jeszcze usług do zarezerwowania online.";
+    your_name: "Your name", "Imię i nazwisko";
+    your_email: "E-mail", "E-mail";
+    your_email_hint: "We send the confirmation and the link to manage your booking here.", "Wyślemy tu potwierdzenie i link do zarządzania rezerwacją.";
+    your_phone: "Phone (optional)", "Telefon (opcjonalnie)";
+    your_notes: "Notes for the business (optional)", "Uwagi dla firmy (opcjonalnie)";
+    privacy_notice: "How this business uses your data (privacy notice)", "Jak firma przetwarza Twoje dane (informacja o prywatności)";
+    privacy_basic: "Your details are used by the business to handle this booking. Termino stores them encrypted.", "Twoje dane służą firmie do obsługi tej rezerwacji. Termino przechowuje je w postaci zaszyfrowanej.";
+    optional_consent: "Optional", "Opcjonalnie";
+    confirm_booking: "Book", "Rezerwuję";
+    send_request: "Send the request", "Wyślij prośbę";
+    choose_another: "Choose another time", "Wybierz inny termin";
+    summary: "Your booking", "Twoja rezerwacja";
+    service: "Service", "Usługa";
+    with_whom: "With", "Osoba";
+    when: "When", "Termin";
+    duration: "Duration", "Czas trwania";
+    price: "Price", "Cena";
+    status: "Status", "Status";
+    booked_title: "Booked!", "Zarezerwowano!";
+    booked_body: "Your booking is confirmed. We have sent the details to your e-mail.", "Rezerwacja jest potwierdzona. Szczegóły wysłaliśmy na Twój e-mail.";
+    requested_title: "Request sent", "Prośba wysłana";
+    requested_body: "The business will confirm your booking soon. We will let you know by e-mail.", "Firma wkrótce potwierdzi rezerwację. Damy znać e-mailem.";
+    add_to_calendar: "Add to calendar (.ics)", "Dodaj do kalendarza (.ics)";
+    manage_link: "Your link to this booking (keep it to change or cancel)", "Twój link do tej rezerwacji (zachowaj go, by zmienić lub odwołać)";
+    manage_title: "Your booking", "Twoja rezerwacja";
+    reschedule_title: "Change the time", "Zmień termin";
+    reschedule_to: "Move the booking to", "Przenieś rezerwację na";
+    reschedule_confirm: "Move", "Przenieś";
+    rescheduled: "Your booking has been moved.", "Rezerwacja została przeniesiona.";
+    cancel_title: "Cancel the booking", "Odwołaj rezerwację";
+    cancel_reason: "Reason (optional)", "Powód (opcjonalnie)";
+    cancel_confirm: "Cancel the booking", "Odwołaj rezerwację";
+    cancelled_body: "This booking is cancelled.", "Ta rezerwacja jest odwołana.";
+    cutoff_passed: "Changes are no longer possible online. Please contact the business.", "Zmiany online nie są już możliwe. Skontaktuj się z firmą.";
+    cutoff_until: "You can change or cancel online until", "Możesz zmienić lub odwołać online do";
+    status_requested: "Awaiting confirmation", "Czeka na potwierdzenie";
+    status_awaiting_payment: "Awaiting payment", "Czeka na płatność";
+    status_confirmed: "Confirmed", "Potwierdzona";
+    status_completed: "Completed", "Zakończona";
+    status_no_show: "No-show", "Nieobecność";
+    status_cancelled: "Cancelled", "Odwołana";
+    err_slot_taken: "This time has just been taken. Please choose another.", "Ten termin został właśnie zajęty. Wybierz inny.";
+    err_slot_unavailable: "This time cannot be booked. Please choose another.", "Tego terminu nie można zarezerwować. Wybierz inny.";
+    err_contact_needed: "Give an e-mail address or a phone number.", "Podaj adres e-mail lub numer telefonu.";
+    err_invalid_url: "Give an address starting with https://.", "Podaj adres zaczynający się od https://.";
+    err_invalid_number: "Give a whole number.", "Podaj liczbę całkowitą.";
+    err_invalid_amount: "Give an amount such as 120 or 99.50.", "Podaj kwotę, np. 120 lub 99,50.";
+    err_invalid_date: "Give a date (YYYY-MM-DD).", "Podaj datę (RRRR-MM-DD).";
+    err_invalid_time: "Give a time (HH:MM).", "Podaj godzinę (GG:MM).";
+    err_out_of_range: "This value is out of range.", "Ta wartość jest poza zakresem.";
+    err_invalid_hours: "Write hours like 09:00-17:00, several separated by commas.", "Wpisz godziny, np. 09:00-17:00, kilka oddziel przecinkami.";
+    powered_by: "Online booking by Termino", "Rezerwacje online: Termino";
+    close: "Close", "Zamknij";
+
+    // The panel.
+    nav_today: "Today", "Dzisiaj";
+    nav_calendar: "Calendar", "Kalendarz";
+    nav_clients: "Clients", "Klienci";
+    nav_services: "Services", "Usługi";
+    nav_staff: "Staff", "Pracownicy";
+    nav_closures: "Closures", "Dni zamknięte";
+    nav_settings: "Settings", "Ustawienia";
+    nav_team: "Users", "Użytkownicy";
+    nav_api_keys: "API keys", "Klucze API";
+    saved: "Saved.", "Zapisano.";
+    save: "Save", "Zapisz";
+    add: "Add", "Dodaj";
+    delete: "Delete", "Usuń";
+    remove: "Remove", "Usuń";
+    open: "Open", "Otwórz";
+    yes: "yes", "tak";
+    no: "no", "nie";
+    none_yet: "Nothing here yet.", "Jeszcze nic tu nie ma.";
+    agenda_title: "Today's agenda", "Plan dnia";
+    agenda_empty: "No bookings today.", "Brak wizyt na dziś.";
+    to_approve: "Waiting for your approval", "Czekają na Twoją akceptację";
+    your_booking_page: "Your booking page", "Twoja strona rezerwacji";
+    embed_hint: "To show it on your own site, paste:", "Aby pokazać ją na swojej stronie, wklej:";
+    setup_title: "Get started", "Pierwsze kroki";
+    setup_services: "Add a service", "Dodaj usługę";
+    setup_staff: "Add a staff member and their hours", "Dodaj pracownika i jego godziny";
+    calendar_title: "Calendar", "Kalendarz";
+    view_day: "Day", "Dzień";
+    view_week: "Week", "Tydzień";
+    all_staff: "Everyone", "Wszyscy";
+    previous: "Previous", "Poprzedni";
+    next: "Next", "Następny";
+    today: "Today", "Dzisiaj";
+    new_booking: "New booking", "Nowa rezerwacja";
+    new_booking_at: "New booking at", "Nowa rezerwacja o";
+    booking_title: "Booking", "Rezerwacja";
+    client: "Client", "Klient";
+    staff_member: "Staff member", "Pracownik";
+    date: "Date", "Data";
+    time: "Time", "Godzina";
+    move_booking: "Move", "Przenieś";
+    move_title: "Move the booking", "Przenieś rezerwację";
+    approve: "Approve", "Akceptuj";
+    decline: "Decline", "Odrzuć";
+    mark_completed: "Mark completed", "Oznacz jako zakończoną";
+    mark_no_show: "Mark no-show", "Oznacz nieobecność";
+    reason: "Reason (optional)", "Powód (opcjonalnie)";
+    cancelled_by: "Cancelled by", "Odwołana przez";
+    choose_slot: "Free times", "Wolne terminy";
+    choose_service_first: "Choose a service, a staff member and a day to see free times.", "Wybierz usługę, pracownika i dzień, aby zobaczyć wolne terminy.";
+    existing_client: "Existing client", "Istniejący klient";
+    or_new_client: "or a new client", "lub nowy klient";
+    new_client: "New client", "Nowy klient";
+    find: "Find", "Szukaj";
+    search_clients: "Search by name, e-mail or phone", "Szukaj po imieniu, e-mailu lub telefonie";
+    clients_title: "Clients", "Klienci";
+    client_history: "Bookings", "Wizyty";
+    client_notes: "Notes", "Notatki";
+    client_marketing: "Agrees to marketing", "Zgoda na marketing";
+    delete_client: "Delete this client", "Usuń klienta";
+    delete_client_hint: "Deletes the client's details for good. Their past bookings stay without personal data.", "Trwale usuwa dane klienta. Jego wcześniejsze wizyty zostają bez danych osobowych.";
+    confirm_delete: "I understand, delete", "Rozumiem, usuń";
+    erased: "Erased", "Usunięte";
+    more: "More", "Więcej";
+    services_title: "Services", "Usługi";
+    service_name: "Name", "Nazwa";
+    description: "Description (optional)", "Opis (opcjonalnie)";
+    duration_min: "Duration (minutes)", "Czas trwania (minuty)";
+    price_label: "Price", "Cena";
+    currency: "Currency", "Waluta";
+    buffer_before: "Break before (minutes)", "Przerwa przed (minuty)";
+    buffer_after: "Break after (minutes)", "Przerwa po (minuty)";
+    min_notice: "Book at least this many minutes ahead", "Rezerwacja najpóźniej tyle minut przed";
+    max_advance: "Book at most this many days ahead", "Rezerwacja najwyżej tyle dni naprzód";
+    step: "Start times every (minutes)", "Godziny rozpoczęcia co (minuty)";
+    capacity: "Places (1 for one client at a time)", "Liczba miejsc (1 – jeden klient naraz)";
+    requires_approval: "Bookings need my approval", "Rezerwacje wymagają mojej akceptacji";
+    active: "Active (bookable)", "Aktywna (do rezerwacji)";
+    performed_by: "Performed by", "Wykonuje";
+    new_service: "New service", "Nowa usługa";
+    inactive: "inactive", "nieaktywna";
+    staff_title: "Staff", "Pracownicy";
+    new_staff: "New staff member", "Nowy pracownik";
+    staff_name: "Name", "Imię i nazwisko";
+    staff_active: "Active (takes bookings)", "Aktywny (przyjmuje rezerwacje)";
+    working_hours: "Working hours", "Godziny pracy";
+    working_hours_hint: "For example 09:00-17:00, or 09:00-13:00, 14:00-18:00. Empty means a day off.", "Np. 09:00-17:00 albo 09:00-13:00, 14:00-18:00. Puste pole to dzień wolny.";
+    days_off: "Days off and changed hours", "Dni wolne i zmienione godziny";
+    day_off_hours: "Hours that day (empty: day off)", "Godziny tego dnia (puste: dzień wolny)";
+    day_off: "day off", "dzień wolny";
+    closures_title: "Closures", "Dni zamknięte";
+    closures_lead: "Days when the whole business is closed.", "Dni, w które cała firma jest zamknięta.";
+    starts_on: "From", "Od";
+    ends_on: "To (inclusive)", "Do (włącznie)";
+    closure_reason: "Reason (for you)", "Powód (dla Ciebie)";
+    polish_holidays: "Closed on Polish public holidays", "Zamknięte w polskie święta";
+    settings_title: "Business settings", "Ustawienia firmy";
+    cutoff_hours: "Clients may change or cancel until (hours before)", "Klienci mogą zmienić lub odwołać do (godzin przed)";
+    booking_intro: "Text at the top of your booking page", "Tekst na górze strony rezerwacji";
+    privacy_url: "Address of your privacy notice", "Adres Twojej informacji o prywatności";
+    consent_text: "Marketing consent to ask for (empty: do not ask)", "Zgoda marketingowa, o którą prosisz (puste: nie pytaj)";
+    team_title: "Users and roles", "Użytkownicy i role";
+    invite: "Invite", "Zaproś";
+    invite_title: "Invite someone", "Zaproś osobę";
+    role: "Role", "Rola";
+    change_role: "Change role", "Zmień rolę";
+    invitations: "Pending invitations", "Oczekujące zaproszenia";
+    revoke: "Revoke", "Unieważnij";
+    expires: "Expires", "Wygasa";
+    api_keys_title: "API keys", "Klucze API";
+    api_keys_lead: "Keys let your other systems use Termino's REST and GraphQL API.", "Klucze pozwalają Twoim systemom korzystać z API REST i GraphQL Termino.";
+    key_name: "Name", "Nazwa";
+    key_scopes: "Access", "Dostęp";
+    key_all: "Everything", "Wszystko";
+    key_created: "Copy the key now: it will not be shown again.", "Skopiuj klucz teraz: nie zostanie pokazany ponownie.";
+    new_key: "New key", "Nowy klucz";
+    last_used: "Last used", "Ostatnio użyty";
+    never: "never", "nigdy";
+    revoked: "revoked", "unieważniony";
+    managers_only: "Only owners and admins can change this.", "Zmieniać to mogą tylko właściciele i administratorzy.";
+}
+
+pub fn ui(lang: Language) -> &'static Ui {
+    match lang {
+        Language::Pl => &UI_PL,
+        Language::En => &UI_EN,
+    }
+}
+
+const MONTHS_EN: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+const MONTHS_PL: [&str; 12] = [
+    "styczeń",
+    "luty",
+    "marzec",
+    "kwiecień",
+    "maj",
+    "czerwiec",
+    "lipiec",
+    "sierpień",
+    "wrzesień",
+    "październik",
+    "listopad",
+    "grudzień",
+];
+/// Polish dates take the genitive: "3 grudnia".
+const MONTHS_PL_OF: [&str; 12] = [
+    "stycznia",
+    "lutego",
+    "marca",
+    "kwietnia",
+    "maja",
+    "czerwca",
+    "lipca",
+    "sierpnia",
+    "września",
+    "października",
+    "listopada",
+    "grudnia",
+];
+const WEEKDAYS_EN: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
+const WEEKDAYS_PL: [&str; 7] = [
+    "poniedziałek",
+    "wtorek",
+    "środa",
+    "czwartek",
+    "piątek",
+    "sobota",
+    "niedziela",
+];
+
+pub fn month_title(lang: Language, year: i32, month: u32) -> String {
+    let i = (month.clamp(1, 12) - 1) as usize;
+    match lang {
+        Language::Pl => format!("{} {year}", MONTHS_PL[i]),
+        Language::En => format!("{} {year}", MONTHS_EN[i]),
+    }
+}
+
+pub fn weekday_name(lang: Language, day: Weekday) -> &'static str {
+    let i = day.num_days_from_monday() as usize;
+    match lang {
+        Language::Pl => WEEKDAYS_PL[i],
+        Language::En => WEEKDAYS_EN[i],
+    }
+}
+
+/// Two or three letters, for calendar columns.
+pub fn weekday_short(lang: Language, day: Weekday) -> String {
+    let mut chars = weekday_name(lang, day).chars().take(3);
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// "Thursday, 3 December 2026" / "czwartek, 3 grudnia 2026".
+pub fn long_date(lang: Language, date: NaiveDate) -> String {
+    let i = date.month0() as usize;
+    let day = weekday_name(lang, date.weekday());
+    match lang {
+        Language::Pl => format!("{day}, {} {} {}", date.day(), MONTHS_PL_OF[i], date.year()),
+        Language::En => format!("{day}, {} {} {}", date.day(), MONTHS_EN[i], date.year()),
+    }
+}
+
+/// An amount in minor units as people write it: "120 PLN", "99.50 EUR"
+/// (a decimal comma in Polish).
+pub fn money(lang: Language, minor: i64, currency: &str) -> String {
+    let whole = minor / 100;
+    let cents = (minor % 100).abs();
+    let sep = if lang == Language::Pl { "," } else { "." };
+    if cents == 0 {
+        format!("{whole} {currency}")
+    } else {
+        format!("{whole}{sep}{cents:02} {currency}")
+    }
+}
+
+/// "120", "99.50" or "99,50" to minor units; `None` if it is not an amount.
+pub fn parse_money(text: &str) -> Option<i64> {
+    let text = text.trim().replace(',', ".").replace(' ', "");
+    if text.is_empty() || text.starts_with('-') {
+        return None;
+    }
+    let (whole, frac) = text.split_once('.').unwrap_or((&text, ""));
+    if whole.is_empty() && frac.is_empty()
+        || !whole.chars().all(|c| c.is_ascii_digit())
+        || !frac.chars().all(|c| c.is_ascii_digit())
+        || frac.len() > 2
+    {
+        return None;
+    }
+    let whole: i64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
+    let frac: i64 = match frac.len() {
+        0 => 0,
+        1 => frac.parse::<i64>().ok()? * 10,
+        _ => frac.parse().ok()?,
+    };
+    whole.checked_mul(100)?.checked_add(frac)
+}
+
+pub fn status_name(u: &Ui, status: &str) -> &'static str {
+    match status {
+        "requested" => u.status_requested,
+        "awaiting_payment" => u.status_awaiting_payment,
+        "confirmed" => u.status_confirmed,
+        "completed" => u.status_completed,
+        "no_show" => u.status_no_show,
+        _ => u.status_cancelled,
+    }
+}
+
+/// Texts for the error codes of the booking and panel use cases; `None`
+/// leaves the code to [`crate::i18n::field_error`].
+pub fn error_text(u: &Ui, code: &str) -> Option<&'static str> {
+    Some(match code {
+        "slot_taken" | "taken" => u.err_slot_taken,
+        "in_past" | "too_soon" | "too_far_ahead" | "outside_working_hours"
+        | "not_on_step_grid" | "closed" | "no_staff" => u.err_slot_unavailable,
+        "contact_required" | "email_or_phone_required" => u.err_contact_needed,
+        "invalid_url" => u.err_invalid_url,
+        "invalid_number" => u.err_invalid_number,
+        "invalid_amount" => u.err_invalid_amount,
+        "invalid_date" => u.err_invalid_date,
+        "invalid_time" => u.err_invalid_time,
+        "out_of_range" => u.err_out_of_range,
+        "invalid_interval" | "overlapping" | "invalid_hours" => u.err_invalid_hours,
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_reads_and_writes_both_decimal_marks() {
+        assert_eq!(parse_money("120"), Some(12_000));
+        assert_eq!(parse_money("99,5"), Some(9_950));
+        assert_eq!(parse_money(" 99.50 "), Some(9_950));
+        assert_eq!(parse_money("0.05"), Some(5));
+        assert_eq!(parse_money("1.234"), None);
+        assert_eq!(parse_money("-3"), None);
+        assert_eq!(parse_money("abc"), None);
+        assert_eq!(parse_money(""), None);
+        assert_eq!(money(Language::Pl, 9_950, "PLN"), "99,50 PLN");
+        assert_eq!(money(Language::En, 12_000, "EUR"), "120 EUR");
+    }
+
+    #[test]
+    fn polish_dates_take_the_genitive() {
+        let d = NaiveDate::from_ymd_opt(2026, 12, 3).unwrap_or_default();
+        assert_eq!(long_date(Language::Pl, d), "czwartek, 3 grudnia 2026");
+        assert_eq!(long_date(Language::En, d), "Thursday, 3 December 2026");
+        assert_eq!(month_title(Language::Pl, 2026, 12), "grudzień 2026");
+        assert_eq!(weekday_short(Language::En, Weekday::Mon), "Mon");
+        assert_eq!(weekday_short(Language::Pl, Weekday::Wed), "Śro");
+    }
+}
