@@ -14,8 +14,8 @@ use termino_domain::business::Language;
 use crate::http::{self, CookiePolicy};
 use crate::i18n::{self, Texts};
 use crate::views::{
-    AppPage, DEFAULT_TIME_ZONE, Field, FieldErrors, InvitePage, LangSwitch, LoginPage, MessagePage,
-    ResetPage, ResetRequestPage, SignupPage, TIME_ZONES, sections,
+    DEFAULT_TIME_ZONE, Field, FieldErrors, InvitePage, LangSwitch, LoginPage, MessagePage,
+    ResetPage, ResetRequestPage, SignupPage, TIME_ZONES,
 };
 
 /// Forms are small; anything bigger is refused before it is read whole.
@@ -784,51 +784,6 @@ pub async fn invite_submit(
             invite_page(p, req, &app, &token, &form, failure.status, Some(&failure)).await
         }
     }
-}
-
-// ------------------------------------------------------------------ panel
-
-#[handler]
-pub async fn app_home(req: &Request, app: Data<&App>, policy: Data<&CookiePolicy>) -> Response {
-    let mut p = Page::new(req, *policy.0);
-    let Some(token) = session_token(req) else {
-        return p.redirect("/login");
-    };
-    let principal = match app.authenticate_session(&token).await {
-        Ok(principal) => principal,
-        Err(AppError::Unauthenticated) => {
-            p.cookies.push(http::clear_session_cookie(p.policy));
-            return p.redirect("/login");
-        }
-        Err(err) => return p.failure(err),
-    };
-    let Some(csrf_token) = csrf_of(&principal).map(str::to_string) else {
-        return p.redirect("/login");
-    };
-    let business = match app.business(&principal).await {
-        Ok(business) => business,
-        Err(err) => return p.failure(err),
-    };
-    let me = match app.me(&principal).await {
-        Ok(Some(me)) => me,
-        Ok(None) | Err(AppError::Unauthenticated) => {
-            p.cookies.push(http::clear_session_cookie(p.policy));
-            return p.redirect("/login");
-        }
-        Err(err) => return p.failure(err),
-    };
-    let t = p.t;
-    let page = AppPage {
-        t,
-        sw: p.sw.clone(),
-        business_name: business.name,
-        slug: business.slug,
-        person_name: me.name,
-        role: i18n::role_name(t, me.role),
-        csrf_token,
-        sections: sections(t),
-    };
-    p.html(StatusCode::OK, &page)
 }
 
 // ----------------------------------------------------------------- static

@@ -212,6 +212,7 @@ ui_texts! {
     never: "never", "nigdy";
     revoked: "revoked", "unieważniony";
     managers_only: "Only owners and admins can change this.", "Zmieniać to mogą tylko właściciele i administratorzy.";
+    date_of_birth: "Date of birth (optional)", "Data urodzenia (opcjonalnie)";
 }
 
 pub fn ui(lang: Language) -> &'static Ui {

@@ -54,6 +54,8 @@ pub struct Field {
     pub error: Option<String>,
     pub required: bool,
     pub options: Vec<Choice>,
+    /// Tells apart fields of the same name in several forms of a page.
+    pub id_prefix: String,
 }
 
 impl Field {
@@ -69,7 +71,49 @@ impl Field {
             error: None,
             required: true,
             options: Vec::new(),
+            id_prefix: String::new(),
         }
+    }
+
+    /// The element id: the name, with the form's prefix if any.
+    pub fn id(&self) -> String {
+        format!("{}{}", self.id_prefix, self.name)
+    }
+
+    pub fn optional(mut self) -> Self {
+        self.required = false;
+        self
+    }
+
+    pub fn prefixed(mut self, prefix: impl Into<String>) -> Self {
+        self.id_prefix = prefix.into();
+        self
+    }
+
+    /// A checkbox, ticked when `on`.
+    pub fn checkbox(name: &'static str, label: &'static str, on: bool) -> Self {
+        let mut f = Self::new(name, label, "checkbox").value(if on { "on" } else { "" });
+        f.required = false;
+        f
+    }
+
+    /// Several checkboxes of one name; `(value, label, ticked)`.
+    pub fn checkboxes(
+        name: &'static str,
+        label: &'static str,
+        options: Vec<(String, String, bool)>,
+    ) -> Self {
+        let mut f = Self::new(name, label, "checkboxes");
+        f.required = false;
+        f.options = options
+            .into_iter()
+            .map(|(value, label, selected)| Choice {
+                value,
+                label,
+                selected,
+            })
+            .collect();
+        f
     }
 
     pub fn value(mut self, value: impl Into<String>) -> Self {
@@ -123,10 +167,10 @@ impl Field {
     pub fn described_by(&self) -> String {
         let mut ids = Vec::new();
         if self.hint.is_some() {
-            ids.push(format!("{}-hint", self.name));
+            ids.push(format!("{}-hint", self.id()));
         }
         if self.error.is_some() {
-            ids.push(format!("{}-error", self.name));
+            ids.push(format!("{}-error", self.id()));
         }
         ids.join(" ")
     }
@@ -230,60 +274,6 @@ pub struct MessagePage {
 }
 
 /// A section of the panel, still to be built.
-#[derive(Debug, Clone)]
-pub struct Section {
-    pub id: &'static str,
-    pub title: &'static str,
-    pub about: &'static str,
-}
-
-#[derive(Template)]
-#[template(path = "app.html")]
-pub struct AppPage {
-    pub t: &'static Texts,
-    pub sw: LangSwitch,
-    pub business_name: String,
-    pub slug: String,
-    pub person_name: String,
-    pub role: &'static str,
-    pub csrf_token: String,
-    pub sections: Vec<Section>,
-}
-
-pub fn sections(t: &'static Texts) -> Vec<Section> {
-    vec![
-        Section {
-            id: "agenda",
-            title: t.nav_agenda,
-            about: t.about_agenda,
-        },
-        Section {
-            id: "calendar",
-            title: t.nav_calendar,
-            about: t.about_calendar,
-        },
-        Section {
-            id: "clients",
-            title: t.nav_clients,
-            about: t.about_clients,
-        },
-        Section {
-            id: "services",
-            title: t.nav_services,
-            about: t.about_services,
-        },
-        Section {
-            id: "staff",
-            title: t.nav_staff,
-            about: t.about_staff,
-        },
-        Section {
-            id: "settings",
-            title: t.nav_settings,
-            about: t.about_settings,
-        },
-    ]
-}
 
 /// Time zones offered at sign-up; any other valid IANA name is accepted too.
 pub const TIME_ZONES: &[&str] = &[

@@ -49,6 +49,9 @@ pub async fn update(
     active.language = Set(row.language);
     active.cancellation_cutoff_hours = Set(row.cancellation_cutoff_hours);
     active.polish_holidays = Set(row.polish_holidays);
+    active.booking_intro = Set(row.booking_intro);
+    active.privacy_notice_url = Set(row.privacy_notice_url);
+    active.marketing_consent_text = Set(row.marketing_consent_text);
     active.updated_at = Set(row.updated_at);
     Ok(active.update(db).await?)
 }

@@ -1,0 +1,348 @@
+// Browser tests: Playwright (playwright-core) driving Debian's chromium
+// against a running Termino. Started by tests/api/browser.rs, which runs
+// the server and passes its address:
+//
+//   TERMINO_URL=http://127.0.0.1:PORT node tests/browser/run.mjs
+//
+// A business signs up, sets up staff, hours and a service in the panel; a
+// client books on a phone-sized screen; the booking shows in the panel's
+// calendar; the client reschedules and cancels through the manage link;
+// a client books through the widget on a plain page of another origin;
+// the language switches. Any console error on any page fails the run.
+// Screenshots go to tests/screenshots/ (ignored by git).
+
+import assert from "node:assert/strict";
+import http from "node:http";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const base = process.env.TERMINO_URL;
+if (!base) {
+  console.error("TERMINO_URL is not set");
+  process.exit(2);
+}
+const here = path.dirname(fileURLToPath(import.meta.url));
+const shots = process.env.SCREENSHOT_DIR || path.join(here, "..", "screenshots");
+fs.mkdirSync(shots, { recursive: true });
+const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
+
+const slug = "studio-" + Math.random().toString(36).slice(2, 8);
+const consoleErrors = [];
+// Answers a step asks for on purpose (a form sent with a mistake answers
+// 422): Chromium logs those as console errors too.
+const expected = [];
+function expectAnswer(status, pathPart) {
+  expected.push({ status, pathPart });
+}
+const results = [];
+
+function watch(page, label) {
+  page.on("console", (msg) => {
+    if (msg.type() === "error") {
+      const at = msg.location().url || "";
+      const allowed = expected.some(
+        (e) => msg.text().includes(`status of ${e.status}`) && at.includes(e.pathPart),
+      );
+      if (allowed) {
+        return;
+      }
+      consoleErrors.push(`${label}: ${msg.text()} (${at || page.url()})`);
+    }
+  });
+  page.on("pageerror", (err) => consoleErrors.push(`${label}: ${err.message} (${page.url()})`));
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: path.join(shots, name + ".png"), fullPage: true });
+}
+
+async function step(name, fn) {
+  const started = Date.now();
+  try {
+    await fn();
+    results.push({ name, ok: true });
+    console.log(`ok    ${name} (${Date.now() - started} ms)`);
+  } catch (err) {
+    results.push({ name, ok: false });
+    console.log(`FAIL  ${name}\n${err.stack || err}`);
+    throw err;
+  }
+}
+
+// A plain page of another origin (another port on localhost) that embeds
+// the widget, as a business's own site would.
+function hostServer() {
+  const inline = `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+<title>Salon site</title></head><body style="font-family:serif;background:#fdf6e3">
+<h1>Our salon</h1><p>Book below.</p>
+<script src="${base}/embed.js" data-business="${slug}"></script>
+<footer>Address: Main St 1</footer></body></html>`;
+  const button = `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+<title>Salon site</title></head><body><h1>Our salon</h1>
+<script src="${base}/embed.js" data-business="${slug}" data-mode="button" data-label="Book now"></script>
+</body></html>`;
+  const server = http.createServer((req, res) => {
+    res.setHeader("content-type", "text/html; charset=utf-8");
+    res.end(req.url.startsWith("/button") ? button : inline);
+  });
+  return new Promise((resolve) => {
+    server.listen(0, "127.0.0.1", () => resolve(server));
+  });
+}
+
+const browser = await chromium.launch({
+  executablePath,
+  args: [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+  ],
+});
+
+const host = await hostServer();
+// "localhost" and another port: a different origin from the server.
+const hostUrl = `http://localhost:${host.address().port}`;
+let failed = false;
+
+try {
+  const desk = await browser.newContext({
+    viewport: { width: 1280, height: 900 },
+    locale: "en-GB",
+    timezoneId: "Europe/Warsaw",
+  });
+  const owner = await desk.newPage();
+  watch(owner, "panel");
+
+  await step("a business signs up", async () => {
+    await owner.goto(`${base}/signup`);
+    await shot(owner, "01-signup");
+    await owner.getByLabel("Company name").fill("Studio Testowe");
+    await owner.getByLabel("Booking page address").fill(slug);
+    await owner.getByLabel("Your name").fill("Olga Owner");
+    await owner.getByLabel("E-mail").fill(`${slug}@example.com`);
+    await owner.getByLabel("Phone").fill("+48 601 234 567");
+    await owner.getByLabel("Password").fill("wiosenny-las-nad-rzeka-42");
+    await owner.getByLabel("Time zone").selectOption("Europe/Warsaw");
+    // Its clients are Polish: the booking page speaks Polish.
+    await owner.getByLabel("Language for your clients").selectOption("pl");
+    await owner.getByRole("button", { name: "Create" }).click();
+    await owner.waitForURL(`${base}/app`);
+    await assert.doesNotReject(owner.getByRole("heading", { name: "Today's agenda" }).waitFor());
+    await shot(owner, "02-panel-today");
+  });
+
+  await step("the owner adds a staff member with working hours", async () => {
+    await owner.getByRole("link", { name: "Staff", exact: true }).click();
+    await owner.getByLabel("Name").fill("Ola Fryzjerka");
+    await owner.getByRole("button", { name: "Add" }).click();
+    await owner.getByRole("heading", { name: "Ola Fryzjerka" }).waitFor();
+    for (const day of ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]) {
+      await owner.getByLabel(day, { exact: true }).fill("08:00-20:00");
+    }
+    // A mistake first: the error shows beside the field and the input stays.
+    expectAnswer(422, "/hours");
+    await owner.getByLabel("Monday", { exact: true }).fill("8 to 20");
+    await owner.getByRole("button", { name: "Save" }).first().click();
+    const monday = owner.getByLabel("Monday", { exact: true });
+    assert.equal(await monday.inputValue(), "8 to 20");
+    assert.equal(await owner.getByLabel("Tuesday", { exact: true }).inputValue(), "08:00-20:00");
+    assert.equal(await monday.getAttribute("aria-invalid"), "true");
+    await shot(owner, "03-staff-hours-error");
+    await monday.fill("08:00-20:00");
+    await owner.getByRole("button", { name: "Save" }).first().click();
+    await owner.getByText("Saved.").waitFor();
+    assert.equal(await owner.getByLabel("Sunday", { exact: true }).inputValue(), "08:00-20:00");
+    await shot(owner, "04-staff");
+  });
+
+  await step("the owner adds a service", async () => {
+    await owner.getByRole("link", { name: "Services", exact: true }).click();
+    await owner.getByRole("link", { name: "New service" }).click();
+    await owner.getByLabel("Name").fill("Strzyżenie damskie");
+    await owner.getByLabel("Duration (minutes)").fill("30");
+    await owner.getByLabel("Price").fill("80,50");
+    await owner.getByLabel("Book at least this many minutes ahead").fill("0");
+    await owner.getByRole("button", { name: "Save" }).click();
+    await owner.getByText("Saved.").waitFor();
+    await owner.getByText("Strzyżenie damskie").waitFor();
+    await owner.getByText("80.50 PLN").waitFor();
+    await shot(owner, "05-services");
+  });
+
+  await step("the owner sets the booking rules and the booking page's text", async () => {
+    await owner.getByRole("link", { name: "Settings", exact: true }).click();
+    await owner.getByLabel(/Clients may change or cancel until/).fill("0");
+    await owner.getByLabel("Text at the top of your booking page").fill("Zapraszamy! Parking na podwórzu.");
+    expectAnswer(422, "/app/settings");
+    await owner.getByLabel("Address of your privacy notice").fill("ftp://example.com/privacy");
+    await owner.getByRole("button", { name: "Save" }).click();
+    // Kept input, the error beside the field.
+    await owner.getByText("Give an address starting with https://.").waitFor();
+    assert.equal(
+      await owner.getByLabel("Text at the top of your booking page").inputValue(),
+      "Zapraszamy! Parking na podwórzu.",
+    );
+    await owner.getByLabel("Address of your privacy notice").fill("https://example.com/privacy");
+    await owner.getByRole("button", { name: "Save" }).click();
+    await owner.getByText("Saved.").waitFor();
+    await shot(owner, "06-settings");
+  });
+
+  const phone = await browser.newContext({
+    viewport: { width: 360, height: 740 },
+    isMobile: true,
+    hasTouch: true,
+    locale: "pl-PL",
+    timezoneId: "Europe/Warsaw",
+  });
+  const client = await phone.newPage();
+  watch(client, "booking page");
+  let manageUrl = "";
+  let firstTime = "";
+
+  await step("a client books on a phone", async () => {
+    await client.goto(`${base}/b/${slug}`);
+    await shot(client, "07-book-services-phone");
+    await client.getByText("Zapraszamy! Parking na podwórzu.").waitFor();
+    await client.getByRole("link", { name: /Strzyżenie damskie/ }).click();
+    // One person does the service: the calendar comes straight away, with
+    // the first free day chosen.
+    const slot = client.locator(".slot").first();
+    await slot.waitFor();
+    firstTime = (await slot.textContent()).trim();
+    const width = await client.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= 360, `the page is ${width}px wide on a 360px screen`);
+    await shot(client, "08-book-calendar-phone");
+    await slot.click();
+    await client.getByLabel("Imię i nazwisko").fill("Kasia Klientka");
+    await client.getByLabel("E-mail").fill("kasia@example.com");
+    await client.getByLabel("Telefon (opcjonalnie)").fill("+48 602 000 111");
+    await shot(client, "09-book-details-phone");
+    await client.getByRole("button", { name: "Rezerwuję" }).click();
+    await client.getByRole("heading", { name: "Zarezerwowano!" }).waitFor();
+    manageUrl = await client.getByLabel(/Twój link do tej rezerwacji/).inputValue();
+    assert.match(manageUrl, new RegExp(`/b/${slug}/manage/[A-Za-z0-9_-]{43}$`));
+    const ics = client.getByRole("link", { name: /Dodaj do kalendarza/ });
+    const href = await ics.getAttribute("href");
+    const resp = await client.request.get(base + href);
+    assert.equal(resp.status(), 200);
+    assert.match(await resp.text(), /BEGIN:VEVENT[\s\S]*Strzyżenie damskie/);
+    await shot(client, "10-booked-phone");
+  });
+
+  await step("the booking shows in the panel's calendar", async () => {
+    await owner.getByRole("link", { name: "Calendar", exact: true }).click();
+    await owner.getByRole("link", { name: "Week" }).click();
+    let block = owner.locator(".cal__block", { hasText: "Kasia Klientka" });
+    if ((await block.count()) === 0) {
+      // The first free time may be next week.
+      await owner.getByRole("link", { name: /Next/ }).click();
+      block = owner.locator(".cal__block", { hasText: "Kasia Klientka" });
+    }
+    await block.first().waitFor();
+    assert.match(await block.first().textContent(), new RegExp(firstTime));
+    await shot(owner, "11-panel-calendar-week");
+    await block.first().click();
+    await owner.getByRole("heading", { name: /Booking: Strzyżenie damskie/ }).waitFor();
+    await owner.getByText("Confirmed").waitFor();
+    await shot(owner, "12-panel-booking");
+  });
+
+  await step("the client reschedules and cancels through the manage link", async () => {
+    await client.goto(manageUrl.replace(/^https?:\/\/[^/]+/, base));
+    const slots = client.locator(".slot");
+    await slots.first().waitFor();
+    // Another time than the booked one.
+    const count = await slots.count();
+    let target = null;
+    for (let i = 0; i < count; i++) {
+      const text = (await slots.nth(i).textContent()).trim();
+      if (text !== firstTime) {
+        target = slots.nth(i);
+        firstTime = text;
+        break;
+      }
+    }
+    assert.ok(target, "another free time is offered");
+    await target.click();
+    await client.getByRole("button", { name: "Przenieś" }).click();
+    await client.getByText("Rezerwacja została przeniesiona.").waitFor();
+    assert.match(await client.locator(".facts").textContent(), new RegExp(firstTime));
+    await shot(client, "13-manage-moved-phone");
+    await client.getByLabel("Powód (opcjonalnie)").fill("Wyjazd");
+    await client.getByRole("button", { name: "Odwołaj rezerwację" }).click();
+    await client.getByText("Ta rezerwacja jest odwołana.").waitFor();
+    assert.equal((await client.locator(".status").textContent()).trim(), "Odwołana");
+    await shot(client, "14-manage-cancelled-phone");
+    // The panel sees it cancelled too.
+    await owner.reload();
+    await owner.getByText("Cancelled").first().waitFor();
+  });
+
+  await step("a client books through the widget on another site", async () => {
+    const visitor = await desk.newPage();
+    watch(visitor, "host page");
+    await visitor.goto(hostUrl);
+    const frameEl = visitor.locator("iframe");
+    await frameEl.waitFor();
+    const frame = visitor.frameLocator("iframe");
+    await frame.getByRole("link", { name: /Strzyżenie damskie/ }).click();
+    await frame.locator(".slot").first().click();
+    await frame.getByLabel("Imię i nazwisko").fill("Wiktor Widżet");
+    await frame.getByLabel("E-mail").fill("wiktor@example.com");
+    await frame.getByRole("button", { name: "Rezerwuję" }).click();
+    await frame.getByRole("heading", { name: "Zarezerwowano!" }).waitFor();
+    // The iframe grows with its content: no inner scroll bar.
+    await visitor.waitForFunction(() => {
+      const f = document.querySelector("iframe");
+      return f && parseInt(f.style.height, 10) > 600;
+    });
+    // The host page's look stays out: the page inside knows it is framed.
+    const embedded = await frame.locator("body").evaluate((b) => b.classList.contains("embedded"));
+    assert.ok(embedded);
+    await shot(visitor, "15-widget-booked");
+    await visitor.goto(`${hostUrl}/button`);
+    await visitor.getByRole("button", { name: "Book now" }).click();
+    const dialog = visitor.getByRole("dialog");
+    await dialog.waitFor();
+    await visitor.frameLocator("iframe").getByRole("link", { name: /Strzyżenie damskie/ }).waitFor();
+    await shot(visitor, "16-widget-overlay");
+    await visitor.keyboard.press("Escape");
+    await dialog.waitFor({ state: "detached" });
+    // The widget's booking is in the panel.
+    await owner.goto(`${base}/app/clients?q=wiktor`);
+    await owner.getByRole("link", { name: /Wiktor Widżet/ }).waitFor();
+  });
+
+  await step("the language switches", async () => {
+    await owner.goto(`${base}/app`);
+    await owner.getByRole("link", { name: "Polski" }).click();
+    await owner.getByRole("heading", { name: "Plan dnia" }).waitFor();
+    await owner.getByRole("link", { name: "Kalendarz", exact: true }).waitFor();
+    await shot(owner, "17-panel-polish");
+    await client.goto(`${base}/b/${slug}`);
+    await client.getByRole("heading", { name: "1. Wybierz usługę" }).waitFor();
+    await client.getByRole("link", { name: "English" }).click();
+    await client.getByRole("heading", { name: "1. Choose a service" }).waitFor();
+  });
+
+  await step("no console errors on any page", async () => {
+    assert.deepEqual(consoleErrors, []);
+  });
+} catch (err) {
+  failed = true;
+} finally {
+  await browser.close();
+  host.close();
+}
+
+const passed = results.filter((r) => r.ok).length;
+console.log(`${passed} of ${results.length} browser steps passed; screenshots in ${shots}`);
+process.exit(failed ? 1 : 0);
