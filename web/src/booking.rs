@@ -25,7 +25,7 @@ use termino_domain::business::Language;
 use termino_domain::schedule::AnySlot;
 use uuid::Uuid;
 
-use crate::http::{self, CookiePolicy};
+use crate::http::CookiePolicy;
 use crate::i18n::{self, Texts};
 use crate::pages::{Failure, Page, PageForm};
 use crate::ui::{self, Ui};
@@ -116,8 +116,9 @@ impl Flow {
 /// the client chose one.
 fn business_page(req: &Request, policy: CookiePolicy, business: &PublicBusiness) -> Page {
     let mut p = Page::new(req, policy);
-    let chose = p.query.lang.is_some() || http::cookie(req, http::LANG_COOKIE).is_some();
-    if !chose && let Ok(lang) = Language::parse(&business.language) {
+    if !p.chosen
+        && let Ok(lang) = Language::parse(&business.language)
+    {
         p.lang = lang;
         p.t = i18n::texts(lang);
     }
@@ -127,17 +128,13 @@ fn business_page(req: &Request, policy: CookiePolicy, business: &PublicBusiness)
 }
 
 fn flow_of(q: &FlowQuery, business: &PublicBusiness, base: String) -> Flow {
-    let given = q
-        .tz
-        .as_deref()
-        .filter(|z| parse_zone("tz", z).is_ok())
-        .map(str::to_string);
+    let given =
+        q.tz.as_deref()
+            .filter(|z| parse_zone("tz", z).is_ok())
+            .map(str::to_string);
     Flow {
         base,
-        lang: q
-            .lang
-            .clone()
-            .filter(|l| Language::parse(l).is_ok()),
+        lang: q.lang.clone().filter(|l| Language::parse(l).is_ok()),
         embed: q.embed.as_deref() == Some("1"),
         tz_given: given.is_some(),
         tz: given.unwrap_or_else(|| business.time_zone.clone()),
@@ -327,7 +324,11 @@ fn picker(
             label: format!(
                 "{}, {}",
                 ui::long_date(lang, d),
-                if free { u.day_has_slots } else { u.day_no_slots }
+                if free {
+                    u.day_has_slots
+                } else {
+                    u.day_no_slots
+                }
             ),
         });
         if week.len() == 7 {
@@ -687,7 +688,9 @@ async fn chosen_slot(
     start: &str,
 ) -> Option<Chosen> {
     let service_id: Uuid = service.parse().ok()?;
-    let start = DateTime::parse_from_rfc3339(start).ok()?.with_timezone(&Utc);
+    let start = DateTime::parse_from_rfc3339(start)
+        .ok()?
+        .with_timezone(&Utc);
     let services = bookable(app, business).await.ok()?;
     let service = services.into_iter().find(|s| s.row.id == service_id)?;
     let (staff_id, staff_name) = if staff == "any" || staff.is_empty() {
@@ -771,8 +774,7 @@ fn details_page(
         ),
         (
             "token".to_string(),
-            if form.token.is_empty() || failure.is_some_and(|f| f.status == StatusCode::FORBIDDEN)
-            {
+            if form.token.is_empty() || failure.is_some_and(|f| f.status == StatusCode::FORBIDDEN) {
                 app.public_form_token(business.scope.id(), Duration::hours(FORM_TTL_HOURS))
             } else {
                 form.token.clone()
@@ -787,7 +789,11 @@ fn details_page(
         sw: p.sw.clone(),
         embed: flow.embed,
         business_name: business.name.clone(),
-        service: format!("{} ({})", chosen.service.row.name, facts(lang, u, &chosen.service)),
+        service: format!(
+            "{} ({})",
+            chosen.service.row.name,
+            facts(lang, u, &chosen.service)
+        ),
         staff: chosen.staff_name.clone(),
         when: when_text(lang, chosen.start, zone),
         zone: flow.tz.replace('_', " "),
@@ -870,7 +876,11 @@ pub async fn details_submit(
         Err(AppError::NotFound) => return not_found(Page::new(req, *policy.0)),
         Err(err) => return framable(Page::new(req, *policy.0).failure(err)),
     };
-    let p = business_page(req, *policy.0, &business);
+    let mut p = business_page(req, *policy.0, &business);
+    if let Ok(lang) = Language::parse(&form.lang) {
+        p.lang = lang;
+        p.t = i18n::texts(lang);
+    }
     let q = FlowQuery {
         tz: Some(form.tz.clone()),
         lang: Some(form.lang.clone()).filter(|l| !l.is_empty()),
@@ -879,7 +889,8 @@ pub async fn details_submit(
     };
     let flow = flow_of(&q, &business, format!("/b/{}", business.slug));
     let u = ui::ui(p.lang);
-    let Some(chosen) = chosen_slot(&app, &business, u, &form.service, &form.staff, &form.start).await
+    let Some(chosen) =
+        chosen_slot(&app, &business, u, &form.service, &form.staff, &form.start).await
     else {
         return p.redirect(&flow.href("", &[]));
     };
@@ -928,14 +939,20 @@ pub async fn details_submit(
             email: nonempty(&form.email),
             phone: nonempty(&form.phone),
             notes: nonempty(&form.notes),
-            marketing_consent: business.marketing_consent_text.is_some()
-                && form.marketing == "on",
+            marketing_consent: business.marketing_consent_text.is_some() && form.marketing == "on",
         },
     };
     // The form's token is the idempotency key: a double click books once.
     let fingerprint = format!(
         "{}|{}|{}|{}|{}|{}|{}|{}",
-        form.service, form.staff, form.start, form.tz, form.name, form.email, form.phone, form.notes
+        form.service,
+        form.staff,
+        form.start,
+        form.tz,
+        form.name,
+        form.email,
+        form.phone,
+        form.notes
     );
     match app
         .book(
@@ -1022,8 +1039,17 @@ async fn manage_view(
     };
     let p = {
         let mut p = p;
-        let chose = p.query.lang.is_some();
-        if !chose && let Ok(lang) = Language::parse(&business.language) {
+        let chose = p.chosen;
+        let lang = q
+            .lang
+            .as_deref()
+            .and_then(|l| Language::parse(l).ok())
+            .or_else(|| {
+                (!chose)
+                    .then(|| Language::parse(&business.language).ok())
+                    .flatten()
+            });
+        if let Some(lang) = lang {
             p.lang = lang;
             p.t = i18n::texts(lang);
         }
@@ -1038,7 +1064,11 @@ async fn manage_view(
     };
     q2.month = q.month.clone();
     q2.date = q.date.clone();
-    let mut flow = flow_of(&q2, &business, format!("/b/{}/manage/{token}", business.slug));
+    let mut flow = flow_of(
+        &q2,
+        &business,
+        format!("/b/{}/manage/{token}", business.slug),
+    );
     flow.tz_given = q.tz.is_some();
     let (lang, u) = (p.lang, ui::ui(p.lang));
     let zone = zone_of(&flow);
@@ -1125,7 +1155,11 @@ async fn manage_view(
         reason,
         error,
         zones: zone_choices(&flow.tz),
-        zone_hidden: flow.hidden().into_iter().filter(|(k, _)| k != "tz").collect(),
+        zone_hidden: flow
+            .hidden()
+            .into_iter()
+            .filter(|(k, _)| k != "tz")
+            .collect(),
         action: flow.href("", &[]),
     };
     framable(p.html(status, &page))
@@ -1264,10 +1298,7 @@ pub async fn manage_cancel(
 }
 
 #[handler]
-pub async fn manage_ics(
-    Path((slug, token)): Path<(String, String)>,
-    app: Data<&App>,
-) -> Response {
+pub async fn manage_ics(Path((slug, token)): Path<(String, String)>, app: Data<&App>) -> Response {
     match app.managed_booking_ics(&slug, &token).await {
         Ok(ics) => Response::builder()
             .content_type("text/calendar; charset=utf-8")

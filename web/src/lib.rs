@@ -4,9 +4,9 @@
 //! The server adds the application and the cookie settings to the routes:
 //! `termino_web::routes().data(app).data(cookie_policy)`.
 
+mod booking;
 pub mod http;
 pub mod i18n;
-mod booking;
 mod pages;
 mod panel;
 pub mod ui;

@@ -51,12 +51,22 @@ pub(crate) struct Page {
     pub(crate) policy: CookiePolicy,
     pub(crate) cookies: Vec<String>,
     pub(crate) query: PageQuery,
+    /// The language came from `?lang=` or the language cookie, not from
+    /// the browser's header.
+    pub(crate) chosen: bool,
 }
 
 impl Page {
     pub(crate) fn new(req: &Request, policy: CookiePolicy) -> Self {
         let query: PageQuery = req.params().unwrap_or_default();
         let cookie = http::cookie(req, http::LANG_COOKIE);
+        let chosen = query
+            .lang
+            .as_deref()
+            .is_some_and(|l| Language::parse(l).is_ok())
+            || cookie
+                .as_deref()
+                .is_some_and(|l| Language::parse(l).is_ok());
         let accept = req
             .headers()
             .get(header::ACCEPT_LANGUAGE)
@@ -73,6 +83,7 @@ impl Page {
             policy,
             cookies,
             query,
+            chosen,
         }
     }
 

@@ -375,8 +375,13 @@ pub fn status_name(u: &Ui, status: &str) -> &'static str {
 pub fn error_text(u: &Ui, code: &str) -> Option<&'static str> {
     Some(match code {
         "slot_taken" | "taken" => u.err_slot_taken,
-        "in_past" | "too_soon" | "too_far_ahead" | "outside_working_hours"
-        | "not_on_step_grid" | "closed" | "no_staff" => u.err_slot_unavailable,
+        "in_past"
+        | "too_soon"
+        | "too_far_ahead"
+        | "outside_working_hours"
+        | "not_on_step_grid"
+        | "closed"
+        | "no_staff" => u.err_slot_unavailable,
         "contact_required" | "email_or_phone_required" => u.err_contact_needed,
         "invalid_url" => u.err_invalid_url,
         "invalid_number" => u.err_invalid_number,

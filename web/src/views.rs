@@ -273,8 +273,6 @@ pub struct MessagePage {
     pub link_text: &'static str,
 }
 
-/// A section of the panel, still to be built.
-
 /// Time zones offered at sign-up; any other valid IANA name is accepted too.
 pub const TIME_ZONES: &[&str] = &[
     "Europe/Warsaw",

@@ -32,13 +32,21 @@ pub const MAX_CONSENT_TEXT: usize = 500;
 
 fn check_text(errors: &mut ValidationErrors, field: &'static str, text: &str, max: usize) {
     if text.chars().count() > max {
-        errors.add(field, "too_long", format!("must be at most {max} characters"));
+        errors.add(
+            field,
+            "too_long",
+            format!("must be at most {max} characters"),
+        );
     }
     if text
         .chars()
         .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
     {
-        errors.add(field, "invalid_chars", "must not contain control characters");
+        errors.add(
+            field,
+            "invalid_chars",
+            "must not contain control characters",
+        );
     }
 }
 
@@ -47,7 +55,9 @@ fn check_url(errors: &mut ValidationErrors, field: &'static str, url: &str) {
     let ok = (url.starts_with("https://") || url.starts_with("http://"))
         && url.len() <= 500
         && url.len() > "https://".len()
-        && !url.chars().any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '<');
+        && !url
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '<');
     if !ok {
         errors.add(
             field,
@@ -98,7 +108,12 @@ impl App {
             check_url(&mut errors, "privacy_notice_url", url);
         }
         if let Some(text) = &update.marketing_consent_text {
-            check_text(&mut errors, "marketing_consent_text", text, MAX_CONSENT_TEXT);
+            check_text(
+                &mut errors,
+                "marketing_consent_text",
+                text,
+                MAX_CONSENT_TEXT,
+            );
         }
         errors.into_result()?;
 

@@ -84,7 +84,11 @@ impl Names {
             href: format!("/app/bookings/{}", b.id),
             time: time_range(ctx, b.starts_at, b.ends_at),
             client: self.client(ctx.u, b.client_id),
-            service: self.services.get(&b.service_id).cloned().unwrap_or_default(),
+            service: self
+                .services
+                .get(&b.service_id)
+                .cloned()
+                .unwrap_or_default(),
             staff: self.staff_name(b.staff_id),
             status: ui::status_name(ctx.u, b.status.as_str()),
             status_code: b.status.as_str(),
@@ -104,9 +108,8 @@ pub(crate) fn client_name(u: &Ui, record: Option<&ClientRecord>) -> String {
 
 /// Local midnight of `date` in the business's zone.
 pub(crate) fn midnight(ctx: &Ctx, date: NaiveDate) -> DateTime<Utc> {
-    local_to_utc(ctx, date, NaiveTime::MIN).unwrap_or_else(|| {
-        Utc.from_utc_datetime(&date.and_time(NaiveTime::MIN))
-    })
+    local_to_utc(ctx, date, NaiveTime::MIN)
+        .unwrap_or_else(|| Utc.from_utc_datetime(&date.and_time(NaiveTime::MIN)))
 }
 
 /// A wall-clock time of the business's zone (the earlier one when the

@@ -83,10 +83,7 @@ struct CalendarPage {
 }
 
 fn href(view: &str, date: NaiveDate, staff: &str) -> String {
-    format!(
-        "/app/calendar?view={view}&date={date}&staff={}",
-        enc(staff)
-    )
+    format!("/app/calendar?view={view}&date={date}&staff={}", enc(staff))
 }
 
 /// Minutes after local midnight a staff member's hours start and end on

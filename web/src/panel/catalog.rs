@@ -154,7 +154,11 @@ fn service_fields(u: &Ui, form: &FormData, staff: &[(Uuid, String)]) -> Vec<Fiel
                 })
                 .collect(),
         ),
-        Field::checkbox("requires_approval", u.requires_approval, form.on("requires_approval")),
+        Field::checkbox(
+            "requires_approval",
+            u.requires_approval,
+            form.on("requires_approval"),
+        ),
         Field::checkbox("active", u.active, form.on("active")),
     ]
 }
@@ -331,10 +335,19 @@ pub async fn service(
             format!("{}.{:02}", s.row.price_minor / 100, s.row.price_minor % 100),
         ),
         ("currency".into(), s.row.currency.clone()),
-        ("buffer_before_min".into(), s.row.buffer_before_min.to_string()),
-        ("buffer_after_min".into(), s.row.buffer_after_min.to_string()),
+        (
+            "buffer_before_min".into(),
+            s.row.buffer_before_min.to_string(),
+        ),
+        (
+            "buffer_after_min".into(),
+            s.row.buffer_after_min.to_string(),
+        ),
         ("min_notice_min".into(), s.row.min_notice_min.to_string()),
-        ("max_advance_days".into(), s.row.max_advance_days.to_string()),
+        (
+            "max_advance_days".into(),
+            s.row.max_advance_days.to_string(),
+        ),
         ("step_min".into(), s.row.step_min.to_string()),
         ("capacity".into(), s.row.capacity.to_string()),
     ];
@@ -441,7 +454,8 @@ async fn staff_list_page(
                     .enumerate()
                     .filter(|(_, d)| !d.is_empty())
                     .map(|(i, d)| {
-                        let day = chrono::Weekday::try_from(i as u8).unwrap_or(chrono::Weekday::Mon);
+                        let day =
+                            chrono::Weekday::try_from(i as u8).unwrap_or(chrono::Weekday::Mon);
                         format!("{} {}", ui::weekday_short(lang, day), week_text(d))
                     })
                     .collect();
@@ -728,13 +742,13 @@ pub async fn update_staff(
 }
 
 /// "09:00-13:00, 14:00-18:00" as pairs of clock times.
-fn parse_hours(
-    errors: &mut ValidationErrors,
-    field: &str,
-    text: &str,
-) -> Vec<(String, String)> {
+fn parse_hours(errors: &mut ValidationErrors, field: &str, text: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    for part in text.split([',', ';']).map(str::trim).filter(|p| !p.is_empty()) {
+    for part in text
+        .split([',', ';'])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
         let normalised = part.replace(['–', '—'], "-");
         match normalised.split_once('-') {
             Some((s, e)) => out.push((s.trim().to_string(), e.trim().to_string())),
@@ -895,9 +909,13 @@ async fn closures_page(
                     format!(" ({})", c.reason)
                 }
             ),
-            FormView::new(format!("/app/closures/{}/delete", c.id), u.delete, Vec::new())
-                .quiet()
-                .inline(),
+            FormView::new(
+                format!("/app/closures/{}/delete", c.id),
+                u.delete,
+                Vec::new(),
+            )
+            .quiet()
+            .inline(),
         ));
     }
     let page = ListPage {

@@ -114,8 +114,12 @@ fn client_fields(u: &Ui, form: &FormData, prefix: &'static str) -> Vec<Field> {
             .value(form.get("notes"))
             .optional()
             .prefixed(prefix),
-        Field::checkbox("marketing_consent", u.client_marketing, form.on("marketing_consent"))
-            .prefixed(prefix),
+        Field::checkbox(
+            "marketing_consent",
+            u.client_marketing,
+            form.on("marketing_consent"),
+        )
+        .prefixed(prefix),
     ]
 }
 

@@ -5,6 +5,10 @@
 //! form post answered by a redirect (or, with errors, the same page again
 //! with the input kept and the errors beside the fields).
 
+// The error of a page's set-up is the answer to send (a redirect to the
+// log-in, an error page): it is made once per request, boxing buys nothing.
+#![allow(clippy::result_large_err)]
+
 mod bookings;
 mod calendar;
 mod catalog;
@@ -23,9 +27,9 @@ use termino_app::{App, AppError};
 use crate::http::{self, CookiePolicy};
 use crate::i18n::{self, Texts};
 use crate::pages::{self, Failure, Page};
+use crate::security_headers;
 use crate::ui::{self, Ui};
 use crate::views::{Field, LangSwitch};
-use crate::security_headers;
 
 pub fn routes() -> Route {
     let page = |ep| security_headers(ep);
@@ -156,7 +160,10 @@ impl Ctx {
             }
             Err(err) => return Err(p.failure(err)),
         };
-        let zone = business.time_zone.parse().unwrap_or(chrono_tz::Europe::Warsaw);
+        let zone = business
+            .time_zone
+            .parse()
+            .unwrap_or(chrono_tz::Europe::Warsaw);
         Ok(Self {
             u: ui::ui(p.lang),
             p,

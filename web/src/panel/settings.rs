@@ -39,7 +39,10 @@ fn settings_page(
     failure: Option<&Failure>,
 ) -> Response {
     let (u, t) = (ctx.u, ctx.t());
-    let zones: Vec<(&str, String)> = TIME_ZONES.iter().map(|z| (*z, z.replace('_', " "))).collect();
+    let zones: Vec<(&str, String)> = TIME_ZONES
+        .iter()
+        .map(|z| (*z, z.replace('_', " ")))
+        .collect();
     let languages = [("pl", "Polski"), ("en", "English")];
     let fields = vec![
         Field::new("name", t.company_name, "text").value(form.get("name")),
@@ -51,7 +54,11 @@ fn settings_page(
             .choices(&languages),
         Field::new("cancellation_cutoff_hours", u.cutoff_hours, "number")
             .value(form.get("cancellation_cutoff_hours")),
-        Field::checkbox("polish_holidays", u.polish_holidays, form.on("polish_holidays")),
+        Field::checkbox(
+            "polish_holidays",
+            u.polish_holidays,
+            form.on("polish_holidays"),
+        ),
         Field::new("booking_intro", u.booking_intro, "textarea")
             .value(form.get("booking_intro"))
             .optional(),
@@ -362,9 +369,14 @@ pub async fn change_role(
     PageForm(form): PageForm<FormData>,
 ) -> Response {
     let role = form.get("role").to_string();
-    team_action(req, &app, *policy.0, &form, &id, async move |app, ctx, id| {
-        app.change_role(&ctx.principal, id, &role).await.map(|_| ())
-    })
+    team_action(
+        req,
+        &app,
+        *policy.0,
+        &form,
+        &id,
+        async move |app, ctx, id| app.change_role(&ctx.principal, id, &role).await.map(|_| ()),
+    )
     .await
 }
 
@@ -419,7 +431,11 @@ struct KeysPage {
 }
 
 fn scope_options(u: &Ui, chosen: &[&str]) -> Vec<(String, String, bool)> {
-    let mut options = vec![("*".to_string(), u.key_all.to_string(), chosen.contains(&"*"))];
+    let mut options = vec![(
+        "*".to_string(),
+        u.key_all.to_string(),
+        chosen.contains(&"*"),
+    )];
     for area in Area::ALL {
         for access in [Access::Read, Access::Write] {
             let value = format!("{}:{}", area.as_str(), access.as_str());
@@ -473,9 +489,13 @@ async fn keys_page(
                     }
                 ),
                 revoke: k.revoked_at.is_none().then(|| {
-                    FormView::new(format!("/app/api-keys/{}/revoke", k.id), u.revoke, Vec::new())
-                        .inline()
-                        .danger()
+                    FormView::new(
+                        format!("/app/api-keys/{}/revoke", k.id),
+                        u.revoke,
+                        Vec::new(),
+                    )
+                    .inline()
+                    .danger()
                 }),
             })
             .collect(),
@@ -509,7 +529,16 @@ async fn keys_page(
 pub async fn api_keys(req: &Request, app: Data<&App>, policy: Data<&CookiePolicy>) -> Response {
     match Ctx::load(req, &app, *policy.0).await {
         Ok(ctx) => {
-            keys_page(ctx, req, &app, &FormData::default(), None, StatusCode::OK, None).await
+            keys_page(
+                ctx,
+                req,
+                &app,
+                &FormData::default(),
+                None,
+                StatusCode::OK,
+                None,
+            )
+            .await
         }
         Err(resp) => resp,
     }
