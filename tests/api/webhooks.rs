@@ -196,7 +196,11 @@ async fn signed_retried_across_a_restart_and_delivered_once(backend: Backend) {
     }
     assert_eq!(receiver.hits().len(), 3);
 
-    // The delivery log, and a replay on request.
+    // The delivery log, and a replay on request (a new log-in: the clock
+    // jumped past the session's idle limit).
+    let owner = app
+        .login(&owner_email("haki"), crate::helpers::PASSWORD)
+        .await;
     let log: Value = owner
         .get(&format!("/webhook-endpoints/{endpoint_id}/deliveries"))
         .await
