@@ -1,6 +1,6 @@
 //! HTTP load on the real server over loopback: bookings created per second
-//! by 32 concurrent clients on distinct slots, and the latency of the
-//! public availability endpoint for a month.
+//! by 32 concurrent clients on distinct slots, the latency of the public
+//! availability endpoint for a month, and of the booking page's month view.
 //!
 //! `LOAD_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench -p termino-api --bench http_load`
 //! (without the variable it runs on SQLite). Requests are bounded in count
@@ -18,6 +18,7 @@ use termino_app::Clock;
 const CLIENTS: usize = 32;
 const BOOKINGS_PER_CLIENT: usize = 20;
 const AVAILABILITY_REQUESTS: usize = 400;
+const PAGE_REQUESTS: usize = 200;
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
@@ -167,6 +168,33 @@ async fn main() {
     }
     availability.sort();
 
+    // The booking page a client sees after choosing the service: the month
+    // with its free days and the first free day's times, rendered as HTML.
+    let month = first_day.format("%Y-%m");
+    let page_url = format!(
+        "{}/b/obciazenie?service={service_id}&staff=any&month={month}&tz=Europe/Warsaw",
+        server.url()
+    );
+    let mut pages = Vec::new();
+    for _ in 0..PAGE_REQUESTS / 8 {
+        let mut batch = tokio::task::JoinSet::new();
+        for _ in 0..8 {
+            let (http, url) = (http.clone(), page_url.clone());
+            batch.spawn(async move {
+                let t = Instant::now();
+                let resp = http.get(&url).send().await.unwrap();
+                assert_eq!(resp.status(), 200);
+                let html = resp.text().await.unwrap();
+                assert!(html.contains("class=\"slot\""));
+                t.elapsed()
+            });
+        }
+        while let Some(r) = batch.join_next().await {
+            pages.push(r.unwrap());
+        }
+    }
+    pages.sort();
+
     println!("backend: {backend}");
     println!(
         "bookings: {total} by {CLIENTS} concurrent clients in {:.2} s = {:.0} bookings/s; latency p50 {:.1} ms, p99 {:.1} ms",
@@ -180,6 +208,12 @@ async fn main() {
         availability.len(),
         percentile(&availability, 0.5).as_secs_f64() * 1e3,
         percentile(&availability, 0.99).as_secs_f64() * 1e3,
+    );
+    println!(
+        "booking page (month view, {CLIENTS} staff, anyone): {} requests, p50 {:.1} ms, p99 {:.1} ms",
+        pages.len(),
+        percentile(&pages, 0.5).as_secs_f64() * 1e3,
+        percentile(&pages, 0.99).as_secs_f64() * 1e3,
     );
     server.stop().await.unwrap();
     if let Some((admin, name)) = drop_db {

@@ -700,6 +700,7 @@ impl Mutation {
     }
 
     /// Change business settings; absent fields stay.
+    #[allow(clippy::too_many_arguments)] // one GraphQL argument per setting
     async fn update_business(
         &self,
         ctx: &Context<'_>,
@@ -708,6 +709,12 @@ impl Mutation {
         language: Option<String>,
         cancellation_cutoff_hours: Option<i64>,
         polish_holidays: Option<bool>,
+        #[graphql(desc = "Shown at the top of the booking page (plain text).")]
+        booking_intro: Option<String>,
+        #[graphql(desc = "An https address; an empty string removes the link.")]
+        privacy_notice_url: Option<String>,
+        #[graphql(desc = "An empty string stops asking for marketing consent.")]
+        marketing_consent_text: Option<String>,
     ) -> async_graphql::Result<Business> {
         let p = allowed(ctx, Area::Business, Access::Write)?;
         let b = ctx
@@ -720,7 +727,9 @@ impl Mutation {
                     language,
                     cancellation_cutoff_hours,
                     polish_holidays,
-                    ..Default::default()
+                    booking_intro,
+                    privacy_notice_url,
+                    marketing_consent_text,
                 },
             )
             .await
@@ -786,6 +795,11 @@ pub struct Business {
     language: String,
     plan: String,
     trial_ends_at: Option<DateTime<Utc>>,
+    cancellation_cutoff_hours: i32,
+    polish_holidays: bool,
+    booking_intro: String,
+    privacy_notice_url: Option<String>,
+    marketing_consent_text: Option<String>,
 }
 
 impl From<termino_app::accounts::Business> for Business {
@@ -798,6 +812,11 @@ impl From<termino_app::accounts::Business> for Business {
             language: b.language,
             plan: b.plan,
             trial_ends_at: b.trial_ends_at,
+            cancellation_cutoff_hours: b.cancellation_cutoff_hours,
+            polish_holidays: b.polish_holidays,
+            booking_intro: b.booking_intro,
+            privacy_notice_url: b.privacy_notice_url,
+            marketing_consent_text: b.marketing_consent_text,
         }
     }
 }

@@ -94,7 +94,7 @@ async fn serve_logs_no_personal_data_and_stops_on_sigterm() {
     // Wait for the reset mail, then read its token to look for it in logs.
     let outbox = dir.join("outbox");
     let mut mail = String::new();
-    for _ in 0..200 {
+    for _ in 0..600 {
         if let Some(entry) = std::fs::read_dir(&outbox).ok().and_then(|mut d| d.next()) {
             mail = crate::helpers::decode_quoted_printable(
                 &std::fs::read_to_string(entry.unwrap().path()).unwrap(),

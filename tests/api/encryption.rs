@@ -603,7 +603,7 @@ async fn keys_rotate_after_many_encryptions(backend: Backend) {
     // Each client is at least three encryptions (name, e-mail, consent...).
     create_many(&app, &key, "Licznik", 20).await;
     let mut active = 1;
-    for _ in 0..200 {
+    for _ in 0..600 {
         let rows = keystore_rows(&app, tenant).await;
         active = rows
             .iter()

@@ -73,11 +73,27 @@ async fn a_business_set_up_through_graphql(app: &TestApp) {
     let renamed = gql(
         app,
         &key,
-        "mutation { updateBusiness(name: \"Gabinet Oli\", cancellationCutoffHours: 12) { name } }",
+        "mutation { updateBusiness(name: \"Gabinet Oli\", cancellationCutoffHours: 12, bookingIntro: \"Zapraszamy\", privacyNoticeUrl: \"https://example.com/p\") { name cancellationCutoffHours bookingIntro privacyNoticeUrl marketingConsentText } }",
         json!({}),
     )
     .await;
     assert_eq!(renamed["data"]["updateBusiness"]["name"], "Gabinet Oli");
+    assert_eq!(
+        renamed["data"]["updateBusiness"]["cancellationCutoffHours"],
+        12
+    );
+    assert_eq!(
+        renamed["data"]["updateBusiness"]["bookingIntro"],
+        "Zapraszamy"
+    );
+    assert_eq!(
+        renamed["data"]["updateBusiness"]["privacyNoticeUrl"],
+        "https://example.com/p"
+    );
+    assert_eq!(
+        renamed["data"]["updateBusiness"]["marketingConsentText"],
+        Value::Null
+    );
     let q = "query($s: ID!, $d: NaiveDate!) { availability(serviceId: $s, from: $d, to: $d, zone: \"Europe/Warsaw\") { start } }";
     let open_day = gql(
         app,

@@ -276,7 +276,8 @@ impl TestApp {
     /// The message as written, before any decoding.
     pub async fn raw_mail_to(&self, address: &str) -> String {
         let dir = self.data_dir.join("outbox");
-        for _ in 0..200 {
+        // Generous: under CI the browser tests share the two cores.
+        for _ in 0..600 {
             if let Ok(entries) = std::fs::read_dir(&dir) {
                 for entry in entries.flatten() {
                     let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
@@ -287,7 +288,7 @@ impl TestApp {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("no mail to {address} within 10 s");
+        panic!("no mail to {address} within 30 s");
     }
 
     /// The newest message to an address (file names are time-ordered ids).
@@ -306,6 +307,20 @@ impl TestApp {
             .find(|t| t.contains(&format!("To: {address}\r\n")))
             .map(|t| decode_quoted_printable(&t))
             .expect("a mail to the address")
+    }
+
+    /// Waits (up to 30 s) until `n` messages to the address were written.
+    pub async fn wait_for_mails(&self, address: &str, n: usize) {
+        for _ in 0..600 {
+            if self.mails_to(address) >= n {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!(
+            "{} of {n} mails to {address} within 30 s",
+            self.mails_to(address)
+        );
     }
 
     pub fn mails_to(&self, address: &str) -> usize {

@@ -90,12 +90,7 @@ async fn password_reset_by_email_link(app: &TestApp) {
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::ACCEPTED);
-    for _ in 0..200 {
-        if app.mails_to(&email) >= 2 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    app.wait_for_mails(&email, 2).await;
     assert_eq!(app.mails_to(&email), 2);
     app.clock.advance(chrono::Duration::minutes(61));
     let token = link_token(&app.latest_mail_to(&email), "/reset/");

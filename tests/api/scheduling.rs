@@ -129,21 +129,12 @@ async fn staff_hear_of_new_and_cancelled_bookings(app: &TestApp) {
         .send()
         .await
         .unwrap();
-    for _ in 0..200 {
-        if app.mails_to(&crate::helpers::owner_email("salon-info")) >= 2 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    app.wait_for_mails(&crate::helpers::owner_email("salon-info"), 2)
+        .await;
     let last = app.latest_mail_to(&crate::helpers::owner_email("salon-info"));
     assert!(last.contains("odwołana"), "{last}");
     // The client heard of the cancellation too, with a cancelled event.
-    for _ in 0..200 {
-        if app.mails_to("info@example.com") >= 2 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    app.wait_for_mails("info@example.com", 2).await;
     assert_eq!(app.mails_to("info@example.com"), 2);
 }
 

@@ -103,7 +103,7 @@ async fn invitation_travels_over_smtp(backend: Backend) {
 
     // The first attempt meets 451: the message waits in the outbox.
     let mut row = None;
-    for _ in 0..200 {
+    for _ in 0..600 {
         let outbox = termino_app::mail::outbox(app.app()).await.unwrap();
         row = outbox
             .into_iter()

@@ -95,7 +95,7 @@ fn verify(secret: &str, hit: &Hit) -> bool {
 /// Delivers until the receiver has `n` hits (bounded), from the test as
 /// well as the server's own worker.
 async fn deliver_until(app: &TestApp, r: &Receiver, n: usize) {
-    for _ in 0..200 {
+    for _ in 0..600 {
         app.app().deliver_due_webhooks().await.unwrap();
         if r.hits().len() >= n {
             return;
