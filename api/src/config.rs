@@ -25,6 +25,7 @@ struct FileSettings {
     rate_limit_per_key: Option<u64>,
     rate_limit_public: Option<u64>,
     webhooks_allow_private: Option<bool>,
+    stripe_api_base: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,6 +63,14 @@ pub struct Settings {
     pub rate_limit_public: u64,
     /// Webhook endpoints may be loopback or private addresses.
     pub webhooks_allow_private: bool,
+    /// Termino's Stripe secret key (environment only). Without it, plans
+    /// cannot be paid online.
+    pub stripe_secret_key: Option<String>,
+    /// The Stripe webhook endpoint's signing secrets, comma-separated while
+    /// one is being rolled (environment only).
+    pub stripe_webhook_secrets: Vec<String>,
+    /// `https://api.stripe.com`; tests point it at a local fake.
+    pub stripe_api_base: String,
 }
 
 impl std::fmt::Debug for Settings {
@@ -92,6 +101,11 @@ impl std::fmt::Debug for Settings {
             .field("mail_from", &self.mail_from)
             .field("master_key", &self.master_key.as_ref().map(|_| "***"))
             .field("master_key_file", &self.master_key_file)
+            .field(
+                "stripe_secret_key",
+                &self.stripe_secret_key.as_ref().map(|_| "***"),
+            )
+            .field("stripe_api_base", &self.stripe_api_base)
             .finish_non_exhaustive()
     }
 }
@@ -215,6 +229,28 @@ impl Settings {
             Some(v) => parse_bool("TERMINO_WEBHOOKS_ALLOW_PRIVATE", &v)?,
             None => file_settings.webhooks_allow_private.unwrap_or(false),
         };
+        let stripe_secret_key = env("TERMINO_STRIPE_SECRET_KEY").filter(|k| !k.is_empty());
+        let stripe_webhook_secrets: Vec<String> = env("TERMINO_STRIPE_WEBHOOK_SECRET")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect();
+        let stripe_api_base = pick(
+            "TERMINO_STRIPE_API_BASE",
+            file_settings.stripe_api_base.clone(),
+        )
+        .unwrap_or_else(|| "https://api.stripe.com".into())
+        .trim_end_matches('/')
+        .to_string();
+        if stripe_secret_key.is_some() && stripe_webhook_secrets.is_empty() {
+            return Err(ConfigError::Invalid {
+                name: "TERMINO_STRIPE_WEBHOOK_SECRET",
+                message: "is needed with TERMINO_STRIPE_SECRET_KEY: notifications must be verified"
+                    .into(),
+            });
+        }
         Ok(Self {
             listen,
             data_dir,
@@ -234,6 +270,9 @@ impl Settings {
             rate_limit_per_key,
             rate_limit_public,
             webhooks_allow_private,
+            stripe_secret_key,
+            stripe_webhook_secrets,
+            stripe_api_base,
         })
     }
 }

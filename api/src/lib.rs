@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod config;
 pub mod graphql;
+pub mod provider_webhooks;
 pub mod rest;
 pub mod server;
 pub mod telemetry;

@@ -56,6 +56,14 @@ pub async fn build_app(settings: &Settings, clock: Clock) -> anyhow::Result<App>
         rate_limit_per_key: settings.rate_limit_per_key,
         rate_limit_public: settings.rate_limit_public,
         webhooks_allow_private: settings.webhooks_allow_private,
+        stripe: settings
+            .stripe_secret_key
+            .as_ref()
+            .map(|key| termino_app::StripeConfig {
+                secret_key: key.clone(),
+                webhook_secrets: settings.stripe_webhook_secrets.clone(),
+                api_base: settings.stripe_api_base.clone(),
+            }),
         session_idle: Duration::from_secs(settings.session_idle_minutes * 60),
         ..AppConfig::default()
     };
@@ -234,6 +242,10 @@ pub fn routes(app: App, settings: &Settings) -> impl Endpoint + 'static {
         .at("/", get(home))
         .at("/health", get(health))
         .at("/ready", get(ready))
+        .at(
+            "/webhooks/stripe",
+            poem::post(crate::provider_webhooks::stripe),
+        )
         .at("/api/v1/openapi.json", spec)
         .at(
             "/graphql",

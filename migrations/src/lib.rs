@@ -12,6 +12,7 @@ mod m20261122_000003_scheduling;
 mod m20261122_000004_api_key_scopes;
 mod m20261122_000005_webhooks;
 mod m20261122_000006_booking_page;
+mod m20261122_000007_billing;
 pub mod rls;
 
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_api_key_scopes::Migration),
             Box::new(m20261122_000005_webhooks::Migration),
             Box::new(m20261122_000006_booking_page::Migration),
+            Box::new(m20261122_000007_billing::Migration),
         ]
     }
 }

@@ -2,6 +2,7 @@
 //! over HTTP. Every test runs on SQLite; with TEST_DATABASE_URL also on
 //! PostgreSQL (a fresh database each), with Redis when TEST_REDIS_URL is set.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+#![recursion_limit = "256"]
 
 mod helpers;
 
@@ -12,6 +13,7 @@ mod booking_pages;
 mod browser;
 mod clients;
 mod encryption;
+mod fake_stripe;
 mod graphql;
 mod health;
 mod idempotency;
@@ -20,6 +22,7 @@ mod isolation;
 mod login;
 mod panel_pages;
 mod password_reset;
+mod payments;
 mod rate_limits;
 mod scheduling;
 mod signup;

@@ -238,6 +238,34 @@ try {
     await shot(client, "10-booked-phone");
   });
 
+  await step("a client abroad sees the times in their own time zone", async () => {
+    const abroad = await browser.newContext({
+      viewport: { width: 390, height: 800 },
+      locale: "en-GB",
+      timezoneId: "Europe/London",
+    });
+    const page = await abroad.newPage();
+    watch(page, "booking page abroad");
+    await page.goto(`${base}/b/${slug}?lang=en`);
+    await page.getByRole("link", { name: /Strzyżenie damskie/ }).click();
+    // The page script finds the browser's zone and shows the times in it.
+    await page.waitForURL(/tz=Europe%2FLondon|tz=Europe\/London/);
+    assert.equal(await page.locator("select[data-zone]").inputValue(), "Europe/London");
+    const london = (await page.locator(".slot").first().textContent()).trim();
+    // Warsaw is an hour ahead of London all year.
+    const [h, m] = london.split(":").map(Number);
+    assert.ok(h >= 7 && h <= 19 && (m === 0 || m === 15 || m === 30 || m === 45), london);
+    // The zone can be changed by hand.
+    await page.locator("select[data-zone]").selectOption("Europe/Warsaw");
+    await page.getByRole("button", { name: "Show" }).click();
+    await page.waitForURL(/tz=Europe%2FWarsaw|tz=Europe\/Warsaw/);
+    const warsaw = (await page.locator(".slot").first().textContent()).trim();
+    const [wh, wm] = warsaw.split(":").map(Number);
+    assert.equal(wh * 60 + wm - (h * 60 + m), 60, `${london} in London is ${warsaw} in Warsaw`);
+    await shot(page, "11-book-london");
+    await abroad.close();
+  });
+
   await step("the booking shows in the panel's calendar", async () => {
     await owner.getByRole("link", { name: "Calendar", exact: true }).click();
     await owner.getByRole("link", { name: "Week" }).click();

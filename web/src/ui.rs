@@ -213,6 +213,30 @@ ui_texts! {
     revoked: "revoked", "unieważniony";
     managers_only: "Only owners and admins can change this.", "Zmieniać to mogą tylko właściciele i administratorzy.";
     date_of_birth: "Date of birth (optional)", "Data urodzenia (opcjonalnie)";
+    nav_plan: "Plan", "Plan";
+    plan_title: "Your plan", "Twój plan";
+    plan_trial: "Trial", "Okres próbny";
+    plan_free: "Free", "Bezpłatny";
+    plan_pro: "Pro", "Pro";
+    plan_state_active: "active", "aktywny";
+    plan_state_past_due: "payment overdue", "zaległa płatność";
+    plan_state_cancelled: "cancelled", "anulowany";
+    trial_until: "Trial until", "Okres próbny do";
+    paid_until: "Paid until", "Opłacony do";
+    billed: "Billed", "Rozliczany";
+    per_month: "monthly", "miesięcznie";
+    per_year: "yearly", "rocznie";
+    upgrade_title: "Go Pro", "Przejdź na Pro";
+    upgrade_lead: "Priced per active staff member. You pay on Stripe's page; Termino never sees your card.", "Cena za każdego aktywnego pracownika. Płacisz na stronie Stripe; Termino nie widzi Twojej karty.";
+    seats: "Staff members", "Pracownicy";
+    pay_monthly: "Pay monthly with Stripe", "Płać miesięcznie przez Stripe";
+    pay_yearly: "Pay yearly with Stripe", "Płać rocznie przez Stripe";
+    manage_billing: "Card, invoices, cancellation (Stripe)", "Karta, faktury, rezygnacja (Stripe)";
+    paid_thanks: "Thank you! Your payment is being confirmed; this page shows it once Stripe tells us.", "Dziękujemy! Płatność jest potwierdzana; ta strona pokaże ją, gdy Stripe nas powiadomi.";
+    past_due_warning: "Your last payment did not go through. Update your card to keep Pro.", "Ostatnia płatność się nie powiodła. Zaktualizuj kartę, aby zachować plan Pro.";
+    no_online_payment: "Online payment is not configured on this server.", "Płatności online nie są skonfigurowane na tym serwerze.";
+    plan_history: "History", "Historia";
+    owners_only: "Only the owner can change the plan.", "Plan może zmienić tylko właściciel.";
 }
 
 pub fn ui(lang: Language) -> &'static Ui {

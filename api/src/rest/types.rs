@@ -97,6 +97,8 @@ pub struct Business {
     pub language: String,
     /// `trial`, `free` or `pro`.
     pub plan: String,
+    /// `active`, `past_due` (the last payment failed) or `cancelled`.
+    pub plan_state: String,
     pub plan_started_at: DateTime<Utc>,
     pub trial_ends_at: Option<DateTime<Utc>>,
     pub paid_until: Option<DateTime<Utc>>,
@@ -122,6 +124,7 @@ impl From<termino_app::accounts::Business> for Business {
             time_zone: b.time_zone,
             language: b.language,
             plan: b.plan,
+            plan_state: b.plan_state,
             plan_started_at: b.plan_started_at,
             trial_ends_at: b.trial_ends_at,
             paid_until: b.paid_until,

@@ -208,6 +208,10 @@ impl App {
                 booking_intro: String::new(),
                 privacy_notice_url: None,
                 marketing_consent_text: None,
+                plan_state: "active".into(),
+                billing_interval: None,
+                stripe_customer_id: None,
+                stripe_subscription_id: None,
             },
         )
         .await

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod api_keys;
 pub mod auth;
+pub mod billing;
 pub mod bookings;
 pub mod business;
 pub mod catalog;
@@ -51,6 +52,27 @@ pub struct AppConfig {
     /// Lets webhook endpoints point at loopback and private addresses
     /// (tests, a single-machine setup); off in production.
     pub webhooks_allow_private: bool,
+    /// Termino's own Stripe account, for the businesses' plans; `None`:
+    /// online payment of plans is not offered.
+    pub stripe: Option<StripeConfig>,
+}
+
+/// Termino's Stripe account.
+#[derive(Clone)]
+pub struct StripeConfig {
+    pub secret_key: String,
+    /// The signing secrets of the webhook endpoint (two while rolling).
+    pub webhook_secrets: Vec<String>,
+    /// `https://api.stripe.com`, or a local fake in tests.
+    pub api_base: String,
+}
+
+impl std::fmt::Debug for StripeConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StripeConfig")
+            .field("api_base", &self.api_base)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for AppConfig {
@@ -67,6 +89,7 @@ impl Default for AppConfig {
             rate_limit_per_key: 600,
             rate_limit_public: 120,
             webhooks_allow_private: false,
+            stripe: None,
         }
     }
 }

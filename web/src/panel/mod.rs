@@ -13,6 +13,7 @@ mod bookings;
 mod calendar;
 mod catalog;
 mod clients;
+mod plan;
 mod settings;
 
 use askama::Template;
@@ -98,6 +99,9 @@ pub fn routes() -> Route {
             page(get(settings::api_keys).post(settings::create_api_key)),
         )
         .at("/api-keys/:id/revoke", page(post(settings::revoke_api_key)))
+        .at("/plan", page(get(plan::show)))
+        .at("/plan/checkout", page(post(plan::checkout)))
+        .at("/plan/portal", page(post(plan::portal)))
 }
 
 /// One entry of the panel's navigation.
@@ -206,7 +210,7 @@ impl Ctx {
 
     pub fn chrome(&self, section: &str, req: &Request) -> Chrome {
         let u = self.u;
-        let items: [(&'static str, &'static str, &str); 9] = [
+        let items: [(&'static str, &'static str, &str); 10] = [
             ("/app", u.nav_today, "today"),
             ("/app/calendar", u.nav_calendar, "calendar"),
             ("/app/clients", u.nav_clients, "clients"),
@@ -216,6 +220,7 @@ impl Ctx {
             ("/app/settings", u.nav_settings, "settings"),
             ("/app/team", u.nav_team, "team"),
             ("/app/api-keys", u.nav_api_keys, "api-keys"),
+            ("/app/plan", u.nav_plan, "plan"),
         ];
         let saved = req
             .uri()

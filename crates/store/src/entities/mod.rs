@@ -10,6 +10,8 @@ pub mod invitation;
 pub mod mail_outbox;
 pub mod membership;
 pub mod password_reset;
+pub mod payment_event;
+pub mod plan_change;
 pub mod service;
 pub mod service_staff;
 pub mod staff;

@@ -29,6 +29,12 @@ pub struct Model {
     pub privacy_notice_url: Option<String>,
     /// When set, the booking form offers this marketing consent.
     pub marketing_consent_text: Option<String>,
+    /// `active`, `past_due` or `cancelled` (Termino's own billing).
+    pub plan_state: String,
+    /// `month` or `year` for a paid plan.
+    pub billing_interval: Option<String>,
+    pub stripe_customer_id: Option<String>,
+    pub stripe_subscription_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

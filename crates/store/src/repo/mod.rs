@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod api_keys;
+pub mod billing;
 pub mod clients;
 pub mod invitations;
 pub mod keystore;
