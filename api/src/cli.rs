@@ -275,6 +275,7 @@ async fn demo_catalog(
             requires_approval: false,
             active: true,
             staff_ids: vec![staff.row.id],
+            ..ServiceInput::default()
         },
     )
     .await

@@ -615,6 +615,7 @@ impl Mutation {
                     requires_approval: input.requires_approval.unwrap_or(false),
                     active: true,
                     staff_ids,
+                    ..d
                 },
             )
             .await

@@ -13,6 +13,7 @@ mod m20261122_000004_api_key_scopes;
 mod m20261122_000005_webhooks;
 mod m20261122_000006_booking_page;
 mod m20261122_000007_billing;
+mod m20261122_000008_deposits;
 pub mod rls;
 
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_webhooks::Migration),
             Box::new(m20261122_000006_booking_page::Migration),
             Box::new(m20261122_000007_billing::Migration),
+            Box::new(m20261122_000008_deposits::Migration),
         ]
     }
 }

@@ -214,6 +214,13 @@ ui_texts! {
     managers_only: "Only owners and admins can change this.", "Zmieniać to mogą tylko właściciele i administratorzy.";
     date_of_birth: "Date of birth (optional)", "Data urodzenia (opcjonalnie)";
     nav_plan: "Plan", "Plan";
+    payment_mode: "Online payment when booking", "Płatność online przy rezerwacji";
+    payment_none: "None", "Brak";
+    payment_deposit: "A deposit", "Zadatek";
+    payment_full: "The full price", "Cała cena";
+    deposit_amount: "Deposit amount (or leave empty and give a percentage)", "Kwota zadatku (lub zostaw puste i podaj procent)";
+    deposit_percent: "Deposit, % of the price", "Zadatek, % ceny";
+    err_invalid_payment: "Full payment needs a price; a deposit needs an amount up to the price or a percentage from 1 to 100.", "Pełna płatność wymaga ceny; zadatek wymaga kwoty do wysokości ceny albo procentu od 1 do 100.";
     plan_title: "Your plan", "Twój plan";
     plan_trial: "Trial", "Okres próbny";
     plan_free: "Free", "Bezpłatny";
@@ -408,6 +415,7 @@ pub fn error_text(u: &Ui, code: &str) -> Option<&'static str> {
         | "no_staff" => u.err_slot_unavailable,
         "contact_required" | "email_or_phone_required" => u.err_contact_needed,
         "invalid_url" => u.err_invalid_url,
+        "invalid_payment" => u.err_invalid_payment,
         "invalid_number" => u.err_invalid_number,
         "invalid_amount" => u.err_invalid_amount,
         "invalid_date" => u.err_invalid_date,

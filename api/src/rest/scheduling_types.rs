@@ -45,6 +45,16 @@ pub struct ServiceInput {
     /// Who performs it.
     #[serde(default)]
     pub staff_ids: Option<Vec<Uuid>>,
+    /// `none` (default), `deposit` or `full`: what a client pays online
+    /// when booking (needs a connected Stripe account).
+    #[serde(default)]
+    pub payment_mode: Option<String>,
+    /// A deposit of this many minor units (with `payment_mode: deposit`).
+    #[serde(default)]
+    pub deposit_minor: Option<i64>,
+    /// Or a deposit of this percentage of the price.
+    #[serde(default)]
+    pub deposit_percent: Option<i64>,
 }
 
 impl From<ServiceInput> for termino_app::catalog::ServiceInput {
@@ -65,6 +75,9 @@ impl From<ServiceInput> for termino_app::catalog::ServiceInput {
             requires_approval: s.requires_approval.unwrap_or(false),
             active: s.active.unwrap_or(true),
             staff_ids: s.staff_ids.unwrap_or_default(),
+            payment_mode: s.payment_mode.unwrap_or(d.payment_mode),
+            deposit_minor: s.deposit_minor,
+            deposit_percent: s.deposit_percent,
         }
     }
 }
@@ -85,6 +98,10 @@ pub struct Service {
     pub step_min: i32,
     pub capacity: i32,
     pub requires_approval: bool,
+    /// `none`, `deposit` or `full`.
+    pub payment_mode: String,
+    pub deposit_minor: Option<i64>,
+    pub deposit_percent: Option<i32>,
     pub active: bool,
     pub staff_ids: Vec<Uuid>,
 }
@@ -106,6 +123,9 @@ impl From<AppService> for Service {
             step_min: r.step_min,
             capacity: r.capacity,
             requires_approval: r.requires_approval,
+            payment_mode: r.payment_mode.clone(),
+            deposit_minor: r.deposit_minor,
+            deposit_percent: r.deposit_percent,
             active: r.active,
             staff_ids: s.staff_ids,
         }

@@ -212,6 +212,9 @@ impl App {
                 billing_interval: None,
                 stripe_customer_id: None,
                 stripe_subscription_id: None,
+                stripe_account_id: None,
+                stripe_account_ready: false,
+                payment_hold_minutes: 15,
             },
         )
         .await

@@ -624,6 +624,7 @@ impl App {
             notes: notes.map(|n| seal(&keyring, id, "notes", n)).transpose()?,
             manage_token_hash: token_hash(&token),
             cancelled_by: None,
+            payment_due_by: None,
             cancel_reason: None,
             created_at: now,
             updated_at: now,

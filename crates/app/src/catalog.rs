@@ -41,6 +41,10 @@ pub struct ServiceInput {
     pub requires_approval: bool,
     pub active: bool,
     pub staff_ids: Vec<Uuid>,
+    /// `none`, `deposit` (with an amount or a percentage) or `full`.
+    pub payment_mode: String,
+    pub deposit_minor: Option<i64>,
+    pub deposit_percent: Option<i64>,
 }
 
 impl Default for ServiceInput {
@@ -60,6 +64,9 @@ impl Default for ServiceInput {
             requires_approval: false,
             active: true,
             staff_ids: Vec::new(),
+            payment_mode: "none".into(),
+            deposit_minor: None,
+            deposit_percent: None,
         }
     }
 }
@@ -170,6 +177,26 @@ fn validate_service(input: &ServiceInput) -> Result<(), ValidationErrors> {
             );
         }
     }
+    match (
+        input.payment_mode.as_str(),
+        input.deposit_minor,
+        input.deposit_percent,
+    ) {
+        ("none", None, None) => {}
+        ("full", None, None) if input.price_minor > 0 => {}
+        ("deposit", Some(amount), None) if amount >= 1 && amount <= input.price_minor => {}
+        ("deposit", None, Some(pct)) if (1..=100).contains(&pct) && input.price_minor > 0 => {}
+        ("none" | "full" | "deposit", _, _) => e.add(
+            "payment_mode",
+            "invalid_payment",
+            "full needs a price; a deposit needs either deposit_minor (1 up to the price) or deposit_percent (1–100)",
+        ),
+        _ => e.add(
+            "payment_mode",
+            "invalid_payment",
+            "one of none, deposit, full",
+        ),
+    }
     if input.currency.len() != 3 || !input.currency.chars().all(|c| c.is_ascii_uppercase()) {
         e.add(
             "currency",
@@ -236,6 +263,9 @@ impl App {
                 step_min: input.step_min as i32,
                 capacity: input.capacity as i32,
                 requires_approval: input.requires_approval,
+                payment_mode: input.payment_mode.clone(),
+                deposit_minor: input.deposit_minor,
+                deposit_percent: input.deposit_percent.map(|p| p as i32),
                 active: input.active,
                 created_at: now,
                 updated_at: now,
@@ -277,6 +307,9 @@ impl App {
         row.step_min = input.step_min as i32;
         row.capacity = input.capacity as i32;
         row.requires_approval = input.requires_approval;
+        row.payment_mode = input.payment_mode.clone();
+        row.deposit_minor = input.deposit_minor;
+        row.deposit_percent = input.deposit_percent.map(|p| p as i32);
         row.active = input.active;
         row.updated_at = self.now();
         let row = repo::save_service(&tx, &scope, row).await?;
@@ -648,5 +681,19 @@ mod tests {
         parse_intervals("friday", &[("17:00".into(), "09:00".into())], &mut e);
         assert_eq!(e.0[0].code, "end_before_start");
         assert_eq!(e.0[0].field, "friday[0]");
+    }
+}
+
+/// What a client pays when booking `service`, in minor units (0: nothing).
+pub fn amount_due(service: &ServiceRow) -> i64 {
+    match service.payment_mode.as_str() {
+        "full" => service.price_minor,
+        "deposit" => match (service.deposit_minor, service.deposit_percent) {
+            (Some(amount), _) => amount.min(service.price_minor),
+            // Rounded half up to the grosz.
+            (None, Some(pct)) => (service.price_minor * i64::from(pct) + 50) / 100,
+            _ => 0,
+        },
+        _ => 0,
     }
 }

@@ -110,6 +110,7 @@ fn service_defaults() -> FormData {
             ("max_advance_days", "90"),
             ("step_min", "15"),
             ("capacity", "1"),
+            ("payment_mode", "none"),
             ("active", "on"),
         ]
         .into_iter()
@@ -154,6 +155,19 @@ fn service_fields(u: &Ui, form: &FormData, staff: &[(Uuid, String)]) -> Vec<Fiel
                 })
                 .collect(),
         ),
+        Field::new("payment_mode", u.payment_mode, "text")
+            .value(form.get("payment_mode"))
+            .choices(&[
+                ("none", u.payment_none),
+                ("deposit", u.payment_deposit),
+                ("full", u.payment_full),
+            ]),
+        Field::new("deposit_amount", u.deposit_amount, "text")
+            .value(form.get("deposit_amount"))
+            .optional(),
+        Field::new("deposit_percent", u.deposit_percent, "number")
+            .value(form.get("deposit_percent"))
+            .optional(),
         Field::checkbox(
             "requires_approval",
             u.requires_approval,
@@ -191,6 +205,30 @@ fn service_input(form: &FormData) -> Result<ServiceInput, AppError> {
             .iter()
             .filter_map(|id| id.parse().ok())
             .collect(),
+        payment_mode: match form.get("payment_mode") {
+            "" => "none".into(),
+            other => other.to_string(),
+        },
+        deposit_minor: match form.opt("deposit_amount") {
+            Some(text) => match ui::parse_money(&text) {
+                Some(v) => Some(v),
+                None => {
+                    errors.add("deposit_amount", "invalid_amount", "not an amount");
+                    None
+                }
+            },
+            None => None,
+        },
+        deposit_percent: match form.opt("deposit_percent") {
+            Some(text) => match text.trim_end_matches('%').trim().parse::<i64>() {
+                Ok(v) => Some(v),
+                Err(_) => {
+                    errors.add("deposit_percent", "invalid_number", "not a whole number");
+                    None
+                }
+            },
+            None => None,
+        },
     };
     errors.into_result()?;
     Ok(input)
@@ -231,6 +269,8 @@ async fn service_page(
         for (field, _) in f.fields.0.iter_mut() {
             if field == "price_minor" {
                 *field = "price".into();
+            } else if field == "deposit_minor" {
+                *field = "deposit_amount".into();
             }
         }
     }
@@ -350,6 +390,21 @@ pub async fn service(
         ),
         ("step_min".into(), s.row.step_min.to_string()),
         ("capacity".into(), s.row.capacity.to_string()),
+        ("payment_mode".into(), s.row.payment_mode.clone()),
+        (
+            "deposit_amount".into(),
+            s.row
+                .deposit_minor
+                .map(|m| format!("{}.{:02}", m / 100, m % 100))
+                .unwrap_or_default(),
+        ),
+        (
+            "deposit_percent".into(),
+            s.row
+                .deposit_percent
+                .map(|p| p.to_string())
+                .unwrap_or_default(),
+        ),
     ];
     if s.row.requires_approval {
         pairs.push(("requires_approval".into(), "on".into()));

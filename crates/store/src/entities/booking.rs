@@ -25,6 +25,8 @@ pub struct Model {
     pub notes: Option<Vec<u8>>,
     pub manage_token_hash: String,
     pub cancelled_by: Option<String>,
+    /// Awaiting payment until then; released after.
+    pub payment_due_by: Option<DateTimeUtc>,
     /// Ciphertext under the tenant key.
     pub cancel_reason: Option<Vec<u8>>,
     pub created_at: DateTimeUtc,

@@ -10,6 +10,7 @@ pub mod invitation;
 pub mod mail_outbox;
 pub mod membership;
 pub mod password_reset;
+pub mod payment;
 pub mod payment_event;
 pub mod plan_change;
 pub mod service;

@@ -22,6 +22,12 @@ pub struct Model {
     /// 1 = an appointment; more = a class with seats.
     pub capacity: i32,
     pub requires_approval: bool,
+    /// `none`, `deposit` or `full`: what a client pays when booking.
+    pub payment_mode: String,
+    /// A deposit of this amount (minor units)…
+    pub deposit_minor: Option<i64>,
+    /// …or of this percentage of the price.
+    pub deposit_percent: Option<i32>,
     pub active: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -35,6 +35,12 @@ pub struct Model {
     pub billing_interval: Option<String>,
     pub stripe_customer_id: Option<String>,
     pub stripe_subscription_id: Option<String>,
+    /// The business's own Stripe account (Connect, Standard), for deposits.
+    pub stripe_account_id: Option<String>,
+    /// Stripe said the account can take charges.
+    pub stripe_account_ready: bool,
+    /// A booking waiting for payment holds its time this long.
+    pub payment_hold_minutes: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -65,6 +65,9 @@ pub async fn save_service(
     active.step_min = Set(row.step_min);
     active.capacity = Set(row.capacity);
     active.requires_approval = Set(row.requires_approval);
+    active.payment_mode = Set(row.payment_mode);
+    active.deposit_minor = Set(row.deposit_minor);
+    active.deposit_percent = Set(row.deposit_percent);
     active.active = Set(row.active);
     active.updated_at = Set(row.updated_at);
     Ok(active.update(db).await?)
@@ -304,6 +307,7 @@ pub async fn save_booking(
     active.class_key = Set(row.class_key);
     active.client_zone = Set(row.client_zone);
     active.cancelled_by = Set(row.cancelled_by);
+    active.payment_due_by = Set(row.payment_due_by);
     active.cancel_reason = Set(row.cancel_reason);
     active.updated_at = Set(row.updated_at);
     Ok(active.update(db).await?)
