@@ -50,7 +50,11 @@ enum Payments {
     UpdatedAt,
 }
 
-async fn add(manager: &SchemaManager<'_>, table: impl IntoIden, col: ColumnDef) -> Result<(), DbErr> {
+async fn add(
+    manager: &SchemaManager<'_>,
+    table: impl IntoIden,
+    col: ColumnDef,
+) -> Result<(), DbErr> {
     let mut col = col;
     manager
         .alter_table(Table::alter().table(table).add_column(&mut col).to_owned())
@@ -73,19 +77,28 @@ impl MigrationTrait for Migration {
         add(
             manager,
             Services::Table,
-            ColumnDef::new(Services::DepositMinor).big_integer().null().to_owned(),
+            ColumnDef::new(Services::DepositMinor)
+                .big_integer()
+                .null()
+                .to_owned(),
         )
         .await?;
         add(
             manager,
             Services::Table,
-            ColumnDef::new(Services::DepositPercent).integer().null().to_owned(),
+            ColumnDef::new(Services::DepositPercent)
+                .integer()
+                .null()
+                .to_owned(),
         )
         .await?;
         add(
             manager,
             Tenants::Table,
-            ColumnDef::new(Tenants::StripeAccountId).string().null().to_owned(),
+            ColumnDef::new(Tenants::StripeAccountId)
+                .string()
+                .null()
+                .to_owned(),
         )
         .await?;
         add(
@@ -119,7 +132,11 @@ impl MigrationTrait for Migration {
                     .col(text(Payments::Provider))
                     .col(ColumnDef::new(Payments::ProviderRef).string().null())
                     .col(ColumnDef::new(Payments::PaymentRef).string().null())
-                    .col(ColumnDef::new(Payments::AmountMinor).big_integer().not_null())
+                    .col(
+                        ColumnDef::new(Payments::AmountMinor)
+                            .big_integer()
+                            .not_null(),
+                    )
                     .col(text(Payments::Currency))
                     .col(text(Payments::Status))
                     .col(

@@ -100,6 +100,25 @@ async fn endpoint(req: &Request, body: Body, Data(state): Data<&State>) -> Respo
             "locale": null, "on_behalf_of": null, "return_url": recorded.get("return_url"),
             "url": format!("https://billing.stripe.com/p/session/test_{n}"),
         }),
+        "/v1/accounts" => json!({
+            "id": format!("acct_test_{n}"), "object": "account", "type": recorded.get("type"),
+            "business_profile": null, "business_type": null, "capabilities": {},
+            "charges_enabled": false, "country": "PL", "created": now,
+            "default_currency": "pln", "details_submitted": false, "email": null,
+            "metadata": {}, "payouts_enabled": false, "settings": null,
+        }),
+        "/v1/account_links" => json!({
+            "object": "account_link", "created": now, "expires_at": now + 300,
+            "url": format!("https://connect.stripe.com/setup/s/{}/test_{n}", recorded.get("account").unwrap_or("")),
+        }),
+        "/v1/refunds" => json!({
+            "id": format!("re_test_{n}"), "object": "refund",
+            "amount": recorded.get("amount").and_then(|a| a.parse::<i64>().ok()).unwrap_or(0),
+            "balance_transaction": null, "charge": null, "created": now, "currency": "pln",
+            "destination_details": null, "metadata": {}, "payment_intent": recorded.get("payment_intent"),
+            "reason": null, "receipt_number": null, "source_transfer_reversal": null,
+            "status": "succeeded", "transfer_reversal": null,
+        }),
         _ => return stripe_error(404, "invalid_request_error", "Unrecognized request URL"),
     }
     .to_string();
@@ -170,6 +189,9 @@ impl FakeStripe {
         let app = Route::new()
             .at("/v1/checkout/sessions", post(endpoint))
             .at("/v1/billing_portal/sessions", post(endpoint))
+            .at("/v1/accounts", post(endpoint))
+            .at("/v1/account_links", post(endpoint))
+            .at("/v1/refunds", post(endpoint))
             .data(state.clone());
         tokio::spawn(async move { poem::Server::new_with_acceptor(acceptor).run(app).await });
         FakeStripe {
@@ -238,4 +260,39 @@ pub fn subscription(id: &str, tenant: &str, status: &str, period_end: i64) -> Va
         "cancel_at_period_end": false, "metadata": {"tenant_id": tenant},
         "items": {"object": "list", "data": [{"id": "si_1", "object": "subscription_item", "current_period_end": period_end}]},
     })
+}
+
+/// A connected account's news, as a Connect endpoint receives it.
+pub fn account_updated(account: &str, charges_enabled: bool) -> Value {
+    let mut e = event(
+        &format!("evt_acct_{account}_{charges_enabled}"),
+        "account.updated",
+        json!({"id": account, "object": "account", "charges_enabled": charges_enabled,
+            "payouts_enabled": charges_enabled, "details_submitted": true}),
+    );
+    e["account"] = json!(account);
+    e
+}
+
+/// A Checkout Session in payment mode, paid, on a connected account.
+pub fn deposit_paid(
+    event_id: &str,
+    account: &str,
+    metadata: &Value,
+    amount: i64,
+    currency: &str,
+    intent: &str,
+) -> Value {
+    let mut e = event(
+        event_id,
+        "checkout.session.completed",
+        json!({
+            "id": format!("cs_paid_{intent}"), "object": "checkout.session", "mode": "payment",
+            "status": "complete", "payment_status": "paid", "amount_total": amount,
+            "currency": currency, "payment_intent": intent, "metadata": metadata,
+            "client_reference_id": metadata["payment_id"],
+        }),
+    );
+    e["account"] = json!(account);
+    e
 }

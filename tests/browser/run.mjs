@@ -168,7 +168,7 @@ try {
     await owner.getByRole("link", { name: "New service" }).click();
     await owner.getByLabel("Name").fill("Strzyżenie damskie");
     await owner.getByLabel("Duration (minutes)").fill("30");
-    await owner.getByLabel("Price").fill("80,50");
+    await owner.getByLabel("Price", { exact: true }).fill("80,50");
     await owner.getByLabel("Book at least this many minutes ahead").fill("0");
     await owner.getByRole("button", { name: "Save" }).click();
     await owner.getByText("Saved.").waitFor();

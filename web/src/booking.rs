@@ -62,6 +62,8 @@ struct FlowQuery {
     embed: Option<String>,
     booked: Option<String>,
     moved: Option<String>,
+    pay: Option<String>,
+    paid: Option<String>,
 }
 
 /// What every link of the flow carries along: the language, the widget
@@ -963,6 +965,22 @@ pub async fn details_submit(
         .await
     {
         Ok(created) => {
+            if created.booking.status == BookingStatus::AwaitingPayment {
+                // Straight on to pay; if the provider is down, the manage
+                // page explains and offers to try again (the time is held).
+                match app
+                    .deposit_checkout(&business.slug, &created.manage_token)
+                    .await
+                {
+                    Ok(url) => return p.redirect(&url),
+                    Err(err) => tracing::warn!(error = %err, "no payment page for a new booking"),
+                }
+                let to = flow.href(
+                    &format!("/manage/{}", created.manage_token),
+                    &[("pay", "1".into())],
+                );
+                return p.redirect(&to);
+            }
             let to = flow.href(
                 &format!("/manage/{}", created.manage_token),
                 &[("booked", "1".into())],
@@ -1021,6 +1039,10 @@ struct ManagePage {
     zones: Vec<Choice>,
     zone_hidden: Vec<(String, String)>,
     action: String,
+    pay: Option<String>,
+    pay_action: String,
+    pay_failed: bool,
+    paid: bool,
 }
 
 async fn manage_view(
@@ -1117,6 +1139,15 @@ async fn manage_view(
         .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
         .map(|s| s.with_timezone(&Utc))
         .filter(|_| can_change);
+    let pay = match app.payment_due(slug, token).await {
+        Ok(Some(due)) => Some(format!(
+            "{} {} {}",
+            ui::money(lang, due.amount_minor, &due.currency),
+            u.pay_by,
+            when_text(lang, due.due_by, zone)
+        )),
+        _ => None,
+    };
     let mut reason = Field::new("reason", u.cancel_reason, "textarea");
     reason.required = false;
     let page = ManagePage {
@@ -1161,6 +1192,10 @@ async fn manage_view(
             .filter(|(k, _)| k != "tz")
             .collect(),
         action: flow.href("", &[]),
+        pay_failed: q.pay.as_deref() == Some("1") && pay.is_some(),
+        pay,
+        pay_action: format!("/b/{}/manage/{token}/pay", business.slug),
+        paid: q.paid.as_deref() == Some("1"),
     };
     framable(p.html(status, &page))
 }
@@ -1290,6 +1325,32 @@ pub async fn manage_cancel(
     let reason = (!reason.is_empty()).then_some(reason);
     match app.cancel_by_client(&slug, &token, reason).await {
         Ok(_) => manage_redirect(p, &slug, &token, &form, ""),
+        Err(err) => {
+            let (status, msg) = error_text(&p, err);
+            manage_view(p, &app, &slug, &token, &q, status, Some(msg)).await
+        }
+    }
+}
+
+#[handler]
+pub async fn manage_pay(
+    req: &Request,
+    Path((slug, token)): Path<(String, String)>,
+    app: Data<&App>,
+    policy: Data<&CookiePolicy>,
+    PageForm(form): PageForm<ManageForm>,
+) -> Response {
+    let p = Page::new(req, *policy.0);
+    let q = form.query();
+    let Some(tenant) = manage_tenant(&app, &slug).await else {
+        return not_found(p);
+    };
+    if !form_ok(req, &app, tenant, &form.token) {
+        let msg = p.t.form_expired.to_string();
+        return manage_view(p, &app, &slug, &token, &q, StatusCode::FORBIDDEN, Some(msg)).await;
+    }
+    match app.deposit_checkout(&slug, &token).await {
+        Ok(url) => p.redirect(&url),
         Err(err) => {
             let (status, msg) = error_text(&p, err);
             manage_view(p, &app, &slug, &token, &q, status, Some(msg)).await

@@ -88,6 +88,10 @@ pub fn routes() -> Route {
             security_headers(post(booking::manage_cancel)),
         )
         .at(
+            "/b/:slug/manage/:token/pay",
+            security_headers(post(booking::manage_pay)),
+        )
+        .at(
             "/b/:slug/manage/:token/booking.ics",
             security_headers(get(booking::manage_ics)),
         )

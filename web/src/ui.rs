@@ -214,6 +214,18 @@ ui_texts! {
     managers_only: "Only owners and admins can change this.", "Zmieniać to mogą tylko właściciele i administratorzy.";
     date_of_birth: "Date of birth (optional)", "Data urodzenia (opcjonalnie)";
     nav_plan: "Plan", "Plan";
+    pay_title: "Payment", "Płatność";
+    pay_by: "to pay by", "do zapłaty do";
+    pay_lead: "Your time is held until then. Pay to confirm the booking.", "Termin jest zarezerwowany do tego czasu. Zapłać, aby potwierdzić rezerwację.";
+    pay_now: "Pay now", "Zapłać teraz";
+    pay_failed: "The payment page could not be opened just now. Your time is still held; please try again.", "Nie udało się teraz otworzyć strony płatności. Termin jest nadal zarezerwowany; spróbuj ponownie.";
+    paid_notice: "Thank you! Your payment is being confirmed.", "Dziękujemy! Płatność jest potwierdzana.";
+    nav_payments: "Payments", "Płatności";
+    payments_title: "Payments from clients", "Płatności od klientów";
+    payments_lead: "Deposits and prepayments go straight to your own Stripe account. Termino never sees card data.", "Zadatki i przedpłaty trafiają prosto na Twoje konto Stripe. Termino nie widzi danych kart.";
+    connect_stripe: "Connect your Stripe account", "Połącz swoje konto Stripe";
+    stripe_ready: "Connected: clients can pay when booking.", "Połączone: klienci mogą płacić przy rezerwacji.";
+    stripe_pending: "Connected, waiting for Stripe to enable payments.", "Połączone, czekamy aż Stripe włączy płatności.";
     payment_mode: "Online payment when booking", "Płatność online przy rezerwacji";
     payment_none: "None", "Brak";
     payment_deposit: "A deposit", "Zadatek";

@@ -589,8 +589,17 @@ impl App {
         let keyring = self.keys().for_write(scope.id(), now).await?;
         let id = Uuid::now_v7();
         let token = new_token();
+        // A service that takes payment (and a business that can receive
+        // it) holds the time until paid; approval comes first when asked.
+        let terms = if service.requires_approval {
+            None
+        } else {
+            crate::deposits::terms(self, &tx, scope, &service).await?
+        };
         let status = if service.requires_approval {
             BookingStatus::Requested
+        } else if terms.is_some() {
+            BookingStatus::AwaitingPayment
         } else {
             BookingStatus::Confirmed
         };
@@ -624,7 +633,9 @@ impl App {
             notes: notes.map(|n| seal(&keyring, id, "notes", n)).transpose()?,
             manage_token_hash: token_hash(&token),
             cancelled_by: None,
-            payment_due_by: None,
+            payment_due_by: terms
+                .as_ref()
+                .map(|t| now + Duration::minutes(i64::from(t.hold_minutes))),
             cancel_reason: None,
             created_at: now,
             updated_at: now,
@@ -659,15 +670,20 @@ impl App {
             }
             saved?;
         }
-        self.queue_booking_messages(
-            &tx,
-            scope,
-            &keyring,
-            &row,
-            Some(&token),
-            BookingEvent::Created,
-        )
-        .await?;
+        if let Some(terms) = &terms {
+            crate::deposits::record_pending(&tx, scope, &row, terms, now).await?;
+        } else {
+            // A booking waiting for payment is announced once paid.
+            self.queue_booking_messages(
+                &tx,
+                scope,
+                &keyring,
+                &row,
+                Some(&token),
+                BookingEvent::Created,
+            )
+            .await?;
+        }
         let contact = self
             .client_contact(&tx, scope, &keyring, row.client_id)
             .await?;
@@ -914,7 +930,7 @@ impl App {
         self.opened(principal.tenant.id(), &row).await
     }
 
-    async fn transition(
+    pub(crate) async fn transition(
         &self,
         scope: &TenantScope,
         id: Uuid,
@@ -922,15 +938,51 @@ impl App {
         by: &str,
         reason: Option<&str>,
     ) -> AppResult<BookingRow> {
+        let tx = self.db().begin_tenant(scope).await?;
+        let (saved, from, hook) = self.transition_in(&tx, scope, id, to, by, reason).await?;
+        commit(tx).await?;
+        self.after_transition(scope, &saved, from, to, hook).await;
+        Ok(saved)
+    }
+
+    /// What follows a committed status change: mail, subscribers, refunds.
+    pub(crate) async fn after_transition(
+        &self,
+        scope: &TenantScope,
+        saved: &BookingRow,
+        from: BookingStatus,
+        to: BookingStatus,
+        hook: &'static str,
+    ) {
+        self.wake_mail();
+        if !hook.is_empty() {
+            self.announce(scope.id(), hook, saved.id);
+        }
+        if to == BookingStatus::Cancelled {
+            self.refund_due_payments(scope, saved.id).await;
+        }
+        tracing::info!(event = "booking_status", tenant_id = %scope.id(), booking_id = %saved.id, from = from.as_str(), to = to.as_str(), "booking status changed");
+    }
+
+    /// A status change in the caller's transaction (a payment notification
+    /// confirms its booking in the same transaction as it records itself).
+    pub(crate) async fn transition_in(
+        &self,
+        tx: &Tx,
+        scope: &TenantScope,
+        id: Uuid,
+        to: BookingStatus,
+        by: &str,
+        reason: Option<&str>,
+    ) -> AppResult<(BookingRow, BookingStatus, &'static str)> {
         use BookingStatus::*;
         let now = self.now();
-        let tx = self.db().begin_tenant(scope).await?;
-        let row = repo::get_booking(&tx, scope, id)
+        let row = repo::get_booking(tx, scope, id)
             .await?
             .ok_or(AppError::NotFound)?;
         let from = BookingStatus::parse(&row.status).unwrap_or(Cancelled);
         let allowed = match (from, to) {
-            (Requested, Confirmed) => true,
+            (Requested | AwaitingPayment, Confirmed) => true,
             (Requested | Confirmed | AwaitingPayment, Cancelled) => true,
             (Confirmed, Completed | NoShow) => row.starts_at <= now,
             _ => false,
@@ -945,25 +997,18 @@ impl App {
         let mut changed = row.clone();
         if to == Confirmed {
             // Approval claims the time: checked like a new booking.
-            let service = repo::get_service(&tx, scope, row.service_id)
+            let service = repo::get_service(tx, scope, row.service_id)
                 .await?
                 .ok_or(AppError::NotFound)?;
             let rules = rules_of(&service);
-            repo::lock_staff(&tx, scope, row.staff_id).await?;
+            repo::lock_staff(tx, scope, row.staff_id).await?;
             let window = (
                 row.starts_at - Duration::days(1),
                 row.starts_at + Duration::days(1),
             );
-            let closures = self.closed_time(&tx, scope, window.0, window.1).await?;
+            let closures = self.closed_time(tx, scope, window.0, window.1).await?;
             let calendars = self
-                .calendars(
-                    &tx,
-                    scope,
-                    &[row.staff_id],
-                    window.0,
-                    window.1,
-                    Some(row.id),
-                )
+                .calendars(tx, scope, &[row.staff_id], window.0, window.1, Some(row.id))
                 .await?;
             let calendar = calendars.first().ok_or(AppError::NotFound)?;
             // Approving late is fine: only collisions and closures count.
@@ -994,7 +1039,7 @@ impl App {
                 .map(|r| seal(&keyring, row.id, "cancel_reason", r))
                 .transpose()?;
         }
-        let saved = repo::save_booking(&tx, scope, changed)
+        let saved = repo::save_booking(tx, scope, changed)
             .await
             .map_err(store_to_conflict)?;
         let event = match to {
@@ -1003,7 +1048,7 @@ impl App {
             _ => None,
         };
         if let Some(event) = event {
-            self.queue_booking_messages(&tx, scope, &keyring, &saved, None, event)
+            self.queue_booking_messages(tx, scope, &keyring, &saved, None, event)
                 .await?;
         }
         let hook = match to {
@@ -1015,18 +1060,13 @@ impl App {
         };
         if !hook.is_empty() {
             let contact = self
-                .client_contact(&tx, scope, &keyring, saved.client_id)
+                .client_contact(tx, scope, &keyring, saved.client_id)
                 .await?;
-            self.emit(&tx, scope, &keyring, hook, booking_data(&saved), contact)
+            self.emit(tx, scope, &keyring, hook, booking_data(&saved), contact)
                 .await?;
         }
-        commit(tx).await?;
-        self.wake_mail();
-        if !hook.is_empty() {
-            self.announce(scope.id(), hook, id);
-        }
-        tracing::info!(event = "booking_status", tenant_id = %scope.id(), booking_id = %id, from = from.as_str(), to = to.as_str(), "booking status changed");
-        Ok(saved)
+        crate::deposits::on_booking_status(self, tx, scope, &saved, to, by, now).await?;
+        Ok((saved, from, hook))
     }
 
     /// The booking behind a manage link, with its business.

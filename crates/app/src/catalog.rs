@@ -653,6 +653,20 @@ fn validate_staff_name(name: &str) -> AppResult<String> {
         .map_err(|p| AppError::invalid("name", p.code, p.message))
 }
 
+/// What a client pays when booking `service`, in minor units (0: nothing).
+pub fn amount_due(service: &ServiceRow) -> i64 {
+    match service.payment_mode.as_str() {
+        "full" => service.price_minor,
+        "deposit" => match (service.deposit_minor, service.deposit_percent) {
+            (Some(amount), _) => amount.min(service.price_minor),
+            // Rounded half up to the grosz.
+            (None, Some(pct)) => (service.price_minor * i64::from(pct) + 50) / 100,
+            _ => 0,
+        },
+        _ => 0,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -682,18 +696,40 @@ mod tests {
         assert_eq!(e.0[0].code, "end_before_start");
         assert_eq!(e.0[0].field, "friday[0]");
     }
-}
 
-/// What a client pays when booking `service`, in minor units (0: nothing).
-pub fn amount_due(service: &ServiceRow) -> i64 {
-    match service.payment_mode.as_str() {
-        "full" => service.price_minor,
-        "deposit" => match (service.deposit_minor, service.deposit_percent) {
-            (Some(amount), _) => amount.min(service.price_minor),
-            // Rounded half up to the grosz.
-            (None, Some(pct)) => (service.price_minor * i64::from(pct) + 50) / 100,
-            _ => 0,
-        },
-        _ => 0,
+    #[test]
+    fn deposits_are_amounts_percentages_or_the_price() {
+        let mut row = ServiceRow {
+            tenant_id: Uuid::nil(),
+            id: Uuid::nil(),
+            name: "x".into(),
+            description: String::new(),
+            duration_min: 60,
+            price_minor: 12_345,
+            currency: "PLN".into(),
+            buffer_before_min: 0,
+            buffer_after_min: 0,
+            min_notice_min: 0,
+            max_advance_days: 30,
+            step_min: 15,
+            capacity: 1,
+            requires_approval: false,
+            payment_mode: "none".into(),
+            deposit_minor: None,
+            deposit_percent: None,
+            active: true,
+            created_at: chrono::Utc::now(),
+            updated_at: chrono::Utc::now(),
+        };
+        assert_eq!(super::amount_due(&row), 0);
+        row.payment_mode = "full".into();
+        assert_eq!(super::amount_due(&row), 12_345);
+        row.payment_mode = "deposit".into();
+        row.deposit_percent = Some(30);
+        // 3703.5 rounds half up to 3704.
+        assert_eq!(super::amount_due(&row), 3_704);
+        row.deposit_percent = None;
+        row.deposit_minor = Some(50_000);
+        assert_eq!(super::amount_due(&row), 12_345, "never more than the price");
     }
 }

@@ -10,6 +10,7 @@ pub mod business;
 pub mod catalog;
 pub mod clients;
 pub mod clock;
+pub mod deposits;
 pub mod error;
 pub mod keys;
 pub mod kv;

@@ -102,6 +102,8 @@ pub fn routes() -> Route {
         .at("/plan", page(get(plan::show)))
         .at("/plan/checkout", page(post(plan::checkout)))
         .at("/plan/portal", page(post(plan::portal)))
+        .at("/payments", page(get(plan::payments)))
+        .at("/payments/connect", page(post(plan::connect)))
 }
 
 /// One entry of the panel's navigation.
@@ -210,7 +212,7 @@ impl Ctx {
 
     pub fn chrome(&self, section: &str, req: &Request) -> Chrome {
         let u = self.u;
-        let items: [(&'static str, &'static str, &str); 10] = [
+        let items: [(&'static str, &'static str, &str); 11] = [
             ("/app", u.nav_today, "today"),
             ("/app/calendar", u.nav_calendar, "calendar"),
             ("/app/clients", u.nav_clients, "clients"),
@@ -220,6 +222,7 @@ impl Ctx {
             ("/app/settings", u.nav_settings, "settings"),
             ("/app/team", u.nav_team, "team"),
             ("/app/api-keys", u.nav_api_keys, "api-keys"),
+            ("/app/payments", u.nav_payments, "payments"),
             ("/app/plan", u.nav_plan, "plan"),
         ];
         let saved = req

@@ -178,3 +178,73 @@ pub async fn portal(
     let result = app.billing_portal(&ctx.principal).await;
     go(ctx, req, &app, result).await
 }
+
+// ------------------------------------------------------------- payments
+
+#[derive(Template)]
+#[template(path = "panel_payments.html")]
+struct PaymentsPage {
+    t: &'static Texts,
+    u: &'static Ui,
+    sw: LangSwitch,
+    c: Chrome,
+    available: bool,
+    account: Option<String>,
+    ready: bool,
+    is_owner: bool,
+    error: Option<String>,
+}
+
+async fn payments_page(
+    ctx: Ctx,
+    req: &Request,
+    app: &App,
+    status: StatusCode,
+    error: Option<String>,
+) -> Response {
+    let view = match app.payments_settings(&ctx.principal).await {
+        Ok(v) => v,
+        Err(err) => return ctx.failure(err),
+    };
+    let page = PaymentsPage {
+        t: ctx.t(),
+        u: ctx.u,
+        sw: ctx.sw(),
+        c: ctx.chrome("payments", req),
+        available: view.stripe_available,
+        account: view.stripe_account,
+        ready: view.ready,
+        is_owner: ctx.me.role == Role::Owner,
+        error,
+    };
+    ctx.html(status, &page)
+}
+
+#[handler]
+pub async fn payments(req: &Request, app: Data<&App>, policy: Data<&CookiePolicy>) -> Response {
+    match Ctx::load(req, &app, *policy.0).await {
+        Ok(ctx) => payments_page(ctx, req, &app, StatusCode::OK, None).await,
+        Err(resp) => resp,
+    }
+}
+
+#[handler]
+pub async fn connect(
+    req: &Request,
+    app: Data<&App>,
+    policy: Data<&CookiePolicy>,
+    PageForm(form): PageForm<FormData>,
+) -> Response {
+    let ctx = match Ctx::load_post(req, &app, *policy.0, &form).await {
+        Ok(ctx) => ctx,
+        Err(resp) => return resp,
+    };
+    match app.connect_stripe(&ctx.principal).await {
+        Ok(url) => ctx.redirect(&url),
+        Err(err) => {
+            let f = failure_of(ctx.t(), err);
+            let status = f.status;
+            payments_page(ctx, req, &app, status, f.form_error).await
+        }
+    }
+}

@@ -115,7 +115,7 @@ fn provider_down(what: &str, err: impl std::fmt::Display) -> AppError {
     AppError::Unavailable(format!("the payment provider did not answer ({what})"))
 }
 
-fn client(config: &StripeConfig) -> AppResult<stripe::Client> {
+pub(crate) fn client_for(config: &StripeConfig) -> AppResult<stripe::Client> {
     ClientBuilder::new(config.secret_key.clone())
         .url(config.api_base.clone())
         .timeout(CALL_TIMEOUT)
@@ -125,7 +125,7 @@ fn client(config: &StripeConfig) -> AppResult<stripe::Client> {
 
 /// Runs `call` up to [`CALL_ATTEMPTS`] times with a short back-off; the
 /// caller passes the same idempotency key every time.
-async fn with_retries<T, F, Fut>(what: &str, mut call: F) -> AppResult<T>
+pub(crate) async fn with_retries<T, F, Fut>(what: &str, mut call: F) -> AppResult<T>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, stripe::StripeError>>,
@@ -206,7 +206,7 @@ impl App {
             view.seats,
             self.now().date_naive()
         );
-        let client = client(config)?;
+        let client = client_for(config)?;
         let strategy = idempotency(key)?;
         let customer = self.stripe_customer(principal).await?;
         let session = with_retries("checkout", || {
@@ -272,7 +272,7 @@ impl App {
                 field: None,
                 message: "there is no paid plan to manage yet".into(),
             })?;
-        let client = client(config)?;
+        let client = client_for(config)?;
         let public = self.config().public_url.trim_end_matches('/').to_string();
         let session = with_retries("portal", || {
             stripe_billing::billing_portal_session::CreateBillingPortalSession::new()
@@ -307,6 +307,14 @@ impl App {
             return Err(AppError::invalid("body", "invalid_event", "no id or type"));
         }
         let object = &event["data"]["object"];
+        // A connected account's news, or a client's payment for a booking:
+        // not Termino's own billing.
+        if kind == "account.updated" {
+            return self.apply_account_update(&id, &kind, object).await;
+        }
+        if object["metadata"]["payment_id"].is_string() {
+            return self.apply_deposit_event(&id, &kind, &event).await;
+        }
         let now = self.now();
         let tx = self.db().begin().await?;
         let tenant = self.tenant_of_stripe_object(&tx, &kind, object).await?;

@@ -11,6 +11,7 @@ pub mod invitations;
 pub mod keystore;
 pub mod mail_outbox;
 pub mod password_resets;
+pub mod payments;
 pub mod scheduling;
 pub mod tenants;
 pub mod webhooks;
