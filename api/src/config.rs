@@ -26,6 +26,8 @@ struct FileSettings {
     rate_limit_public: Option<u64>,
     webhooks_allow_private: Option<bool>,
     stripe_api_base: Option<String>,
+    tpay_api_base: Option<String>,
+    tpay_cert_base: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,6 +73,11 @@ pub struct Settings {
     pub stripe_webhook_secrets: Vec<String>,
     /// `https://api.stripe.com`; tests point it at a local fake.
     pub stripe_api_base: String,
+    /// `https://api.tpay.com` (sandbox: `https://openapi.sandbox.tpay.com`).
+    pub tpay_api_base: String,
+    /// Where tpay's notification certificates and root live:
+    /// `https://secure.tpay.com` (sandbox: `https://secure.sandbox.tpay.com`).
+    pub tpay_cert_base: String,
 }
 
 impl std::fmt::Debug for Settings {
@@ -244,6 +251,17 @@ impl Settings {
         .unwrap_or_else(|| "https://api.stripe.com".into())
         .trim_end_matches('/')
         .to_string();
+        let tpay_api_base = pick("TERMINO_TPAY_API_BASE", file_settings.tpay_api_base.clone())
+            .unwrap_or_else(|| "https://api.tpay.com".into())
+            .trim_end_matches('/')
+            .to_string();
+        let tpay_cert_base = pick(
+            "TERMINO_TPAY_CERT_BASE",
+            file_settings.tpay_cert_base.clone(),
+        )
+        .unwrap_or_else(|| "https://secure.tpay.com".into())
+        .trim_end_matches('/')
+        .to_string();
         if stripe_secret_key.is_some() && stripe_webhook_secrets.is_empty() {
             return Err(ConfigError::Invalid {
                 name: "TERMINO_STRIPE_WEBHOOK_SECRET",
@@ -273,6 +291,8 @@ impl Settings {
             stripe_secret_key,
             stripe_webhook_secrets,
             stripe_api_base,
+            tpay_api_base,
+            tpay_cert_base,
         })
     }
 }

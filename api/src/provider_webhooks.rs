@@ -1,4 +1,5 @@
-//! Notifications from payment providers: `/webhooks/stripe`. The body is
+//! Notifications from payment providers: `/webhooks/stripe` and
+//! `/webhooks/tpay`. The body is
 //! read raw (the signature covers its exact bytes), verified, and applied
 //! once by event id; an unknown event type is acknowledged with a log line.
 
@@ -66,5 +67,39 @@ pub async fn stripe(req: &Request, body: Body, app: Data<&App>) -> Response {
         }
         // Anything else is ours: Stripe will retry.
         Err(other) => ApiError::from(other).into_response(),
+    }
+}
+
+/// tpay expects the body `TRUE` for a notification it need not send again;
+/// anything else makes it retry. A refused notification gets `FALSE` and a
+/// 400: a forged one changes nothing, a real one will be retried.
+#[handler]
+pub async fn tpay(req: &Request, body: Body, app: Data<&App>) -> Response {
+    let Ok(bytes) = body.into_bytes_limit(BODY_LIMIT).await else {
+        return Response::builder()
+            .status(StatusCode::PAYLOAD_TOO_LARGE)
+            .content_type("text/plain")
+            .body("FALSE");
+    };
+    let signature = req
+        .headers()
+        .get("x-jws-signature")
+        .and_then(|v| v.to_str().ok());
+    match app.apply_tpay_notification(signature, &bytes).await {
+        Ok(_) => Response::builder()
+            .status(StatusCode::OK)
+            .content_type("text/plain")
+            .body("TRUE"),
+        Err(AppError::Invalid(_)) => Response::builder()
+            .status(StatusCode::BAD_REQUEST)
+            .content_type("text/plain")
+            .body("FALSE"),
+        Err(other) => {
+            let status = ApiError::from(other).into_response().status();
+            Response::builder()
+                .status(status)
+                .content_type("text/plain")
+                .body("FALSE")
+        }
     }
 }

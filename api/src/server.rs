@@ -64,6 +64,8 @@ pub async fn build_app(settings: &Settings, clock: Clock) -> anyhow::Result<App>
                 webhook_secrets: settings.stripe_webhook_secrets.clone(),
                 api_base: settings.stripe_api_base.clone(),
             }),
+        tpay_api_base: settings.tpay_api_base.clone(),
+        tpay_cert_base: settings.tpay_cert_base.clone(),
         session_idle: Duration::from_secs(settings.session_idle_minutes * 60),
         ..AppConfig::default()
     };
@@ -246,6 +248,7 @@ pub fn routes(app: App, settings: &Settings) -> impl Endpoint + 'static {
             "/webhooks/stripe",
             poem::post(crate::provider_webhooks::stripe),
         )
+        .at("/webhooks/tpay", poem::post(crate::provider_webhooks::tpay))
         .at("/api/v1/openapi.json", spec)
         .at(
             "/graphql",

@@ -14,6 +14,7 @@ mod m20261122_000005_webhooks;
 mod m20261122_000006_booking_page;
 mod m20261122_000007_billing;
 mod m20261122_000008_deposits;
+mod m20261122_000009_tpay;
 pub mod rls;
 
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000006_booking_page::Migration),
             Box::new(m20261122_000007_billing::Migration),
             Box::new(m20261122_000008_deposits::Migration),
+            Box::new(m20261122_000009_tpay::Migration),
         ]
     }
 }

@@ -221,6 +221,13 @@ ui_texts! {
     pay_failed: "The payment page could not be opened just now. Your time is still held; please try again.", "Nie udało się teraz otworzyć strony płatności. Termin jest nadal zarezerwowany; spróbuj ponownie.";
     paid_notice: "Thank you! Your payment is being confirmed.", "Dziękujemy! Płatność jest potwierdzana.";
     nav_payments: "Payments", "Płatności";
+    tpay_title: "tpay (BLIK, bank transfers, cards)", "tpay (BLIK, przelewy, karty)";
+    tpay_lead: "Enter your tpay merchant account's API credentials. They are stored encrypted under your business's key.", "Wpisz dane API swojego konta sprzedawcy tpay. Przechowujemy je zaszyfrowane kluczem Twojej firmy.";
+    tpay_connected: "tpay connected, merchant", "tpay połączony, sprzedawca";
+    tpay_merchant_id: "Merchant id", "Identyfikator sprzedawcy";
+    tpay_client_id: "Client id", "Client id";
+    tpay_client_secret: "Client secret", "Client secret";
+    tpay_security_code: "Security code (for notifications)", "Kod bezpieczeństwa (do powiadomień)";
     payments_title: "Payments from clients", "Płatności od klientów";
     payments_lead: "Deposits and prepayments go straight to your own Stripe account. Termino never sees card data.", "Zadatki i przedpłaty trafiają prosto na Twoje konto Stripe. Termino nie widzi danych kart.";
     connect_stripe: "Connect your Stripe account", "Połącz swoje konto Stripe";

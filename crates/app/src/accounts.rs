@@ -215,6 +215,7 @@ impl App {
                 stripe_account_id: None,
                 stripe_account_ready: false,
                 payment_hold_minutes: 15,
+                tpay_credentials: None,
             },
         )
         .await

@@ -47,10 +47,14 @@ pub struct PaymentsView {
     pub stripe_account: Option<String>,
     pub ready: bool,
     pub hold_minutes: i32,
+    /// The connected tpay merchant, if any.
+    pub tpay_merchant: Option<String>,
 }
 
 /// What a booking of a paid service will ask for.
 pub(crate) struct Terms {
+    /// `stripe` or `tpay`.
+    pub provider: &'static str,
     pub amount_minor: i64,
     pub currency: String,
     pub hold_minutes: i32,
@@ -75,14 +79,24 @@ pub(crate) async fn terms(
     service: &ServiceRow,
 ) -> AppResult<Option<Terms>> {
     let amount = amount_due(service);
-    if amount <= 0 || app.config().stripe.is_none() {
+    if amount <= 0 {
         return Ok(None);
     }
     let tenant = tenants::get(tx, scope).await?.ok_or(AppError::NotFound)?;
-    if !tenant.stripe_account_ready || tenant.stripe_account_id.is_none() {
+    // The business's connected Stripe account first; else its tpay
+    // account (PLN only).
+    let provider = if app.config().stripe.is_some()
+        && tenant.stripe_account_ready
+        && tenant.stripe_account_id.is_some()
+    {
+        "stripe"
+    } else if tenant.tpay_credentials.is_some() && service.currency == "PLN" {
+        "tpay"
+    } else {
         return Ok(None);
-    }
+    };
     Ok(Some(Terms {
+        provider,
         amount_minor: amount,
         currency: service.currency.clone(),
         hold_minutes: tenant.payment_hold_minutes.max(1),
@@ -103,7 +117,7 @@ pub(crate) async fn record_pending(
             tenant_id: scope.id(),
             id: Uuid::now_v7(),
             booking_id: booking.id,
-            provider: "stripe".into(),
+            provider: terms.provider.into(),
             provider_ref: None,
             payment_ref: None,
             amount_minor: terms.amount_minor,
@@ -158,7 +172,12 @@ impl App {
             .await?
             .ok_or(AppError::NotFound)?;
         commit(tx).await?;
+        let tpay_merchant = self
+            .tpay_credentials_of(&tenant)
+            .await?
+            .map(|c| c.merchant_id);
         Ok(PaymentsView {
+            tpay_merchant,
             stripe_available: self.config().stripe.is_some(),
             stripe_account: tenant.stripe_account_id,
             ready: tenant.stripe_account_ready,
@@ -219,9 +238,6 @@ impl App {
     pub async fn deposit_checkout(&self, slug: &str, token: &str) -> AppResult<String> {
         let (business, booking) = self.managed_booking(slug, token).await?;
         let scope = business.scope;
-        let config = self.config().stripe.clone().ok_or_else(|| {
-            AppError::Unavailable("online payment is not configured on this server".into())
-        })?;
         let tx = self.db().begin_tenant(&scope).await?;
         let row = scheduling::get_booking(&tx, &scope, booking.id)
             .await?
@@ -249,6 +265,50 @@ impl App {
                 message: "the time to pay for this booking has run out".into(),
             });
         }
+        let manage = format!(
+            "{}/b/{}/manage/{token}",
+            self.config().public_url.trim_end_matches('/'),
+            business.slug
+        );
+        if payment.provider == "tpay" {
+            let creds = self
+                .tpay_credentials_of(&tenant)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            let tx = self.db().begin_tenant(&scope).await?;
+            let keyring = self.keys().for_read(scope.id(), None, self.now()).await?;
+            let contact = self
+                .client_contact(&tx, &scope, &keyring, row.client_id)
+                .await?
+                .unwrap_or_default();
+            commit(tx).await?;
+            let (id, title, url) = self
+                .tpay_create_transaction(
+                    &creds,
+                    payment.amount_minor,
+                    &format!("{} — {}", service.name, business.name),
+                    payment.id,
+                    (
+                        contact["email"].as_str().unwrap_or_default(),
+                        contact["name"].as_str().unwrap_or_default(),
+                    ),
+                    &format!("{manage}?paid=1"),
+                    &manage,
+                )
+                .await?;
+            let tx = self.db().begin_tenant(&scope).await?;
+            if let Some(mut p) = repo::get(&tx, &scope, payment.id).await? {
+                p.provider_ref = Some(id);
+                p.payment_ref = Some(title);
+                p.updated_at = self.now();
+                repo::save(&tx, &scope, p).await?;
+            }
+            commit(tx).await?;
+            return Ok(url);
+        }
+        let config = self.config().stripe.clone().ok_or_else(|| {
+            AppError::Unavailable("online payment is not configured on this server".into())
+        })?;
         let account: stripe::AccountId = tenant
             .stripe_account_id
             .as_deref()
@@ -262,11 +322,6 @@ impl App {
         metadata.insert("tenant_id".to_string(), scope.id().to_string());
         metadata.insert("booking_id".to_string(), booking.id.to_string());
         metadata.insert("payment_id".to_string(), payment.id.to_string());
-        let manage = format!(
-            "{}/b/{}/manage/{token}",
-            self.config().public_url.trim_end_matches('/'),
-            business.slug
-        );
         let client = crate::billing::client_for(&config)?;
         let strategy = key(format!("deposit-checkout:{}", payment.id))?;
         let expires = (self.now() + Duration::minutes(CHECKOUT_MINUTES)).timestamp();
@@ -479,15 +534,18 @@ impl App {
 
     /// `true` when this call made the refund.
     async fn refund(&self, scope: &TenantScope, mut payment: PaymentRow) -> AppResult<bool> {
+        let tx = self.db().begin_tenant(scope).await?;
+        let tenant = tenants::get(&tx, scope).await?.ok_or(AppError::NotFound)?;
+        commit(tx).await?;
+        if payment.provider == "tpay" {
+            return self.refund_tpay(scope, &tenant, payment).await;
+        }
         let config = self.config().stripe.clone().ok_or_else(|| {
             AppError::Unavailable("online payment is not configured on this server".into())
         })?;
         let Some(intent) = payment.payment_ref.clone() else {
             return Ok(false);
         };
-        let tx = self.db().begin_tenant(scope).await?;
-        let tenant = tenants::get(&tx, scope).await?.ok_or(AppError::NotFound)?;
-        commit(tx).await?;
         let account: stripe::AccountId = tenant
             .stripe_account_id
             .as_deref()
@@ -537,6 +595,45 @@ impl App {
         commit(tx).await?;
         tracing::info!(event = "payment_refunded", tenant_id = %scope.id(), payment_id = %payment.id, amount = payment.refund_minor, "refunded");
         Ok(true)
+    }
+
+    async fn refund_tpay(
+        &self,
+        scope: &TenantScope,
+        tenant: &termino_store::repo::tenants::Tenant,
+        payment: PaymentRow,
+    ) -> AppResult<bool> {
+        let Some(transaction) = payment.provider_ref.clone() else {
+            return Ok(false);
+        };
+        let creds = self
+            .tpay_credentials_of(tenant)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let now = self.now();
+        let tx = self.db().begin_tenant(scope).await?;
+        let claimed =
+            repo::claim_refund(&tx, scope, payment.id, now, now - Duration::minutes(10)).await?;
+        commit(tx).await?;
+        if !claimed {
+            return Ok(false);
+        }
+        let made = self
+            .tpay_refund(&creds, &transaction, payment.refund_minor)
+            .await;
+        let tx = self.db().begin_tenant(scope).await?;
+        if let Some(mut current) = repo::get(&tx, scope, payment.id).await? {
+            current.status = if made.is_ok() {
+                "refunded"
+            } else {
+                "refund_due"
+            }
+            .into();
+            current.updated_at = self.now();
+            repo::save(&tx, scope, current).await?;
+        }
+        commit(tx).await?;
+        made.map(|_| true)
     }
 
     /// The worker's part: release bookings whose hold ran out, and retry

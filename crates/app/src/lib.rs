@@ -16,6 +16,7 @@ pub mod keys;
 pub mod kv;
 pub mod mail;
 pub mod secret;
+pub mod tpay;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -56,6 +57,11 @@ pub struct AppConfig {
     /// Termino's own Stripe account, for the businesses' plans; `None`:
     /// online payment of plans is not offered.
     pub stripe: Option<StripeConfig>,
+    /// `https://api.tpay.com`; tests point it at a local fake.
+    pub tpay_api_base: String,
+    /// Where tpay's notification certificates live (`x5u` must be under
+    /// it) and its root: `https://secure.tpay.com`.
+    pub tpay_cert_base: String,
 }
 
 /// Termino's Stripe account.
@@ -91,6 +97,8 @@ impl Default for AppConfig {
             rate_limit_public: 120,
             webhooks_allow_private: false,
             stripe: None,
+            tpay_api_base: "https://api.tpay.com".into(),
+            tpay_cert_base: "https://secure.tpay.com".into(),
         }
     }
 }

@@ -134,7 +134,7 @@ pub fn sign(secret: &str, id: &str, timestamp: i64, body: &str) -> Option<String
     ))
 }
 
-fn seal(
+pub(crate) fn seal(
     keyring: &Keyring,
     table: &str,
     column: &str,
@@ -159,7 +159,13 @@ fn seal(
     ))
 }
 
-fn open(keyring: &Keyring, table: &str, column: &str, row: Uuid, sealed: &[u8]) -> Option<String> {
+pub(crate) fn open(
+    keyring: &Keyring,
+    table: &str,
+    column: &str,
+    row: Uuid,
+    sealed: &[u8],
+) -> Option<String> {
     let plain = decrypt_field(
         |v| keyring.data_key(v),
         FieldContext {

@@ -104,6 +104,7 @@ pub fn routes() -> Route {
         .at("/plan/portal", page(post(plan::portal)))
         .at("/payments", page(get(plan::payments)))
         .at("/payments/connect", page(post(plan::connect)))
+        .at("/payments/tpay", page(post(plan::save_tpay)))
 }
 
 /// One entry of the panel's navigation.

@@ -8,12 +8,12 @@ use termino_app::App;
 use termino_app::billing::{self, Interval};
 use termino_domain::account::Role;
 
-use super::{Chrome, Ctx, FormData, failure_of};
+use super::{Chrome, Ctx, FormData, FormView, failure_of};
 use crate::http::CookiePolicy;
 use crate::i18n::Texts;
 use crate::pages::PageForm;
 use crate::ui::{self, Ui};
-use crate::views::LangSwitch;
+use crate::views::{Field, LangSwitch};
 
 #[derive(Debug, Clone)]
 struct HistoryLine {
@@ -193,14 +193,18 @@ struct PaymentsPage {
     ready: bool,
     is_owner: bool,
     error: Option<String>,
+    tpay_merchant: Option<String>,
+    tpay_form: Option<FormView>,
 }
 
 async fn payments_page(
     ctx: Ctx,
     req: &Request,
     app: &App,
+    form: &FormData,
     status: StatusCode,
     error: Option<String>,
+    failure: Option<&crate::pages::Failure>,
 ) -> Response {
     let view = match app.payments_settings(&ctx.principal).await {
         Ok(v) => v,
@@ -216,14 +220,74 @@ async fn payments_page(
         ready: view.ready,
         is_owner: ctx.me.role == Role::Owner,
         error,
+        tpay_form: (ctx.me.role == Role::Owner).then(|| {
+            let u = ctx.u;
+            FormView::new(
+                "/app/payments/tpay",
+                u.save,
+                vec![
+                    Field::new("merchant_id", u.tpay_merchant_id, "text")
+                        .value(form.get("merchant_id"))
+                        .autocomplete("off"),
+                    Field::new("client_id", u.tpay_client_id, "text")
+                        .value(form.get("client_id"))
+                        .autocomplete("off"),
+                    // Secrets are never shown back, not even after a mistake.
+                    Field::new("client_secret", u.tpay_client_secret, "password")
+                        .autocomplete("off"),
+                    Field::new("security_code", u.tpay_security_code, "password")
+                        .autocomplete("off"),
+                ],
+            )
+            .with_failure(failure)
+        }),
+        tpay_merchant: view.tpay_merchant,
     };
     ctx.html(status, &page)
 }
 
 #[handler]
+pub async fn save_tpay(
+    req: &Request,
+    app: Data<&App>,
+    policy: Data<&CookiePolicy>,
+    PageForm(form): PageForm<FormData>,
+) -> Response {
+    let ctx = match Ctx::load_post(req, &app, *policy.0, &form).await {
+        Ok(ctx) => ctx,
+        Err(resp) => return resp,
+    };
+    let creds = termino_app::tpay::TpayCredentials {
+        merchant_id: form.get("merchant_id").trim().to_string(),
+        client_id: form.get("client_id").trim().to_string(),
+        client_secret: form.get("client_secret").to_string(),
+        security_code: form.get("security_code").to_string(),
+    };
+    match app.save_tpay_credentials(&ctx.principal, creds).await {
+        Ok(()) => ctx.redirect("/app/payments?saved=1"),
+        Err(err) => {
+            let f = failure_of(ctx.t(), err);
+            let status = f.status;
+            payments_page(ctx, req, &app, &form, status, None, Some(&f)).await
+        }
+    }
+}
+
+#[handler]
 pub async fn payments(req: &Request, app: Data<&App>, policy: Data<&CookiePolicy>) -> Response {
     match Ctx::load(req, &app, *policy.0).await {
-        Ok(ctx) => payments_page(ctx, req, &app, StatusCode::OK, None).await,
+        Ok(ctx) => {
+            payments_page(
+                ctx,
+                req,
+                &app,
+                &FormData::default(),
+                StatusCode::OK,
+                None,
+                None,
+            )
+            .await
+        }
         Err(resp) => resp,
     }
 }
@@ -244,7 +308,16 @@ pub async fn connect(
         Err(err) => {
             let f = failure_of(ctx.t(), err);
             let status = f.status;
-            payments_page(ctx, req, &app, status, f.form_error).await
+            payments_page(
+                ctx,
+                req,
+                &app,
+                &FormData::default(),
+                status,
+                f.form_error,
+                None,
+            )
+            .await
         }
     }
 }

@@ -41,6 +41,8 @@ pub struct Model {
     pub stripe_account_ready: bool,
     /// A booking waiting for payment holds its time this long.
     pub payment_hold_minutes: i32,
+    /// tpay merchant credentials, ciphertext under the tenant key.
+    pub tpay_credentials: Option<Vec<u8>>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -108,6 +108,7 @@ pub async fn save_connection(db: &impl ConnectionTrait, row: Tenant) -> Result<T
     active.stripe_account_id = Set(row.stripe_account_id);
     active.stripe_account_ready = Set(row.stripe_account_ready);
     active.payment_hold_minutes = Set(row.payment_hold_minutes);
+    active.tpay_credentials = Set(row.tpay_credentials);
     active.updated_at = Set(row.updated_at);
     Ok(active.update(db).await?)
 }
@@ -141,4 +142,16 @@ pub async fn claim_refund(
         .exec(db)
         .await?;
     Ok(r.rows_affected == 1)
+}
+
+/// Global: a payment by its id alone (a provider's notification names it
+/// before we know its business).
+pub async fn find_any(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<Option<PaymentRow>, StoreError> {
+    Ok(Payments::find()
+        .filter(payment::Column::Id.eq(id))
+        .one(db)
+        .await?)
 }

@@ -1,0 +1,264 @@
+//! Deposits through a business's own tpay account, against the fake tpay
+//! and its test certificate authority.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::booking_pages::{get_page, input_value, links, post_form};
+use crate::fake_tpay::{CLIENT_ID, CLIENT_SECRET, FakeTpay, MERCHANT_ID, SECURITY_CODE};
+use crate::helpers::{Backend, TestApp};
+use crate::scheduling::{Salon, salon};
+
+async fn spawn(backend: Backend, fake: &FakeTpay) -> Option<TestApp> {
+    let base = fake.url.clone();
+    TestApp::spawn_with(backend, move |s| {
+        s.tpay_api_base = base.clone();
+        s.tpay_cert_base = base;
+    })
+    .await
+}
+
+async fn tpay_salon(app: &TestApp, slug: &str) -> Salon {
+    let s = salon(
+        app,
+        slug,
+        json!({"payment_mode": "deposit", "deposit_percent": 30}),
+    )
+    .await;
+    // A mistake first: nothing is stored, the secret is not shown back.
+    let resp = post_form(
+        &s.owner.client,
+        &format!("{}/app/payments/tpay?lang=en", app.url),
+        &[
+            ("csrf_token", &s.owner.csrf),
+            ("merchant_id", "abc"),
+            ("client_id", CLIENT_ID),
+            ("client_secret", CLIENT_SECRET),
+            ("security_code", SECURITY_CODE),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("id=\"merchant_id-error\""));
+    assert!(!html.contains(CLIENT_SECRET) && !html.contains(SECURITY_CODE));
+    let resp = post_form(
+        &s.owner.client,
+        &format!("{}/app/payments/tpay", app.url),
+        &[
+            ("csrf_token", &s.owner.csrf),
+            ("merchant_id", MERCHANT_ID),
+            ("client_id", CLIENT_ID),
+            ("client_secret", CLIENT_SECRET),
+            ("security_code", SECURITY_CODE),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let (_, html) = get_page(
+        &s.owner.client,
+        &format!("{}/app/payments?lang=en", app.url),
+    )
+    .await;
+    assert!(html.contains(&format!("tpay connected, merchant {MERCHANT_ID}")));
+    assert!(!html.contains(CLIENT_SECRET) && !html.contains(SECURITY_CODE));
+    s
+}
+
+/// Books the first free time on the page; the client is sent to tpay.
+async fn book(app: &TestApp, s: &Salon, email: &str) -> (String, String) {
+    let client = app.client();
+    let (_, html) = get_page(
+        &client,
+        &format!("{}/b/{}?lang=en&service={}", app.url, s.slug, s.service),
+    )
+    .await;
+    let slot = links(&html, &format!("/b/{}/details?", s.slug))
+        .into_iter()
+        .next()
+        .unwrap();
+    let (_, html) = get_page(&client, &format!("{}{slot}", app.url)).await;
+    let mut pairs: Vec<(String, String)> = ["service", "staff", "start", "token", "tz", "lang"]
+        .iter()
+        .filter_map(|n| input_value(&html, n).map(|v| (n.to_string(), v)))
+        .collect();
+    pairs.push(("name".into(), "Tomasz Tpay".into()));
+    pairs.push(("email".into(), email.into()));
+    let body: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let resp = post_form(&client, &format!("{}/b/{}/details", app.url, s.slug), &body).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let location = resp.headers()["location"].to_str().unwrap().to_string();
+    let list: Value = s.owner.get("/bookings").await.json().await.unwrap();
+    let id = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .max_by_key(|b| b["created_at"].as_str().unwrap().to_string())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    (location, id)
+}
+
+async fn notify(app: &TestApp, body: &str, jws: Option<&str>) -> (StatusCode, String) {
+    let mut req = app
+        .client()
+        .post(format!("{}/webhooks/tpay", app.url))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body.to_string());
+    if let Some(jws) = jws {
+        req = req.header("x-jws-signature", jws);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status();
+    (status, resp.text().await.unwrap())
+}
+
+async fn status_of(s: &Salon, id: &str) -> Value {
+    let b: Value = s
+        .owner
+        .get(&format!("/bookings/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    b["status"].clone()
+}
+
+async fn a_tpay_deposit_is_confirmed_once(backend: Backend) {
+    let fake = FakeTpay::start().await;
+    let Some(app) = spawn(backend, &fake).await else {
+        return;
+    };
+    let s = tpay_salon(&app, "tpay-raz").await;
+    let (location, id) = book(&app, &s, "tomasz@example.com").await;
+    assert!(
+        location.starts_with("https://secure.tpay.com/?title=TR-TEST-"),
+        "{location}"
+    );
+    assert_eq!(status_of(&s, &id).await, "awaiting_payment");
+    let sent = fake.transactions();
+    assert_eq!(sent.len(), 1);
+    let t = &sent[0];
+    assert_eq!(t["amount"], json!(36.0));
+    let crc = t["hiddenDescription"].as_str().unwrap().to_string();
+    assert!(crc.parse::<uuid::Uuid>().is_ok(), "our payment id only");
+    assert!(
+        t["callbacks"]["notification"]["url"]
+            .as_str()
+            .unwrap()
+            .ends_with("/webhooks/tpay")
+    );
+
+    let body = fake.notification(MERCHANT_ID, SECURITY_CODE, &crc, "TR-TEST-0000", "36.00");
+    let (status, answer) = notify(&app, &body, Some(&fake.signed(&body))).await;
+    assert_eq!((status, answer.as_str()), (StatusCode::OK, "TRUE"));
+    assert_eq!(status_of(&s, &id).await, "confirmed");
+    // tpay sends again: acknowledged, nothing changes.
+    let (status, answer) = notify(&app, &body, Some(&fake.signed(&body))).await;
+    assert_eq!((status, answer.as_str()), (StatusCode::OK, "TRUE"));
+    app.wait_for_mails("tomasz@example.com", 1).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(app.mails_to("tomasz@example.com"), 1);
+
+    // Cancelled by the business: refunded through tpay.
+    let resp = s
+        .owner
+        .post(
+            &format!("/bookings/{id}/cancel"),
+            json!({"reason": "awaria"}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let refunds = fake.refunds();
+    assert_eq!(refunds.len(), 1);
+    assert_eq!(refunds[0].0, "ta_test_0");
+    assert_eq!(refunds[0].1["amount"], json!(36.0));
+    app.finish().await;
+}
+
+async fn forged_tpay_notifications_change_nothing(backend: Backend) {
+    let fake = FakeTpay::start().await;
+    let Some(app) = spawn(backend, &fake).await else {
+        return;
+    };
+    let s = tpay_salon(&app, "tpay-falsz").await;
+    let (_, id) = book(&app, &s, "forged@example.com").await;
+    let crc = fake.transactions()[0]["hiddenDescription"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let good = fake.notification(MERCHANT_ID, SECURITY_CODE, &crc, "TR-TEST-0000", "36.00");
+    let refused = |(status, answer): (StatusCode, String), what: &str| {
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{what}");
+        assert_eq!(answer, "FALSE", "{what}");
+    };
+    // Another authority's certificate.
+    refused(
+        notify(&app, &good, Some(&fake.signed_by_rogue(&good))).await,
+        "rogue CA",
+    );
+    // tpay's key, but the certificate named on another host.
+    refused(
+        notify(&app, &good, Some(&fake.signed_elsewhere(&good))).await,
+        "x5u host",
+    );
+    // An expired certificate.
+    refused(
+        notify(&app, &good, Some(&fake.signed_by_expired(&good))).await,
+        "expired",
+    );
+    // No signature.
+    refused(notify(&app, &good, None).await, "unsigned");
+    // Tampered after signing: the amount paid raised.
+    let tampered = good.replace("tr_paid=36.00", "tr_paid=360.00");
+    assert_ne!(tampered, good);
+    refused(
+        notify(&app, &tampered, Some(&fake.signed(&good))).await,
+        "tampered",
+    );
+    // Signed properly, but for another merchant (its own md5sum).
+    let other = fake.notification("2020", SECURITY_CODE, &crc, "TR-TEST-0000", "36.00");
+    refused(
+        notify(&app, &other, Some(&fake.signed(&other))).await,
+        "wrong merchant",
+    );
+    // Signed properly, with an md5sum made without our security code.
+    let wrong_code = fake.notification(MERCHANT_ID, "guessed", &crc, "TR-TEST-0000", "36.00");
+    refused(
+        notify(&app, &wrong_code, Some(&fake.signed(&wrong_code))).await,
+        "md5sum",
+    );
+    assert_eq!(status_of(&s, &id).await, "awaiting_payment");
+    // The real one still works afterwards.
+    let (status, answer) = notify(&app, &good, Some(&fake.signed(&good))).await;
+    assert_eq!((status, answer.as_str()), (StatusCode::OK, "TRUE"));
+    assert_eq!(status_of(&s, &id).await, "confirmed");
+    app.finish().await;
+}
+
+macro_rules! both {
+    ($($name:ident),*) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name(crate::helpers::Backend::Sqlite).await;
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name(crate::helpers::Backend::Postgres).await;
+                }
+            }
+        )*
+    };
+}
+
+both!(
+    a_tpay_deposit_is_confirmed_once,
+    forged_tpay_notifications_change_nothing
+);
