@@ -731,6 +731,7 @@ impl Mutation {
                     booking_intro,
                     privacy_notice_url,
                     marketing_consent_text,
+                    ..Default::default()
                 },
             )
             .await

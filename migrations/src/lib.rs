@@ -15,6 +15,7 @@ mod m20261122_000006_booking_page;
 mod m20261122_000007_billing;
 mod m20261122_000008_deposits;
 mod m20261122_000009_tpay;
+mod m20261122_000010_refund_policy;
 pub mod rls;
 
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000007_billing::Migration),
             Box::new(m20261122_000008_deposits::Migration),
             Box::new(m20261122_000009_tpay::Migration),
+            Box::new(m20261122_000010_refund_policy::Migration),
         ]
     }
 }

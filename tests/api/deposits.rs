@@ -438,6 +438,58 @@ async fn an_outage_keeps_the_hold_and_offers_to_pay_again(backend: Backend) {
     app.finish().await;
 }
 
+async fn the_business_sets_the_hold_and_the_refund_policy(backend: Backend) {
+    let fake = FakeStripe::start().await;
+    let Some(app) = spawn(backend, &fake).await else {
+        return;
+    };
+    let (s, account) = deposit_salon(&app, &fake, "zadatek-zasady").await;
+    let resp = s
+        .owner
+        .patch(
+            "/business",
+            json!({"payment_hold_minutes": 5, "refund_client_cancellations": false, "cancellation_cutoff_hours": 0}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let resp = s
+        .owner
+        .patch("/business", json!({"payment_hold_minutes": 1}))
+        .await;
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // A five-minute hold.
+    let (_, id) = book_on_page(&app, &s, "krotko@example.com").await;
+    app.clock.advance(Duration::minutes(4));
+    assert_eq!(app.app().settle_payments().await.unwrap().0, 0);
+    assert_eq!(status_of(&s, &id).await, "awaiting_payment");
+    app.clock.advance(Duration::minutes(2));
+    assert_eq!(app.app().settle_payments().await.unwrap().0, 1);
+    // The business keeps deposits when clients cancel.
+    let (_, id) = book_on_page(&app, &s, "zostaje@example.com").await;
+    let r = checkout_of(&fake);
+    notify(
+        &app,
+        &deposit_paid("evt_keep", &account, &metadata(&r), 3600, "pln", "pi_keep"),
+    )
+    .await;
+    assert_eq!(status_of(&s, &id).await, "confirmed");
+    let back = r.get("success_url").unwrap().to_string();
+    let manage = back.split('?').next().unwrap().to_string();
+    let path = manage[manage.find("/b/").unwrap()..].to_string();
+    let (_, html) = get_page(&app.client(), &format!("{}{path}?lang=en", app.url)).await;
+    let token = input_value(&html, "token").unwrap();
+    let resp = post_form(
+        &app.client(),
+        &format!("{}{path}/cancel", app.url),
+        &[("token", &token)],
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(status_of(&s, &id).await, "cancelled");
+    assert!(refunds(&fake).is_empty(), "the deposit is kept");
+    app.finish().await;
+}
+
 macro_rules! both {
     ($($name:ident),*) => {
         $(
@@ -460,5 +512,6 @@ both!(
     an_expired_hold_frees_the_time_and_a_late_payment_is_refunded,
     cancellation_refunds_per_policy,
     a_wrong_account_or_amount_changes_nothing,
-    an_outage_keeps_the_hold_and_offers_to_pay_again
+    an_outage_keeps_the_hold_and_offers_to_pay_again,
+    the_business_sets_the_hold_and_the_refund_policy
 );

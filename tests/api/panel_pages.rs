@@ -578,6 +578,8 @@ async fn settings_team_closures_and_api_keys(app: &TestApp) {
             ("booking_intro", "Witamy!"),
             ("privacy_notice_url", "https://example.com/rodo"),
             ("marketing_consent_text", ""),
+            ("payment_hold_minutes", "20"),
+            ("refund_client_cancellations", "on"),
         ]
     };
     let resp = submit(app, &owner, "/app/settings", &settings("1000")).await;
@@ -593,6 +595,8 @@ async fn settings_team_closures_and_api_keys(app: &TestApp) {
     assert_eq!(b["polish_holidays"], true);
     assert_eq!(b["booking_intro"], "Witamy!");
     assert_eq!(b["privacy_notice_url"], "https://example.com/rodo");
+    assert_eq!(b["payment_hold_minutes"], 20);
+    assert_eq!(b["refund_client_cancellations"], true);
 
     // Closures.
     let from = day_ahead(10).to_string();

@@ -491,6 +491,83 @@ async fn an_outage_leaves_the_plan_as_it_was(backend: Backend) {
     app.finish().await;
 }
 
+async fn the_free_plan_has_limits(backend: Backend) {
+    let fake = FakeStripe::start().await;
+    let Some(app) = spawn(backend, &fake).await else {
+        return;
+    };
+    let s = crate::scheduling::salon(
+        &app,
+        "plan-free",
+        json!({"duration_min": 15, "step_min": 15}),
+    )
+    .await;
+    let resp = post_form(
+        &s.owner.client,
+        &format!("{}/app/plan/free", app.url),
+        &[("csrf_token", &s.owner.csrf)],
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let b = business(&s.owner).await;
+    assert_eq!(b["plan"], "free");
+    // One active staff member.
+    let resp = s.owner.post("/staff", json!({"name": "Druga Osoba"})).await;
+    assert_eq!(resp.status(), StatusCode::CONFLICT);
+    let p: Value = resp.json().await.unwrap();
+    assert!(p["type"].as_str().unwrap().ends_with("/plan-limit"), "{p}");
+    let resp = post_form(
+        &s.owner.client,
+        &format!("{}/app/staff?lang=en", app.url),
+        &[("csrf_token", &s.owner.csrf), ("name", "Druga Osoba")],
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::CONFLICT);
+    assert!(resp.text().await.unwrap().contains("limit is reached"));
+    // An inactive one may be added (and not switched on).
+    let resp = s
+        .owner
+        .post("/staff", json!({"name": "Zapas", "active": false}))
+        .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    // A hundred bookings a month, then no more.
+    let from = crate::scheduling::day_ahead(2);
+    let to = from + chrono::Duration::days(6);
+    let free: Value = app
+        .client()
+        .get(app.api(&format!(
+            "/public/plan-free/availability?service_id={}&staff_id=any&from={from}&to={to}&zone=Europe/Warsaw",
+            s.service
+        )))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let starts: Vec<String> = free["slots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["start"].as_str().unwrap().to_string())
+        .collect();
+    assert!(starts.len() > 101);
+    for (i, start) in starts.iter().take(100).enumerate() {
+        let body = crate::scheduling::booking_body(&s, start, &format!("k{i}@example.com"));
+        let resp = crate::scheduling::book(&app, &s, &body).await;
+        assert_eq!(resp.status(), StatusCode::CREATED, "booking {i}");
+    }
+    let body = crate::scheduling::booking_body(&s, &starts[100], "over@example.com");
+    let resp = crate::scheduling::book(&app, &s, &body).await;
+    assert_eq!(resp.status(), StatusCode::CONFLICT);
+    let p: Value = resp.json().await.unwrap();
+    assert!(p["type"].as_str().unwrap().ends_with("/plan-limit"));
+    // The history says so.
+    let (_, html) = get_page(&s.owner.client, &format!("{}/app/plan?lang=en", app.url)).await;
+    assert!(html.contains("Free (active)"));
+    app.finish().await;
+}
+
 macro_rules! both {
     ($($name:ident),*) => {
         $(
@@ -513,5 +590,6 @@ both!(
     a_failed_renewal_makes_the_plan_past_due,
     notifications_apply_once_in_any_order,
     forged_notifications_change_nothing,
-    an_outage_leaves_the_plan_as_it_was
+    an_outage_leaves_the_plan_as_it_was,
+    the_free_plan_has_limits
 );

@@ -189,7 +189,17 @@ impl Failure {
                     fields.add(field, i18n::field_error(t, field, &code, &message));
                     (StatusCode::CONFLICT, t.fix_fields.to_string(), None)
                 }
-                None => (StatusCode::CONFLICT, t.conflict.to_string(), None),
+                None => {
+                    let lang = Language::parse(t.code).unwrap_or(Language::En);
+                    let u = crate::ui::ui(lang);
+                    let text = match kind {
+                        "plan-limit" => u.plan_limit.to_string(),
+                        "plan-change" => u.plan_change_blocked.to_string(),
+                        "past-cutoff" => u.cutoff_passed.to_string(),
+                        _ => t.conflict.to_string(),
+                    };
+                    (StatusCode::CONFLICT, text, None)
+                }
             },
             AppError::BadCredentials => (
                 StatusCode::UNAUTHORIZED,

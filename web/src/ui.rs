@@ -214,6 +214,11 @@ ui_texts! {
     managers_only: "Only owners and admins can change this.", "Zmieniać to mogą tylko właściciele i administratorzy.";
     date_of_birth: "Date of birth (optional)", "Data urodzenia (opcjonalnie)";
     nav_plan: "Plan", "Plan";
+    hold_minutes: "A booking waiting for payment holds its time (minutes)", "Rezerwacja czekająca na płatność trzyma termin (minuty)";
+    refund_client_cancellations: "Refund the deposit when a client cancels before the cutoff", "Zwracaj zadatek, gdy klient odwoła przed terminem";
+    plan_limit: "The plan's limit is reached: the free plan has one active staff member and 100 bookings a month. Pro has no such limits.", "Osiągnięto limit planu: plan bezpłatny to jeden aktywny pracownik i 100 rezerwacji miesięcznie. Plan Pro nie ma takich limitów.";
+    plan_change_blocked: "Cancel the paid plan first (card, invoices, cancellation).", "Najpierw anuluj plan płatny (karta, faktury, rezygnacja).";
+    choose_free: "Keep using Termino for free: one staff member, 100 bookings a month", "Korzystaj z Termino bezpłatnie: jeden pracownik, 100 rezerwacji miesięcznie";
     pay_title: "Payment", "Płatność";
     pay_by: "to pay by", "do zapłaty do";
     pay_lead: "Your time is held until then. Pay to confirm the booking.", "Termin jest zarezerwowany do tego czasu. Zapłać, aby potwierdzić rezerwację.";

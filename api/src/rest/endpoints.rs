@@ -256,6 +256,8 @@ impl Api {
                     booking_intro: b.booking_intro,
                     privacy_notice_url: b.privacy_notice_url,
                     marketing_consent_text: b.marketing_consent_text,
+                    payment_hold_minutes: b.payment_hold_minutes,
+                    refund_client_cancellations: b.refund_client_cancellations,
                 },
             )
             .await?;

@@ -113,6 +113,10 @@ pub struct Business {
     pub privacy_notice_url: Option<String>,
     /// When present, the booking form offers this marketing consent.
     pub marketing_consent_text: Option<String>,
+    /// A booking waiting for payment holds its time this many minutes.
+    pub payment_hold_minutes: i32,
+    /// A client's cancellation (before the cutoff) refunds the deposit.
+    pub refund_client_cancellations: bool,
 }
 
 impl From<termino_app::accounts::Business> for Business {
@@ -134,6 +138,8 @@ impl From<termino_app::accounts::Business> for Business {
             booking_intro: b.booking_intro,
             privacy_notice_url: b.privacy_notice_url,
             marketing_consent_text: b.marketing_consent_text,
+            payment_hold_minutes: b.payment_hold_minutes,
+            refund_client_cancellations: b.refund_client_cancellations,
         }
     }
 }
@@ -161,6 +167,11 @@ pub struct BusinessUpdate {
     /// An empty string stops asking for marketing consent.
     #[serde(default)]
     pub marketing_consent_text: Option<String>,
+    /// 5 to 120 minutes.
+    #[serde(default)]
+    pub payment_hold_minutes: Option<i64>,
+    #[serde(default)]
+    pub refund_client_cancellations: Option<bool>,
 }
 
 #[derive(Debug, Object)]

@@ -216,6 +216,7 @@ impl App {
                 stripe_account_ready: false,
                 payment_hold_minutes: 15,
                 tpay_credentials: None,
+                refund_client_cancellations: true,
             },
         )
         .await

@@ -589,6 +589,7 @@ impl App {
         let keyring = self.keys().for_write(scope.id(), now).await?;
         let id = Uuid::now_v7();
         let token = new_token();
+        crate::billing::check_booking_cap(&tx, scope, now).await?;
         // A service that takes payment (and a business that can receive
         // it) holds the time until paid; approval comes first when asked.
         let terms = if service.requires_approval {

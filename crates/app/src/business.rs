@@ -25,6 +25,10 @@ pub struct BusinessUpdate {
     pub privacy_notice_url: Option<String>,
     /// `Some("")` stops asking for marketing consent.
     pub marketing_consent_text: Option<String>,
+    /// A booking waiting for payment holds its time this long (5–120).
+    pub payment_hold_minutes: Option<i64>,
+    /// A client's cancellation before the cutoff refunds the deposit.
+    pub refund_client_cancellations: Option<bool>,
 }
 
 pub const MAX_BOOKING_INTRO: usize = 2_000;
@@ -107,6 +111,15 @@ impl App {
         {
             check_url(&mut errors, "privacy_notice_url", url);
         }
+        if let Some(m) = update.payment_hold_minutes
+            && !(5..=120).contains(&m)
+        {
+            errors.add(
+                "payment_hold_minutes",
+                "out_of_range",
+                "between 5 and 120 minutes",
+            );
+        }
         if let Some(text) = &update.marketing_consent_text {
             check_text(
                 &mut errors,
@@ -142,6 +155,12 @@ impl App {
         if let Some(url) = update.privacy_notice_url {
             let url = url.trim();
             business.privacy_notice_url = (!url.is_empty()).then(|| url.to_string());
+        }
+        if let Some(m) = update.payment_hold_minutes {
+            business.payment_hold_minutes = m as i32;
+        }
+        if let Some(on) = update.refund_client_cancellations {
+            business.refund_client_cancellations = on;
         }
         if let Some(text) = update.marketing_consent_text {
             let text = text.trim();

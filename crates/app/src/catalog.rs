@@ -377,6 +377,9 @@ impl App {
                 "not a member of this business",
             ));
         }
+        if input.active {
+            crate::billing::check_staff_limit(&tx, &scope, None).await?;
+        }
         let week = StoredWeek(vec![Vec::new(); 7]);
         let row = repo::insert_staff(
             &tx,
@@ -428,6 +431,9 @@ impl App {
             .await?
             .ok_or(AppError::NotFound)?;
         row.name = validate_staff_name(&input.name)?;
+        if input.active && !row.active {
+            crate::billing::check_staff_limit(&tx, &scope, Some(id)).await?;
+        }
         if input.time_zone.is_some() {
             row.time_zone = self
                 .staff_zone(&tx, &scope, input.time_zone.as_deref())

@@ -146,11 +146,14 @@ pub(crate) async fn on_booking_status(
     if to != BookingStatus::Cancelled {
         return Ok(());
     }
+    let tenant = tenants::get(tx, scope).await?.ok_or(AppError::NotFound)?;
     for mut p in repo::for_booking(tx, scope, booking.id).await? {
         let next = match p.status.as_str() {
             "pending" => "expired",
             // The client may cancel only before the cutoff, and then gets
-            // it all back; the business's cancellation refunds in full.
+            // it back unless the business keeps deposits; a cancellation
+            // by the business always refunds in full.
+            "paid" if by == "client" && !tenant.refund_client_cancellations => continue,
             "paid" => "refund_due",
             _ => continue,
         };

@@ -7,6 +7,11 @@ use crate::validation::{FieldProblem, problem};
 
 pub const TRIAL_DAYS: i64 = 14;
 
+/// The permanent free plan: one staff member…
+pub const FREE_STAFF_LIMIT: usize = 1;
+/// …and this many bookings a calendar month (UTC).
+pub const FREE_MONTHLY_BOOKINGS: u64 = 100;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PlanKind {

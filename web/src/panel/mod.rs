@@ -102,6 +102,7 @@ pub fn routes() -> Route {
         .at("/plan", page(get(plan::show)))
         .at("/plan/checkout", page(post(plan::checkout)))
         .at("/plan/portal", page(post(plan::portal)))
+        .at("/plan/free", page(post(plan::free)))
         .at("/payments", page(get(plan::payments)))
         .at("/payments/connect", page(post(plan::connect)))
         .at("/payments/tpay", page(post(plan::save_tpay)))

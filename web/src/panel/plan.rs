@@ -43,6 +43,7 @@ struct PlanPage {
     paid: bool,
     error: Option<String>,
     history: Vec<HistoryLine>,
+    can_go_free: bool,
 }
 
 fn plan_name(u: &Ui, kind: &str) -> &'static str {
@@ -102,6 +103,8 @@ async fn plan_page(
             .query()
             .is_some_and(|q| q.split('&').any(|p| p == "paid=1")),
         error,
+        can_go_free: ctx.me.role == Role::Owner
+            && (view.plan == "trial" || view.state == billing::STATE_CANCELLED),
         history: view
             .history
             .iter()
@@ -162,6 +165,27 @@ pub async fn checkout(
     };
     let result = app.start_plan_checkout(&ctx.principal, interval).await;
     go(ctx, req, &app, result).await
+}
+
+#[handler]
+pub async fn free(
+    req: &Request,
+    app: Data<&App>,
+    policy: Data<&CookiePolicy>,
+    PageForm(form): PageForm<FormData>,
+) -> Response {
+    let ctx = match Ctx::load_post(req, &app, *policy.0, &form).await {
+        Ok(ctx) => ctx,
+        Err(resp) => return resp,
+    };
+    match app.choose_free_plan(&ctx.principal).await {
+        Ok(()) => ctx.redirect("/app/plan?saved=1"),
+        Err(err) => {
+            let f = failure_of(ctx.t(), err);
+            let status = f.status;
+            plan_page(ctx, req, &app, status, f.form_error).await
+        }
+    }
 }
 
 #[handler]

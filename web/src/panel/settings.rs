@@ -68,6 +68,13 @@ fn settings_page(
         Field::new("marketing_consent_text", u.consent_text, "text")
             .value(form.get("marketing_consent_text"))
             .optional(),
+        Field::new("payment_hold_minutes", u.hold_minutes, "number")
+            .value(form.get("payment_hold_minutes")),
+        Field::checkbox(
+            "refund_client_cancellations",
+            u.refund_client_cancellations,
+            form.on("refund_client_cancellations"),
+        ),
     ];
     let page = FormPage {
         t,
@@ -108,6 +115,13 @@ pub async fn settings(req: &Request, app: Data<&App>, policy: Data<&CookiePolicy
     if b.polish_holidays {
         pairs.push(("polish_holidays".into(), "on".into()));
     }
+    pairs.push((
+        "payment_hold_minutes".into(),
+        b.payment_hold_minutes.to_string(),
+    ));
+    if b.refund_client_cancellations {
+        pairs.push(("refund_client_cancellations".into(), "on".into()));
+    }
     settings_page(ctx, req, &FormData(pairs), StatusCode::OK, None)
 }
 
@@ -124,6 +138,7 @@ pub async fn save_settings(
     };
     let mut errors = termino_domain::ValidationErrors::new();
     let cutoff = parse_int(&mut errors, &form, "cancellation_cutoff_hours");
+    let hold = parse_int(&mut errors, &form, "payment_hold_minutes");
     let result = match errors.into_result() {
         Err(e) => Err(AppError::from(e)),
         Ok(()) => app
@@ -138,6 +153,8 @@ pub async fn save_settings(
                     booking_intro: Some(form.get("booking_intro").to_string()),
                     privacy_notice_url: Some(form.get("privacy_notice_url").to_string()),
                     marketing_consent_text: Some(form.get("marketing_consent_text").to_string()),
+                    payment_hold_minutes: Some(hold),
+                    refund_client_cancellations: Some(form.on("refund_client_cancellations")),
                 },
             )
             .await

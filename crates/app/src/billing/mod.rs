@@ -11,7 +11,7 @@ pub mod stripe_signature;
 use std::collections::HashMap;
 use std::time::Duration as StdDuration;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use serde_json::Value;
 use stripe::{ClientBuilder, IdempotencyKey, RequestStrategy, StripeRequest};
 use stripe_checkout::CheckoutSessionMode;
@@ -498,4 +498,124 @@ fn period_end(invoice: &Value) -> Option<DateTime<Utc>> {
         .filter_map(|line| line["period"]["end"].as_i64())
         .max()
         .and_then(|t| DateTime::from_timestamp(t, 0))
+}
+
+fn plan_limit(message: String) -> AppError {
+    AppError::Conflict {
+        kind: "plan-limit",
+        field: None,
+        message,
+    }
+}
+
+/// The free plan keeps one active staff member (`except`: the one being
+/// changed, already counted or not).
+pub(crate) async fn check_staff_limit(
+    tx: &termino_store::Tx,
+    scope: &termino_store::TenantScope,
+    except: Option<Uuid>,
+) -> AppResult<()> {
+    let tenant = termino_store::repo::tenants::get(tx, scope)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if tenant.plan != PlanKind::Free.as_str() {
+        return Ok(());
+    }
+    let active = termino_store::repo::scheduling::staff(tx, scope, true)
+        .await?
+        .into_iter()
+        .filter(|s| Some(s.id) != except)
+        .count();
+    if active >= termino_domain::plan::FREE_STAFF_LIMIT {
+        return Err(plan_limit(format!(
+            "the free plan has {} active staff member; upgrade to Pro for more",
+            termino_domain::plan::FREE_STAFF_LIMIT
+        )));
+    }
+    Ok(())
+}
+
+/// The free plan takes a limited number of bookings a calendar month.
+pub(crate) async fn check_booking_cap(
+    tx: &termino_store::Tx,
+    scope: &termino_store::TenantScope,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let tenant = termino_store::repo::tenants::get(tx, scope)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if tenant.plan != PlanKind::Free.as_str() {
+        return Ok(());
+    }
+    let month_start = now
+        .date_naive()
+        .with_day(1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|d| d.and_utc())
+        .unwrap_or(now);
+    let taken =
+        termino_store::repo::scheduling::count_created_since(tx, scope, month_start).await?;
+    if taken >= termino_domain::plan::FREE_MONTHLY_BOOKINGS {
+        return Err(plan_limit(format!(
+            "the free plan takes {} bookings a month; this month's are used",
+            termino_domain::plan::FREE_MONTHLY_BOOKINGS
+        )));
+    }
+    Ok(())
+}
+
+impl App {
+    /// The owner keeps Termino for free, within the free plan's limits:
+    /// from the trial, or after a paid plan was cancelled.
+    pub async fn choose_free_plan(&self, principal: &Principal) -> AppResult<()> {
+        owner_only(principal)?;
+        let scope = principal.tenant;
+        let now = self.now();
+        let tx = self.db().begin_tenant(&scope).await?;
+        let mut tenant = termino_store::repo::tenants::get(&tx, &scope)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let paid_running = tenant.plan == PlanKind::Pro.as_str()
+            && tenant.plan_state != STATE_CANCELLED
+            && tenant.paid_until.is_some_and(|p| p > now);
+        if tenant.plan == PlanKind::Free.as_str() || paid_running {
+            return Err(AppError::Conflict {
+                kind: "plan-change",
+                field: None,
+                message: "cancel the paid plan first (in Stripe's portal)".into(),
+            });
+        }
+        let active = termino_store::repo::scheduling::staff(&tx, &scope, true)
+            .await?
+            .len();
+        if active > termino_domain::plan::FREE_STAFF_LIMIT {
+            return Err(plan_limit(format!(
+                "the free plan has {} active staff member; set the others inactive first",
+                termino_domain::plan::FREE_STAFF_LIMIT
+            )));
+        }
+        tenant.plan = PlanKind::Free.as_str().into();
+        tenant.plan_state = STATE_ACTIVE.into();
+        tenant.plan_started_at = now;
+        tenant.updated_at = now;
+        let saved = repo::save_billing(&tx, tenant).await?;
+        repo::insert_plan_change(
+            &tx,
+            PlanChangeRow {
+                tenant_id: saved.id,
+                id: Uuid::now_v7(),
+                plan: saved.plan.clone(),
+                state: saved.plan_state.clone(),
+                paid_until: saved.paid_until,
+                reason: "chose the free plan".into(),
+                provider: "termino".into(),
+                event_id: None,
+                created_at: now,
+            },
+        )
+        .await?;
+        commit(tx).await?;
+        tracing::info!(event = "plan_changed", tenant = %saved.id, plan = "free", "plan changed");
+        Ok(())
+    }
 }

@@ -43,6 +43,8 @@ pub struct Model {
     pub payment_hold_minutes: i32,
     /// tpay merchant credentials, ciphertext under the tenant key.
     pub tpay_credentials: Option<Vec<u8>>,
+    /// A client's cancellation (before the cutoff) refunds the deposit.
+    pub refund_client_cancellations: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

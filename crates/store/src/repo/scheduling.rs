@@ -436,3 +436,17 @@ pub async fn forget_idempotency_before(
         .await?
         .rows_affected)
 }
+
+/// Bookings a business has taken since `since` (the free plan's cap).
+pub async fn count_created_since(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    since: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    use sea_orm::PaginatorTrait;
+    Ok(Bookings::find()
+        .filter(booking::Column::TenantId.eq(scope.id()))
+        .filter(booking::Column::CreatedAt.gte(since))
+        .count(db)
+        .await?)
+}

@@ -50,6 +50,8 @@ pub async fn update(
     active.cancellation_cutoff_hours = Set(row.cancellation_cutoff_hours);
     active.polish_holidays = Set(row.polish_holidays);
     active.booking_intro = Set(row.booking_intro);
+    active.payment_hold_minutes = Set(row.payment_hold_minutes);
+    active.refund_client_cancellations = Set(row.refund_client_cancellations);
     active.privacy_notice_url = Set(row.privacy_notice_url);
     active.marketing_consent_text = Set(row.marketing_consent_text);
     active.updated_at = Set(row.updated_at);
