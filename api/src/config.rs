@@ -78,6 +78,9 @@ pub struct Settings {
     /// Where tpay's notification certificates and root live:
     /// `https://secure.tpay.com` (sandbox: `https://secure.sandbox.tpay.com`).
     pub tpay_cert_base: String,
+    /// Termino's own tpay account for plans (environment only:
+    /// TERMINO_TPAY_MERCHANT_ID, _CLIENT_ID, _CLIENT_SECRET, _SECURITY_CODE).
+    pub tpay_plans: Option<termino_app::tpay::TpayCredentials>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -262,6 +265,28 @@ impl Settings {
         .unwrap_or_else(|| "https://secure.tpay.com".into())
         .trim_end_matches('/')
         .to_string();
+        let tpay_plans = match (
+            env("TERMINO_TPAY_MERCHANT_ID"),
+            env("TERMINO_TPAY_CLIENT_ID"),
+            env("TERMINO_TPAY_CLIENT_SECRET"),
+            env("TERMINO_TPAY_SECURITY_CODE"),
+        ) {
+            (Some(merchant_id), Some(client_id), Some(client_secret), Some(security_code)) => {
+                Some(termino_app::tpay::TpayCredentials {
+                    merchant_id,
+                    client_id,
+                    client_secret,
+                    security_code,
+                })
+            }
+            (None, None, None, None) => None,
+            _ => {
+                return Err(ConfigError::Invalid {
+                    name: "TERMINO_TPAY_MERCHANT_ID",
+                    message: "give all four of TERMINO_TPAY_MERCHANT_ID, _CLIENT_ID, _CLIENT_SECRET and _SECURITY_CODE, or none".into(),
+                });
+            }
+        };
         if stripe_secret_key.is_some() && stripe_webhook_secrets.is_empty() {
             return Err(ConfigError::Invalid {
                 name: "TERMINO_STRIPE_WEBHOOK_SECRET",
@@ -293,6 +318,7 @@ impl Settings {
             stripe_api_base,
             tpay_api_base,
             tpay_cert_base,
+            tpay_plans,
         })
     }
 }

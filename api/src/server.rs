@@ -66,6 +66,7 @@ pub async fn build_app(settings: &Settings, clock: Clock) -> anyhow::Result<App>
             }),
         tpay_api_base: settings.tpay_api_base.clone(),
         tpay_cert_base: settings.tpay_cert_base.clone(),
+        tpay_plans: settings.tpay_plans.clone(),
         session_idle: Duration::from_secs(settings.session_idle_minutes * 60),
         ..AppConfig::default()
     };

@@ -16,6 +16,7 @@ mod m20261122_000007_billing;
 mod m20261122_000008_deposits;
 mod m20261122_000009_tpay;
 mod m20261122_000010_refund_policy;
+mod m20261122_000011_plan_reminders;
 pub mod rls;
 
 pub struct Migrator;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000008_deposits::Migration),
             Box::new(m20261122_000009_tpay::Migration),
             Box::new(m20261122_000010_refund_policy::Migration),
+            Box::new(m20261122_000011_plan_reminders::Migration),
         ]
     }
 }

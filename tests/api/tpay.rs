@@ -262,3 +262,97 @@ both!(
     a_tpay_deposit_is_confirmed_once,
     forged_tpay_notifications_change_nothing
 );
+
+async fn a_plan_period_paid_through_tpay_and_reminders(backend: Backend) {
+    let fake = FakeTpay::start().await;
+    let base = fake.url.clone();
+    let Some(app) = TestApp::spawn_with(backend, move |s| {
+        s.tpay_api_base = base.clone();
+        s.tpay_cert_base = base;
+        s.tpay_plans = Some(termino_app::tpay::TpayCredentials {
+            merchant_id: "7070".into(),
+            client_id: CLIENT_ID.into(),
+            client_secret: CLIENT_SECRET.into(),
+            security_code: "termino-code".into(),
+        });
+    })
+    .await
+    else {
+        return;
+    };
+    let owner = app.signup("tpay-plan").await;
+    let resp = post_form(
+        &owner.client,
+        &format!("{}/app/plan/tpay", app.url),
+        &[("csrf_token", &owner.csrf), ("interval", "month")],
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert!(
+        resp.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("https://secure.tpay.com/")
+    );
+    let t = fake.transactions().pop().unwrap();
+    assert_eq!(t["amount"], json!(49.0));
+    let crc = t["hiddenDescription"].as_str().unwrap().to_string();
+    assert!(crc.starts_with("plan."), "{crc}");
+    let body = fake.notification("7070", "termino-code", &crc, "TR-PLAN-1", "49.00");
+    let (status, answer) = notify(&app, &body, Some(&fake.signed(&body))).await;
+    assert_eq!((status, answer.as_str()), (StatusCode::OK, "TRUE"));
+    let b: Value = owner.get("/business").await.json().await.unwrap();
+    assert_eq!(b["plan"], "pro");
+    let until = chrono::DateTime::parse_from_rfc3339(b["paid_until"].as_str().unwrap()).unwrap();
+    let now = app.app().now();
+    let days = (until.with_timezone(&chrono::Utc) - now).num_days();
+    assert!((27..=31).contains(&days), "a month: {days} days");
+    // Sent again: nothing moves.
+    let (status, _) = notify(&app, &body, Some(&fake.signed(&body))).await;
+    assert_eq!(status, StatusCode::OK);
+    let again: Value = owner.get("/business").await.json().await.unwrap();
+    assert_eq!(again["paid_until"], b["paid_until"]);
+    // A merchant's notification for this plan is not Termino's.
+    let foreign = fake.notification(MERCHANT_ID, SECURITY_CODE, &crc, "TR-PLAN-X", "49.00");
+    let (status, _) = notify(&app, &foreign, Some(&fake.signed(&foreign))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // Reminders: a week before, then a day before, each once.
+    let owner_email = crate::helpers::owner_email("tpay-plan");
+    let before = app.mails_to(&owner_email);
+    app.clock
+        .advance(until.with_timezone(&chrono::Utc) - now - chrono::Duration::days(6));
+    assert_eq!(app.app().remind_plan_renewals().await.unwrap(), 1);
+    assert_eq!(app.app().remind_plan_renewals().await.unwrap(), 0);
+    app.clock
+        .advance(chrono::Duration::days(5) + chrono::Duration::hours(12));
+    assert_eq!(app.app().remind_plan_renewals().await.unwrap(), 1);
+    assert_eq!(app.app().remind_plan_renewals().await.unwrap(), 0);
+    app.wait_for_mails(&owner_email, before + 2).await;
+    assert!(
+        app.latest_mail_to(&owner_email)
+            .contains("Termino Pro ends on")
+    );
+    // Paid again before the end: the next month starts where this ends.
+    let body = fake.notification("7070", "termino-code", &crc, "TR-PLAN-2", "49.00");
+    let (status, _) = notify(&app, &body, Some(&fake.signed(&body))).await;
+    assert_eq!(status, StatusCode::OK);
+    let owner = app.login(&owner_email, crate::helpers::PASSWORD).await;
+    let b: Value = owner.get("/business").await.json().await.unwrap();
+    let next = chrono::DateTime::parse_from_rfc3339(b["paid_until"].as_str().unwrap()).unwrap();
+    let added = (next - until).num_days();
+    assert!((28..=31).contains(&added), "{added}");
+    app.finish().await;
+}
+
+mod plan_by_tpay {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::a_plan_period_paid_through_tpay_and_reminders(crate::helpers::Backend::Sqlite).await;
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        super::a_plan_period_paid_through_tpay_and_reminders(crate::helpers::Backend::Postgres)
+            .await;
+    }
+}

@@ -214,6 +214,8 @@ ui_texts! {
     managers_only: "Only owners and admins can change this.", "Zmieniać to mogą tylko właściciele i administratorzy.";
     date_of_birth: "Date of birth (optional)", "Data urodzenia (opcjonalnie)";
     nav_plan: "Plan", "Plan";
+    pay_month_tpay: "Pay a month with tpay (BLIK, transfer)", "Zapłać za miesiąc przez tpay (BLIK, przelew)";
+    pay_year_tpay: "Pay a year with tpay (BLIK, transfer)", "Zapłać za rok przez tpay (BLIK, przelew)";
     hold_minutes: "A booking waiting for payment holds its time (minutes)", "Rezerwacja czekająca na płatność trzyma termin (minuty)";
     refund_client_cancellations: "Refund the deposit when a client cancels before the cutoff", "Zwracaj zadatek, gdy klient odwoła przed terminem";
     plan_limit: "The plan's limit is reached: the free plan has one active staff member and 100 bookings a month. Pro has no such limits.", "Osiągnięto limit planu: plan bezpłatny to jeden aktywny pracownik i 100 rezerwacji miesięcznie. Plan Pro nie ma takich limitów.";

@@ -217,6 +217,7 @@ impl App {
                 payment_hold_minutes: 15,
                 tpay_credentials: None,
                 refund_client_cancellations: true,
+                plan_reminder_sent: None,
             },
         )
         .await

@@ -290,7 +290,7 @@ impl App {
                     &creds,
                     payment.amount_minor,
                     &format!("{} — {}", service.name, business.name),
-                    payment.id,
+                    &payment.id.to_string(),
                     (
                         contact["email"].as_str().unwrap_or_default(),
                         contact["name"].as_str().unwrap_or_default(),

@@ -62,6 +62,8 @@ pub struct AppConfig {
     /// Where tpay's notification certificates live (`x5u` must be under
     /// it) and its root: `https://secure.tpay.com`.
     pub tpay_cert_base: String,
+    /// Termino's own tpay merchant account, for plans paid by period.
+    pub tpay_plans: Option<crate::tpay::TpayCredentials>,
 }
 
 /// Termino's Stripe account.
@@ -99,6 +101,7 @@ impl Default for AppConfig {
             stripe: None,
             tpay_api_base: "https://api.tpay.com".into(),
             tpay_cert_base: "https://secure.tpay.com".into(),
+            tpay_plans: None,
         }
     }
 }

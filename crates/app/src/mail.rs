@@ -222,6 +222,9 @@ impl App {
             if let Err(err) = self.forget_expired_idempotency().await {
                 tracing::warn!(event = "idempotency_cleanup_error", error = %err, "could not forget old idempotency records");
             }
+            if let Err(err) = self.remind_plan_renewals().await {
+                tracing::warn!(event = "plan_reminders_error", error = %err, "plan reminders pass failed");
+            }
             if let Err(err) = self.settle_payments().await {
                 tracing::warn!(event = "payments_worker_error", error = %err, "payment holds and refunds pass failed");
             }

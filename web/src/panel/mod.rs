@@ -103,6 +103,7 @@ pub fn routes() -> Route {
         .at("/plan/checkout", page(post(plan::checkout)))
         .at("/plan/portal", page(post(plan::portal)))
         .at("/plan/free", page(post(plan::free)))
+        .at("/plan/tpay", page(post(plan::tpay)))
         .at("/payments", page(get(plan::payments)))
         .at("/payments/connect", page(post(plan::connect)))
         .at("/payments/tpay", page(post(plan::save_tpay)))

@@ -39,6 +39,8 @@ struct PlanPage {
     yearly: String,
     is_owner: bool,
     online: bool,
+    stripe: bool,
+    tpay: bool,
     has_subscription: bool,
     paid: bool,
     error: Option<String>,
@@ -96,7 +98,9 @@ async fn plan_page(
         monthly: ui::money(lang, Interval::Month.per_staff_minor() * view.seats, "PLN"),
         yearly: ui::money(lang, Interval::Year.per_staff_minor() * view.seats, "PLN"),
         is_owner: ctx.me.role == Role::Owner,
-        online: view.online_payment,
+        online: view.online_payment || view.tpay_available,
+        tpay: view.tpay_available,
+        stripe: view.online_payment,
         has_subscription: view.has_subscription,
         paid: req
             .uri()
@@ -186,6 +190,24 @@ pub async fn free(
             plan_page(ctx, req, &app, status, f.form_error).await
         }
     }
+}
+
+#[handler]
+pub async fn tpay(
+    req: &Request,
+    app: Data<&App>,
+    policy: Data<&CookiePolicy>,
+    PageForm(form): PageForm<FormData>,
+) -> Response {
+    let ctx = match Ctx::load_post(req, &app, *policy.0, &form).await {
+        Ok(ctx) => ctx,
+        Err(resp) => return resp,
+    };
+    let Some(interval) = Interval::parse(form.get("interval")) else {
+        return plan_page(ctx, req, &app, StatusCode::UNPROCESSABLE_ENTITY, None).await;
+    };
+    let result = app.start_plan_tpay(&ctx.principal, interval).await;
+    go(ctx, req, &app, result).await
 }
 
 #[handler]

@@ -88,6 +88,8 @@ pub struct PlanView {
     /// Active staff members: the number of seats a Pro plan is priced for.
     pub seats: i64,
     pub online_payment: bool,
+    /// Plans can be paid period by period through tpay.
+    pub tpay_available: bool,
     pub history: Vec<PlanChangeRow>,
 }
 
@@ -179,6 +181,7 @@ impl App {
             has_subscription: tenant.stripe_customer_id.is_some(),
             seats,
             online_payment: self.config().stripe.is_some(),
+            tpay_available: self.config().tpay_plans.is_some(),
             history,
         })
     }

@@ -45,6 +45,8 @@ pub struct Model {
     pub tpay_credentials: Option<Vec<u8>>,
     /// A client's cancellation (before the cutoff) refunds the deposit.
     pub refund_client_cancellations: bool,
+    /// The last plan renewal reminder sent: `<paid_until unix>:<days>`.
+    pub plan_reminder_sent: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

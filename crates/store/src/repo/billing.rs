@@ -101,6 +101,23 @@ pub async fn save_billing(db: &impl ConnectionTrait, row: Tenant) -> Result<Tena
     active.billing_interval = Set(row.billing_interval);
     active.stripe_customer_id = Set(row.stripe_customer_id);
     active.stripe_subscription_id = Set(row.stripe_subscription_id);
+    active.plan_reminder_sent = Set(row.plan_reminder_sent);
     active.updated_at = Set(row.updated_at);
     Ok(active.update(db).await?)
+}
+
+/// Paid plans without a subscription (paid period by period) ending
+/// before `until`: the renewal reminders' candidates.
+pub async fn plans_ending(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<Vec<Tenant>, StoreError> {
+    Ok(Tenants::find()
+        .filter(tenant::Column::Plan.eq("pro"))
+        .filter(tenant::Column::StripeSubscriptionId.is_null())
+        .filter(tenant::Column::PaidUntil.gt(now))
+        .filter(tenant::Column::PaidUntil.lte(until))
+        .all(db)
+        .await?)
 }
