@@ -222,6 +222,12 @@ async fn a_deposit_booking_is_confirmed_once(backend: Backend) {
     assert_eq!(notify(&app, &paid).await["applied"], "changed");
     assert_eq!(notify(&app, &paid).await["applied"], "duplicate");
     assert_eq!(status_of(&s, &id).await, "confirmed");
+    let (_, html) = get_page(
+        &s.owner.client,
+        &format!("{}/app/bookings/{id}?lang=en", app.url),
+    )
+    .await;
+    assert!(html.contains("36 PLN · stripe · paid"), "{html}");
     // One confirmation e-mail, however many notifications.
     app.wait_for_mails("dorota@example.com", 1).await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;

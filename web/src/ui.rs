@@ -214,6 +214,12 @@ ui_texts! {
     managers_only: "Only owners and admins can change this.", "Zmieniać to mogą tylko właściciele i administratorzy.";
     date_of_birth: "Date of birth (optional)", "Data urodzenia (opcjonalnie)";
     nav_plan: "Plan", "Plan";
+    payment_label: "Payment", "Płatność";
+    payment_pending: "waiting", "oczekuje";
+    payment_paid: "paid", "opłacona";
+    payment_expired: "not paid in time", "nieopłacona w terminie";
+    payment_refund_due: "being refunded", "w trakcie zwrotu";
+    payment_refunded: "refunded", "zwrócona";
     pay_month_tpay: "Pay a month with tpay (BLIK, transfer)", "Zapłać za miesiąc przez tpay (BLIK, przelew)";
     pay_year_tpay: "Pay a year with tpay (BLIK, transfer)", "Zapłać za rok przez tpay (BLIK, przelew)";
     hold_minutes: "A booking waiting for payment holds its time (minutes)", "Rezerwacja czekająca na płatność trzyma termin (minuty)";

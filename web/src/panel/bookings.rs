@@ -231,6 +231,7 @@ struct BookingPage {
     actions: Vec<FormView>,
     move_form: Option<FormView>,
     error: Option<String>,
+    payments: Vec<String>,
 }
 
 async fn booking_page(
@@ -245,10 +246,11 @@ async fn booking_page(
     let loaded = async {
         let booking = app.booking(&ctx.principal, id).await?;
         let names = Names::load(&ctx, app).await?;
-        Ok::<_, AppError>((booking, names))
+        let payments = app.booking_payments(&ctx.principal, id).await?;
+        Ok::<_, AppError>((booking, names, payments))
     }
     .await;
-    let (booking, names) = match loaded {
+    let (booking, names, payments) = match loaded {
         Ok(v) => v,
         Err(err) => return ctx.failure(err),
     };
@@ -345,6 +347,17 @@ async fn booking_page(
         actions,
         move_form,
         error: status_failure.and_then(|f| f.form_error.clone()),
+        payments: payments
+            .iter()
+            .map(|p| {
+                format!(
+                    "{} · {} · {}",
+                    ui::money(ctx.p.lang, p.amount_minor, &p.currency),
+                    p.provider,
+                    payment_state(u, &p.status)
+                )
+            })
+            .collect(),
     };
     ctx.html(status, &page)
 }
@@ -725,5 +738,15 @@ pub async fn create(
             let status = f.status;
             new_booking_page(ctx, req, &app, &q, Some(&form), status, Some(&f)).await
         }
+    }
+}
+
+fn payment_state(u: &Ui, status: &str) -> &'static str {
+    match status {
+        "pending" => u.payment_pending,
+        "paid" => u.payment_paid,
+        "expired" => u.payment_expired,
+        "refund_due" | "refunding" => u.payment_refund_due,
+        _ => u.payment_refunded,
     }
 }
