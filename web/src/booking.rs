@@ -1255,6 +1255,29 @@ impl ManageForm {
     }
 }
 
+/// What every form of the manage page passes first: the business exists
+/// and the form is ours (token and origin).
+async fn checked_manage_post(
+    req: &Request,
+    app: &App,
+    policy: CookiePolicy,
+    slug: &str,
+    token: &str,
+    form: &ManageForm,
+) -> Result<Page, Response> {
+    let p = Page::new(req, policy);
+    let Some(tenant) = manage_tenant(app, slug).await else {
+        return Err(not_found(p));
+    };
+    if !form_ok(req, app, tenant, &form.token) {
+        let msg = p.t.form_expired.to_string();
+        let q = form.query();
+        let view = manage_view(p, app, slug, token, &q, StatusCode::FORBIDDEN, Some(msg));
+        return Err(view.await);
+    }
+    Ok(p)
+}
+
 async fn manage_tenant(app: &App, slug: &str) -> Option<Uuid> {
     app.public_business(slug).await.ok().map(|b| b.scope.id())
 }
@@ -1276,15 +1299,11 @@ pub async fn manage_reschedule(
     policy: Data<&CookiePolicy>,
     PageForm(form): PageForm<ManageForm>,
 ) -> Response {
-    let p = Page::new(req, *policy.0);
     let q = form.query();
-    let Some(tenant) = manage_tenant(&app, &slug).await else {
-        return not_found(p);
+    let p = match checked_manage_post(req, &app, *policy.0, &slug, &token, &form).await {
+        Ok(p) => p,
+        Err(resp) => return resp,
     };
-    if !form_ok(req, &app, tenant, &form.token) {
-        let msg = p.t.form_expired.to_string();
-        return manage_view(p, &app, &slug, &token, &q, StatusCode::FORBIDDEN, Some(msg)).await;
-    }
     let Some(start) = DateTime::parse_from_rfc3339(&form.start)
         .ok()
         .map(|s| s.with_timezone(&Utc))
@@ -1312,15 +1331,11 @@ pub async fn manage_cancel(
     policy: Data<&CookiePolicy>,
     PageForm(form): PageForm<ManageForm>,
 ) -> Response {
-    let p = Page::new(req, *policy.0);
     let q = form.query();
-    let Some(tenant) = manage_tenant(&app, &slug).await else {
-        return not_found(p);
+    let p = match checked_manage_post(req, &app, *policy.0, &slug, &token, &form).await {
+        Ok(p) => p,
+        Err(resp) => return resp,
     };
-    if !form_ok(req, &app, tenant, &form.token) {
-        let msg = p.t.form_expired.to_string();
-        return manage_view(p, &app, &slug, &token, &q, StatusCode::FORBIDDEN, Some(msg)).await;
-    }
     let reason = form.reason.trim();
     let reason = (!reason.is_empty()).then_some(reason);
     match app.cancel_by_client(&slug, &token, reason).await {
@@ -1340,15 +1355,11 @@ pub async fn manage_pay(
     policy: Data<&CookiePolicy>,
     PageForm(form): PageForm<ManageForm>,
 ) -> Response {
-    let p = Page::new(req, *policy.0);
     let q = form.query();
-    let Some(tenant) = manage_tenant(&app, &slug).await else {
-        return not_found(p);
+    let p = match checked_manage_post(req, &app, *policy.0, &slug, &token, &form).await {
+        Ok(p) => p,
+        Err(resp) => return resp,
     };
-    if !form_ok(req, &app, tenant, &form.token) {
-        let msg = p.t.form_expired.to_string();
-        return manage_view(p, &app, &slug, &token, &q, StatusCode::FORBIDDEN, Some(msg)).await;
-    }
     match app.deposit_checkout(&slug, &token).await {
         Ok(url) => p.redirect(&url),
         Err(err) => {

@@ -475,45 +475,55 @@ impl App {
             return Ok(Applied::Ignored);
         }
         payment.payment_ref = object["payment_intent"].as_str().map(str::to_string);
+        self.settle_paid(tx, &scope, payment, now).await?;
+        tracing::info!(event = %event_id, "Stripe payment applied");
+        Ok(Applied::Changed)
+    }
+
+    /// A payment arrived (its provider verified, its amount checked): the
+    /// booking waiting for it is confirmed, in the notification's own
+    /// transaction; one whose hold ran out is not revived, the money is
+    /// refunded instead. Commits `tx`.
+    pub(crate) async fn settle_paid(
+        &self,
+        tx: Tx,
+        scope: &TenantScope,
+        mut payment: PaymentRow,
+        now: DateTime<Utc>,
+    ) -> AppResult<()> {
         payment.updated_at = now;
-        let booking = scheduling::get_booking(&tx, &scope, payment.booking_id)
+        let booking = scheduling::get_booking(&tx, scope, payment.booking_id)
             .await?
             .ok_or(AppError::NotFound)?;
-        let mut confirmed = None;
-        if payment.status == "pending" && booking.status == BookingStatus::AwaitingPayment.as_str()
-        {
+        let waiting = payment.status == "pending"
+            && booking.status == BookingStatus::AwaitingPayment.as_str();
+        if waiting {
             payment.status = "paid".into();
-            repo::save(&tx, &scope, payment.clone()).await?;
+            repo::save(&tx, scope, payment.clone()).await?;
             let (saved, from, hook) = self
                 .transition_in(
                     &tx,
-                    &scope,
+                    scope,
                     booking.id,
                     BookingStatus::Confirmed,
                     "payment",
                     None,
                 )
                 .await?;
-            confirmed = Some((saved, from, hook));
+            commit(tx).await?;
+            self.after_transition(scope, &saved, from, BookingStatus::Confirmed, hook)
+                .await;
+            tracing::info!(payment_id = %payment.id, booking_id = %saved.id, "paid: booking confirmed");
         } else {
             // Paid after the hold ran out and the time was released.
             payment.status = "refund_due".into();
             payment.refund_minor = payment.amount_minor;
-            repo::save(&tx, &scope, payment.clone()).await?;
+            repo::save(&tx, scope, payment.clone()).await?;
+            commit(tx).await?;
+            tracing::info!(payment_id = %payment.id, "paid after the hold: refunding");
+            self.refund_due_payments(scope, payment.booking_id).await;
         }
-        commit(tx).await?;
-        match confirmed {
-            Some((saved, from, hook)) => {
-                self.after_transition(&scope, &saved, from, BookingStatus::Confirmed, hook)
-                    .await;
-                tracing::info!(event = %event_id, payment_id = %payment.id, booking_id = %saved.id, "paid: booking confirmed");
-            }
-            None => {
-                tracing::info!(event = %event_id, payment_id = %payment.id, "paid after the hold: refunding");
-                self.refund_due_payments(&scope, payment.booking_id).await;
-            }
-        }
-        Ok(Applied::Changed)
+        Ok(())
     }
 
     /// Makes the refunds due for a booking. A failure leaves them due; the

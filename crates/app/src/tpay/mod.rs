@@ -17,7 +17,6 @@ use uuid::Uuid;
 
 use crate::auth::Principal;
 use crate::billing::Applied;
-use crate::bookings::BookingStatus;
 use crate::{App, AppError, AppResult};
 
 const TABLE: &str = "tenants";
@@ -288,29 +287,7 @@ impl App {
             .tpay_credentials_of(&tenant)
             .await?
             .ok_or_else(|| AppError::invalid("id", "wrong_merchant", "no tpay account"))?;
-        if get("id") != creds.merchant_id {
-            tracing::warn!(payment_id = %payment.id, "a tpay notification for another merchant was refused");
-            return Err(AppError::invalid(
-                "id",
-                "wrong_merchant",
-                "another merchant",
-            ));
-        }
-        let expected = jws::md5sum(
-            &creds.merchant_id,
-            get("tr_id"),
-            get("tr_amount"),
-            get("tr_crc"),
-            &creds.security_code,
-        );
-        use subtle::ConstantTimeEq;
-        if !bool::from(expected.as_bytes().ct_eq(get("md5sum").as_bytes())) {
-            return Err(AppError::invalid(
-                "md5sum",
-                "invalid_signature",
-                "md5sum mismatch",
-            ));
-        }
+        check_merchant(&creds, &get)?;
         let event_id = format!("{}:{}", get("tr_id"), get("tr_status"));
         let now = self.now();
         let tx = self.db().begin().await?;
@@ -345,41 +322,38 @@ impl App {
             return Ok(Applied::Ignored);
         }
         payment.payment_ref = Some(get("tr_id").to_string());
-        payment.updated_at = now;
-        let booking = scheduling::get_booking(&tx, &scope, payment.booking_id)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        let mut confirmed = None;
-        if payment.status == "pending" && booking.status == BookingStatus::AwaitingPayment.as_str()
-        {
-            payment.status = "paid".into();
-            repo::save(&tx, &scope, payment.clone()).await?;
-            confirmed = Some(
-                self.transition_in(
-                    &tx,
-                    &scope,
-                    booking.id,
-                    BookingStatus::Confirmed,
-                    "payment",
-                    None,
-                )
-                .await?,
-            );
-        } else {
-            payment.status = "refund_due".into();
-            payment.refund_minor = payment.amount_minor;
-            repo::save(&tx, &scope, payment.clone()).await?;
-        }
-        commit(tx).await?;
-        match confirmed {
-            Some((saved, from, hook)) => {
-                self.after_transition(&scope, &saved, from, BookingStatus::Confirmed, hook)
-                    .await
-            }
-            None => self.refund_due_payments(&scope, payment.booking_id).await,
-        }
+        self.settle_paid(tx, &scope, payment, now).await?;
         Ok(Applied::Changed)
     }
+}
+
+/// The notification is for this merchant, and its md5sum was made with
+/// the merchant's security code.
+fn check_merchant<'a>(creds: &TpayCredentials, get: &impl Fn(&str) -> &'a str) -> AppResult<()> {
+    use subtle::ConstantTimeEq;
+    if get("id") != creds.merchant_id {
+        tracing::warn!("a tpay notification for another merchant was refused");
+        return Err(AppError::invalid(
+            "id",
+            "wrong_merchant",
+            "another merchant",
+        ));
+    }
+    let expected = jws::md5sum(
+        &creds.merchant_id,
+        get("tr_id"),
+        get("tr_amount"),
+        get("tr_crc"),
+        &creds.security_code,
+    );
+    if !bool::from(expected.as_bytes().ct_eq(get("md5sum").as_bytes())) {
+        return Err(AppError::invalid(
+            "md5sum",
+            "invalid_signature",
+            "md5sum mismatch",
+        ));
+    }
+    Ok(())
 }
 
 /// Our reference for a plan period paid through tpay.
@@ -455,28 +429,7 @@ impl App {
             .tpay_plans
             .clone()
             .ok_or_else(|| AppError::invalid("id", "wrong_merchant", "no tpay account"))?;
-        if get("id") != creds.merchant_id {
-            return Err(AppError::invalid(
-                "id",
-                "wrong_merchant",
-                "another merchant",
-            ));
-        }
-        let expected = jws::md5sum(
-            &creds.merchant_id,
-            get("tr_id"),
-            get("tr_amount"),
-            get("tr_crc"),
-            &creds.security_code,
-        );
-        use subtle::ConstantTimeEq;
-        if !bool::from(expected.as_bytes().ct_eq(get("md5sum").as_bytes())) {
-            return Err(AppError::invalid(
-                "md5sum",
-                "invalid_signature",
-                "md5sum mismatch",
-            ));
-        }
+        check_merchant(&creds, &get)?;
         let now = self.now();
         let event_id = format!("{}:{}", get("tr_id"), get("tr_status"));
         let tx = self.db().begin().await?;
