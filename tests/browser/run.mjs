@@ -386,6 +386,8 @@ try {
       "/app/settings",
       "/app/team",
       "/app/api-keys",
+      "/app/plan",
+      "/app/payments",
       `/b/${slug}`,
       manageUrl.replace(/^https?:\/\/[^/]+/, ""),
     ];
