@@ -568,6 +568,81 @@ async fn the_free_plan_has_limits(backend: Backend) {
     app.finish().await;
 }
 
+async fn an_ended_trial_closes_the_booking_page(backend: Backend) {
+    let fake = FakeStripe::start().await;
+    let Some(app) = spawn(backend, &fake).await else {
+        return;
+    };
+    let s = crate::scheduling::salon(&app, "plan-koniec", json!({})).await;
+    let b = business(&s.owner).await;
+    let trial_end = chrono::DateTime::parse_from_rfc3339(b["trial_ends_at"].as_str().unwrap())
+        .unwrap()
+        .with_timezone(&Utc);
+    app.clock.advance(Duration::days(15));
+    let owner = app
+        .login(
+            &crate::helpers::owner_email("plan-koniec"),
+            crate::helpers::PASSWORD,
+        )
+        .await;
+    // No more bookings, said plainly on the page and by the API.
+    let (status, html) =
+        get_page(&app.client(), &format!("{}/b/plan-koniec?lang=en", app.url)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Online booking is not available"));
+    let day = crate::scheduling::day_ahead(20);
+    let resp = app
+        .client()
+        .get(app.api(&format!(
+            "/public/plan-koniec/availability?service_id={}&staff_id=any&from={day}&to={day}&zone=Europe/Warsaw",
+            s.service
+        )))
+        .send()
+        .await
+        .unwrap();
+    let free: Value = resp.json().await.unwrap();
+    let start = free["slots"][0]["start"].as_str().unwrap().to_string();
+    let resp = crate::scheduling::book(
+        &app,
+        &s,
+        &crate::scheduling::booking_body(&s, &start, "late@example.com"),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::CONFLICT);
+    let p: Value = resp.json().await.unwrap();
+    assert!(
+        p["type"].as_str().unwrap().ends_with("/plan-expired"),
+        "{p}"
+    );
+    // The panel says until when the data is kept: three months after.
+    let (_, html) = get_page(&owner.client, &format!("{}/app?lang=en", app.url)).await;
+    assert!(html.contains("The account is read-only"), "{html}");
+    let purge = trial_end
+        .checked_add_months(chrono::Months::new(3))
+        .unwrap()
+        .with_timezone(&chrono_tz::Europe::Warsaw);
+    assert!(
+        html.contains(&purge.format("%-d %B %Y").to_string()),
+        "{html}"
+    );
+    // The free plan opens it again.
+    let resp = post_form(
+        &owner.client,
+        &format!("{}/app/plan/free", app.url),
+        &[("csrf_token", &owner.csrf)],
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let resp = crate::scheduling::book(
+        &app,
+        &s,
+        &crate::scheduling::booking_body(&s, &start, "late@example.com"),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    app.finish().await;
+}
+
 macro_rules! both {
     ($($name:ident),*) => {
         $(
@@ -591,5 +666,6 @@ both!(
     notifications_apply_once_in_any_order,
     forged_notifications_change_nothing,
     an_outage_leaves_the_plan_as_it_was,
-    the_free_plan_has_limits
+    the_free_plan_has_limits,
+    an_ended_trial_closes_the_booking_page
 );

@@ -505,7 +505,7 @@ pub async fn book_page(
         embed: flow.embed,
         business_name: business.name.clone(),
         intro: business.booking_intro.clone(),
-        closed: services.is_empty(),
+        closed: services.is_empty() || !business.accepts_bookings,
         services: services
             .iter()
             .map(|s| ServiceView {

@@ -194,6 +194,7 @@ impl Failure {
                     let u = crate::ui::ui(lang);
                     let text = match kind {
                         "plan-limit" => u.plan_limit.to_string(),
+                        "plan-expired" => u.closed_no_services.to_string(),
                         "plan-change" => u.plan_change_blocked.to_string(),
                         "past-cutoff" => u.cutoff_passed.to_string(),
                         _ => t.conflict.to_string(),

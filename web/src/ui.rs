@@ -214,6 +214,7 @@ ui_texts! {
     managers_only: "Only owners and admins can change this.", "Zmieniać to mogą tylko właściciele i administratorzy.";
     date_of_birth: "Date of birth (optional)", "Data urodzenia (opcjonalnie)";
     nav_plan: "Plan", "Plan";
+    plan_ended: "Your plan ended on {since}. The account is read-only and your booking page takes no bookings. Your data is kept until {purge}, then deleted for good. Choose a plan to continue.", "Twój plan skończył się {since}. Konto działa tylko do odczytu, a strona rezerwacji nie przyjmuje rezerwacji. Dane przechowujemy do {purge}, potem zostaną trwale usunięte. Wybierz plan, aby kontynuować.";
     payment_label: "Payment", "Płatność";
     payment_pending: "waiting", "oczekuje";
     payment_paid: "paid", "opłacona";

@@ -136,6 +136,8 @@ pub struct PublicBusiness {
     pub booking_intro: String,
     pub privacy_notice_url: Option<String>,
     pub marketing_consent_text: Option<String>,
+    /// False while the account is read-only (its plan ended).
+    pub accepts_bookings: bool,
 }
 
 fn slot_problem(p: SlotProblem) -> AppError {
@@ -221,7 +223,12 @@ impl App {
         let tenant = tenants::find_by_slug(self.db().connection(), slug)
             .await?
             .ok_or(AppError::NotFound)?;
+        let accepts_bookings = matches!(
+            crate::billing::standing_of(&tenant, self.now()),
+            termino_domain::plan::Standing::Active
+        );
         Ok(PublicBusiness {
+            accepts_bookings,
             scope: TenantScope::authenticated(tenant.id),
             slug: tenant.slug,
             name: tenant.name,
@@ -589,7 +596,7 @@ impl App {
         let keyring = self.keys().for_write(scope.id(), now).await?;
         let id = Uuid::now_v7();
         let token = new_token();
-        crate::billing::check_booking_cap(&tx, scope, now).await?;
+        crate::billing::check_can_book(&tx, scope, now).await?;
         // A service that takes payment (and a business that can receive
         // it) holds the time until paid; approval comes first when asked.
         let terms = if service.requires_approval {

@@ -39,6 +39,51 @@ impl PlanKind {
     }
 }
 
+/// Data of an account whose trial ended is kept this many months.
+pub const TRIAL_RETENTION_MONTHS: u32 = 3;
+/// Data of an account whose paid period ended is kept this many years.
+pub const PAID_RETENTION_YEARS: u32 = 2;
+
+/// Whether an account may work, and if not, until when its data is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    Active,
+    /// Read-only since `since`; purged at `purge_at` unless paid before.
+    Expired {
+        since: DateTime<Utc>,
+        purge_at: DateTime<Utc>,
+    },
+}
+
+/// The account's standing at `now`: a trial works until it ends, a paid
+/// plan until its paid time ends (a plan being paid for without an end yet
+/// works), the free plan always.
+pub fn standing(
+    plan: PlanKind,
+    trial_ends_at: Option<DateTime<Utc>>,
+    paid_until: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Standing {
+    let ended = |end: DateTime<Utc>, keep: chrono::Months| {
+        if now >= end {
+            Standing::Expired {
+                since: end,
+                purge_at: end
+                    .checked_add_months(keep)
+                    .unwrap_or(DateTime::<Utc>::MAX_UTC),
+            }
+        } else {
+            Standing::Active
+        }
+    };
+    match (plan, trial_ends_at, paid_until) {
+        (PlanKind::Free, _, _) => Standing::Active,
+        (PlanKind::Trial, Some(end), _) => ended(end, chrono::Months::new(TRIAL_RETENTION_MONTHS)),
+        (PlanKind::Pro, _, Some(end)) => ended(end, chrono::Months::new(PAID_RETENTION_YEARS * 12)),
+        _ => Standing::Active,
+    }
+}
+
 /// Exactly 14 × 24 hours after sign-up, independent of the tenant's DST changes.
 pub fn trial_ends_at(signed_up_at: DateTime<Utc>) -> DateTime<Utc> {
     // Saturate instead of panicking on overflow; only reachable with absurd input dates.
@@ -87,6 +132,37 @@ mod tests {
         assert_eq!(
             trial_ends_at(DateTime::<Utc>::MAX_UTC),
             DateTime::<Utc>::MAX_UTC
+        );
+    }
+
+    #[test]
+    fn standing_follows_the_plan() {
+        let t0 = Utc.with_ymd_and_hms(2026, 1, 31, 12, 0, 0).unwrap();
+        let day = TimeDelta::days(1);
+        assert_eq!(standing(PlanKind::Free, None, None, t0), Standing::Active);
+        assert_eq!(
+            standing(PlanKind::Trial, Some(t0), None, t0 - day),
+            Standing::Active
+        );
+        // A trial that ended on 31 January is kept until 30 April.
+        assert_eq!(
+            standing(PlanKind::Trial, Some(t0), None, t0),
+            Standing::Expired {
+                since: t0,
+                purge_at: Utc.with_ymd_and_hms(2026, 4, 30, 12, 0, 0).unwrap()
+            }
+        );
+        assert_eq!(
+            standing(PlanKind::Pro, None, Some(t0), t0 + day),
+            Standing::Expired {
+                since: t0,
+                purge_at: Utc.with_ymd_and_hms(2028, 1, 31, 12, 0, 0).unwrap()
+            }
+        );
+        assert_eq!(standing(PlanKind::Pro, None, None, t0), Standing::Active);
+        assert_eq!(
+            standing(PlanKind::Pro, Some(t0 - day * 100), Some(t0 + day), t0),
+            Standing::Active
         );
     }
 }

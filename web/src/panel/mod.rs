@@ -127,6 +127,8 @@ pub(crate) struct Chrome {
     pub csrf_token: String,
     pub nav: Vec<NavItem>,
     pub flash: Option<&'static str>,
+    /// The account is read-only: why, and until when its data is kept.
+    pub expired: Option<String>,
 }
 
 /// A signed-in request to the panel.
@@ -138,6 +140,7 @@ pub(crate) struct Ctx {
     pub business: Business,
     pub me: Member,
     pub zone: Tz,
+    pub standing: termino_domain::plan::Standing,
 }
 
 impl Ctx {
@@ -173,7 +176,9 @@ impl Ctx {
             .time_zone
             .parse()
             .unwrap_or(chrono_tz::Europe::Warsaw);
+        let standing = termino_app::billing::standing_of(&business, app.now());
         Ok(Self {
+            standing,
             u: ui::ui(p.lang),
             p,
             principal,
@@ -247,6 +252,14 @@ impl Ctx {
                 })
                 .collect(),
             flash: saved.then_some(u.saved),
+            expired: match self.standing {
+                termino_domain::plan::Standing::Expired { since, purge_at } => Some(
+                    u.plan_ended
+                        .replace("{since}", &date_time(self, since))
+                        .replace("{purge}", &date_time(self, purge_at)),
+                ),
+                termino_domain::plan::Standing::Active => None,
+            },
         }
     }
 

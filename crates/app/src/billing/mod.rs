@@ -622,3 +622,33 @@ impl App {
         Ok(())
     }
 }
+
+/// The account's standing now (see [`termino_domain::plan::standing`]).
+pub fn standing_of(tenant: &Tenant, now: DateTime<Utc>) -> termino_domain::plan::Standing {
+    termino_domain::plan::standing(
+        PlanKind::parse(&tenant.plan).unwrap_or(PlanKind::Trial),
+        tenant.trial_ends_at,
+        tenant.paid_until,
+        now,
+    )
+}
+
+/// New bookings need an account that is not read-only (its trial or paid
+/// time ended) and, on the free plan, room under the monthly cap.
+pub(crate) async fn check_can_book(
+    tx: &termino_store::Tx,
+    scope: &termino_store::TenantScope,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let tenant = termino_store::repo::tenants::get(tx, scope)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if let termino_domain::plan::Standing::Expired { .. } = standing_of(&tenant, now) {
+        return Err(AppError::Conflict {
+            kind: "plan-expired",
+            field: None,
+            message: "this business is not taking bookings: its plan has ended".into(),
+        });
+    }
+    check_booking_cap(tx, scope, now).await
+}
