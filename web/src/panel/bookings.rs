@@ -15,10 +15,11 @@ use termino_app::{App, AppError};
 use termino_store::repo::scheduling::BookingFilter;
 use uuid::Uuid;
 
-use super::{Chrome, Ctx, FormData, FormView, date_time, failure_of, time_range};
-use crate::http::CookiePolicy;
+use super::{
+    Chrome, Ctx, FormData, FormView, PanelPost, PanelView, date_time, failure_of, time_range,
+};
 use crate::i18n::Texts;
-use crate::pages::{Failure, PageForm};
+use crate::pages::Failure;
 use crate::ui::{self, Ui};
 use crate::views::{Field, LangSwitch};
 
@@ -160,11 +161,7 @@ struct TodayPage {
 }
 
 #[handler]
-pub async fn today(req: &Request, app: Data<&App>, policy: Data<&CookiePolicy>) -> Response {
-    let ctx = match Ctx::load(req, &app, *policy.0).await {
-        Ok(ctx) => ctx,
-        Err(resp) => return resp,
-    };
+pub async fn today(req: &Request, app: Data<&App>, PanelView(ctx): PanelView) -> Response {
     let today = ctx.today(&app);
     let from = midnight(&ctx, today);
     let to = midnight(&ctx, today + Duration::days(1));
@@ -367,12 +364,8 @@ pub async fn show(
     req: &Request,
     Path(id): Path<String>,
     app: Data<&App>,
-    policy: Data<&CookiePolicy>,
+    PanelView(ctx): PanelView,
 ) -> Response {
-    let ctx = match Ctx::load(req, &app, *policy.0).await {
-        Ok(ctx) => ctx,
-        Err(resp) => return resp,
-    };
     let Ok(id) = id.parse::<Uuid>() else {
         return ctx.failure(AppError::NotFound);
     };
@@ -384,13 +377,8 @@ pub async fn move_booking(
     req: &Request,
     Path(id): Path<String>,
     app: Data<&App>,
-    policy: Data<&CookiePolicy>,
-    PageForm(form): PageForm<FormData>,
+    PanelPost(ctx, form): PanelPost,
 ) -> Response {
-    let ctx = match Ctx::load_post(req, &app, *policy.0, &form).await {
-        Ok(ctx) => ctx,
-        Err(resp) => return resp,
-    };
     let Ok(id) = id.parse::<Uuid>() else {
         return ctx.failure(AppError::NotFound);
     };
@@ -430,13 +418,8 @@ pub async fn set_status(
     req: &Request,
     Path(id): Path<String>,
     app: Data<&App>,
-    policy: Data<&CookiePolicy>,
-    PageForm(form): PageForm<FormData>,
+    PanelPost(ctx, form): PanelPost,
 ) -> Response {
-    let ctx = match Ctx::load_post(req, &app, *policy.0, &form).await {
-        Ok(ctx) => ctx,
-        Err(resp) => return resp,
-    };
     let Ok(id) = id.parse::<Uuid>() else {
         return ctx.failure(AppError::NotFound);
     };
@@ -663,26 +646,13 @@ async fn new_booking_page(
 }
 
 #[handler]
-pub async fn new_form(req: &Request, app: Data<&App>, policy: Data<&CookiePolicy>) -> Response {
-    let ctx = match Ctx::load(req, &app, *policy.0).await {
-        Ok(ctx) => ctx,
-        Err(resp) => return resp,
-    };
+pub async fn new_form(req: &Request, app: Data<&App>, PanelView(ctx): PanelView) -> Response {
     let q: NewQuery = req.params().unwrap_or_default();
     new_booking_page(ctx, req, &app, &q, None, StatusCode::OK, None).await
 }
 
 #[handler]
-pub async fn create(
-    req: &Request,
-    app: Data<&App>,
-    policy: Data<&CookiePolicy>,
-    PageForm(form): PageForm<FormData>,
-) -> Response {
-    let ctx = match Ctx::load_post(req, &app, *policy.0, &form).await {
-        Ok(ctx) => ctx,
-        Err(resp) => return resp,
-    };
+pub async fn create(req: &Request, app: Data<&App>, PanelPost(ctx, form): PanelPost) -> Response {
     let q = NewQuery {
         service: form.get("service").to_string(),
         staff: form.get("staff").to_string(),

@@ -14,9 +14,8 @@ use termino_app::{App, AppError};
 use uuid::Uuid;
 
 use super::bookings::{BookingLine, Names, bookings_between, midnight};
-use super::{Chrome, Ctx};
+use super::{Chrome, PanelView};
 use crate::booking::enc;
-use crate::http::CookiePolicy;
 use crate::i18n::Texts;
 use crate::ui::{self, Ui};
 use crate::views::{Field, LangSwitch};
@@ -96,11 +95,7 @@ fn hours_of(member: &StaffMember, day: Weekday) -> Option<(u16, u16)> {
 }
 
 #[handler]
-pub async fn calendar(req: &Request, app: Data<&App>, policy: Data<&CookiePolicy>) -> Response {
-    let ctx = match Ctx::load(req, &app, *policy.0).await {
-        Ok(ctx) => ctx,
-        Err(resp) => return resp,
-    };
+pub async fn calendar(req: &Request, app: Data<&App>, PanelView(ctx): PanelView) -> Response {
     let q: CalendarQuery = req.params().unwrap_or_default();
     let u = ctx.u;
     let lang = ctx.p.lang;

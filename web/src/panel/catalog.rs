@@ -10,10 +10,10 @@ use termino_app::{App, AppError};
 use termino_domain::ValidationErrors;
 use uuid::Uuid;
 
-use super::{Chrome, Ctx, FormData, FormView, failure_of, parse_int};
+use super::{Chrome, Ctx, FormData, FormView, PanelPost, PanelView, failure_of, parse_int};
 use crate::http::CookiePolicy;
 use crate::i18n::Texts;
-use crate::pages::{Failure, PageForm};
+use crate::pages::Failure;
 use crate::ui::{self, Ui};
 use crate::views::{Field, LangSwitch};
 
@@ -57,11 +57,7 @@ struct FormPage {
 // -------------------------------------------------------------- services
 
 #[handler]
-pub async fn services(req: &Request, app: Data<&App>, policy: Data<&CookiePolicy>) -> Response {
-    let ctx = match Ctx::load(req, &app, *policy.0).await {
-        Ok(ctx) => ctx,
-        Err(resp) => return resp,
-    };
+pub async fn services(req: &Request, app: Data<&App>, PanelView(ctx): PanelView) -> Response {
     let services = match app.services_of(&ctx.principal.tenant, false).await {
         Ok(s) => s,
         Err(err) => return ctx.failure(err),
@@ -287,11 +283,7 @@ async fn service_page(
 }
 
 #[handler]
-pub async fn new_service(req: &Request, app: Data<&App>, policy: Data<&CookiePolicy>) -> Response {
-    let ctx = match Ctx::load(req, &app, *policy.0).await {
-        Ok(ctx) => ctx,
-        Err(resp) => return resp,
-    };
+pub async fn new_service(req: &Request, app: Data<&App>, PanelView(ctx): PanelView) -> Response {
     let mut form = service_defaults();
     // A new service is done by everyone until the owner says otherwise.
     if let Ok(staff) = staff_names(&ctx, &app).await {
@@ -317,13 +309,8 @@ pub async fn new_service(req: &Request, app: Data<&App>, policy: Data<&CookiePol
 pub async fn create_service(
     req: &Request,
     app: Data<&App>,
-    policy: Data<&CookiePolicy>,
-    PageForm(form): PageForm<FormData>,
+    PanelPost(ctx, form): PanelPost,
 ) -> Response {
-    let ctx = match Ctx::load_post(req, &app, *policy.0, &form).await {
-        Ok(ctx) => ctx,
-        Err(resp) => return resp,
-    };
     let result = match service_input(&form) {
         Ok(input) => app.create_service(&ctx.principal, input).await,
         Err(err) => Err(err),
@@ -353,12 +340,8 @@ pub async fn service(
     req: &Request,
     Path(id): Path<String>,
     app: Data<&App>,
-    policy: Data<&CookiePolicy>,
+    PanelView(ctx): PanelView,
 ) -> Response {
-    let ctx = match Ctx::load(req, &app, *policy.0).await {
-        Ok(ctx) => ctx,
-        Err(resp) => return resp,
-    };
     let Ok(id) = id.parse::<Uuid>() else {
         return ctx.failure(AppError::NotFound);
     };
@@ -433,13 +416,8 @@ pub async fn update_service(
     req: &Request,
     Path(id): Path<String>,
     app: Data<&App>,
-    policy: Data<&CookiePolicy>,
-    PageForm(form): PageForm<FormData>,
+    PanelPost(ctx, form): PanelPost,
 ) -> Response {
-    let ctx = match Ctx::load_post(req, &app, *policy.0, &form).await {
-        Ok(ctx) => ctx,
-        Err(resp) => return resp,
-    };
     let Ok(id) = id.parse::<Uuid>() else {
         return ctx.failure(AppError::NotFound);
     };
@@ -539,26 +517,16 @@ async fn staff_list_page(
 }
 
 #[handler]
-pub async fn staff_list(req: &Request, app: Data<&App>, policy: Data<&CookiePolicy>) -> Response {
-    match Ctx::load(req, &app, *policy.0).await {
-        Ok(ctx) => {
-            staff_list_page(ctx, req, &app, &FormData::default(), StatusCode::OK, None).await
-        }
-        Err(resp) => resp,
-    }
+pub async fn staff_list(req: &Request, app: Data<&App>, PanelView(ctx): PanelView) -> Response {
+    staff_list_page(ctx, req, &app, &FormData::default(), StatusCode::OK, None).await
 }
 
 #[handler]
 pub async fn create_staff(
     req: &Request,
     app: Data<&App>,
-    policy: Data<&CookiePolicy>,
-    PageForm(form): PageForm<FormData>,
+    PanelPost(ctx, form): PanelPost,
 ) -> Response {
-    let ctx = match Ctx::load_post(req, &app, *policy.0, &form).await {
-        Ok(ctx) => ctx,
-        Err(resp) => return resp,
-    };
     let input = StaffInput {
         name: form.get("name").to_string(),
         user_id: None,
@@ -771,14 +739,10 @@ pub async fn update_staff(
     req: &Request,
     Path(id): Path<String>,
     app: Data<&App>,
-    policy: Data<&CookiePolicy>,
-    PageForm(form): PageForm<FormData>,
+    PanelPost(ctx, form): PanelPost,
 ) -> Response {
-    let (ctx, id) = match Ctx::load_post(req, &app, *policy.0, &form).await {
-        Ok(ctx) => match staff_id(ctx, &id) {
-            Ok(v) => v,
-            Err(resp) => return resp,
-        },
+    let (ctx, id) = match staff_id(ctx, &id) {
+        Ok(v) => v,
         Err(resp) => return resp,
     };
     let input = StaffInput {
@@ -821,14 +785,10 @@ pub async fn set_hours(
     req: &Request,
     Path(id): Path<String>,
     app: Data<&App>,
-    policy: Data<&CookiePolicy>,
-    PageForm(form): PageForm<FormData>,
+    PanelPost(ctx, form): PanelPost,
 ) -> Response {
-    let (ctx, id) = match Ctx::load_post(req, &app, *policy.0, &form).await {
-        Ok(ctx) => match staff_id(ctx, &id) {
-            Ok(v) => v,
-            Err(resp) => return resp,
-        },
+    let (ctx, id) = match staff_id(ctx, &id) {
+        Ok(v) => v,
         Err(resp) => return resp,
     };
     let mut errors = ValidationErrors::new();
@@ -855,14 +815,10 @@ pub async fn add_day_off(
     req: &Request,
     Path(id): Path<String>,
     app: Data<&App>,
-    policy: Data<&CookiePolicy>,
-    PageForm(form): PageForm<FormData>,
+    PanelPost(ctx, form): PanelPost,
 ) -> Response {
-    let (ctx, id) = match Ctx::load_post(req, &app, *policy.0, &form).await {
-        Ok(ctx) => match staff_id(ctx, &id) {
-            Ok(v) => v,
-            Err(resp) => return resp,
-        },
+    let (ctx, id) = match staff_id(ctx, &id) {
+        Ok(v) => v,
         Err(resp) => return resp,
     };
     let mut errors = ValidationErrors::new();
@@ -895,17 +851,12 @@ pub async fn add_day_off(
 
 #[handler]
 pub async fn remove_day_off(
-    req: &Request,
     Path((id, date)): Path<(String, String)>,
     app: Data<&App>,
-    policy: Data<&CookiePolicy>,
-    PageForm(form): PageForm<FormData>,
+    PanelPost(ctx, _): PanelPost,
 ) -> Response {
-    let (ctx, id) = match Ctx::load_post(req, &app, *policy.0, &form).await {
-        Ok(ctx) => match staff_id(ctx, &id) {
-            Ok(v) => v,
-            Err(resp) => return resp,
-        },
+    let (ctx, id) = match staff_id(ctx, &id) {
+        Ok(v) => v,
         Err(resp) => return resp,
     };
     let Ok(date) = date.parse::<NaiveDate>() else {
@@ -988,24 +939,16 @@ async fn closures_page(
 }
 
 #[handler]
-pub async fn closures(req: &Request, app: Data<&App>, policy: Data<&CookiePolicy>) -> Response {
-    match Ctx::load(req, &app, *policy.0).await {
-        Ok(ctx) => closures_page(ctx, req, &app, &FormData::default(), StatusCode::OK, None).await,
-        Err(resp) => resp,
-    }
+pub async fn closures(req: &Request, app: Data<&App>, PanelView(ctx): PanelView) -> Response {
+    closures_page(ctx, req, &app, &FormData::default(), StatusCode::OK, None).await
 }
 
 #[handler]
 pub async fn create_closure(
     req: &Request,
     app: Data<&App>,
-    policy: Data<&CookiePolicy>,
-    PageForm(form): PageForm<FormData>,
+    PanelPost(ctx, form): PanelPost,
 ) -> Response {
-    let ctx = match Ctx::load_post(req, &app, *policy.0, &form).await {
-        Ok(ctx) => ctx,
-        Err(resp) => return resp,
-    };
     let starts = form.get("starts_on").parse::<NaiveDate>();
     let ends = form.get("ends_on").parse::<NaiveDate>();
     let result = match (starts, ends) {
@@ -1027,16 +970,10 @@ pub async fn create_closure(
 
 #[handler]
 pub async fn delete_closure(
-    req: &Request,
     Path(id): Path<String>,
     app: Data<&App>,
-    policy: Data<&CookiePolicy>,
-    PageForm(form): PageForm<FormData>,
+    PanelPost(ctx, _): PanelPost,
 ) -> Response {
-    let ctx = match Ctx::load_post(req, &app, *policy.0, &form).await {
-        Ok(ctx) => ctx,
-        Err(resp) => return resp,
-    };
     let Ok(id) = id.parse::<Uuid>() else {
         return ctx.failure(AppError::NotFound);
     };

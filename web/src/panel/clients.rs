@@ -12,11 +12,10 @@ use termino_store::repo::scheduling::BookingFilter;
 use uuid::Uuid;
 
 use super::bookings::{BookingLine, Names};
-use super::{Chrome, Ctx, FormData, FormView, failure_of};
+use super::{Chrome, Ctx, FormData, FormView, PanelPost, PanelView, failure_of};
 use crate::booking::enc;
-use crate::http::CookiePolicy;
 use crate::i18n::Texts;
-use crate::pages::{Failure, PageForm};
+use crate::pages::Failure;
 use crate::ui::Ui;
 use crate::views::{Field, LangSwitch};
 
@@ -49,11 +48,7 @@ struct ListQuery {
 }
 
 #[handler]
-pub async fn list(req: &Request, app: Data<&App>, policy: Data<&CookiePolicy>) -> Response {
-    let ctx = match Ctx::load(req, &app, *policy.0).await {
-        Ok(ctx) => ctx,
-        Err(resp) => return resp,
-    };
+pub async fn list(req: &Request, app: Data<&App>, PanelView(ctx): PanelView) -> Response {
     let q: ListQuery = req.params().unwrap_or_default();
     let after = q.after.parse::<Uuid>().ok();
     let found = match app
@@ -182,24 +177,12 @@ fn new_client_page(
 }
 
 #[handler]
-pub async fn new_form(req: &Request, app: Data<&App>, policy: Data<&CookiePolicy>) -> Response {
-    match Ctx::load(req, &app, *policy.0).await {
-        Ok(ctx) => new_client_page(ctx, req, &FormData::default(), StatusCode::OK, None),
-        Err(resp) => resp,
-    }
+pub async fn new_form(req: &Request, PanelView(ctx): PanelView) -> Response {
+    new_client_page(ctx, req, &FormData::default(), StatusCode::OK, None)
 }
 
 #[handler]
-pub async fn create(
-    req: &Request,
-    app: Data<&App>,
-    policy: Data<&CookiePolicy>,
-    PageForm(form): PageForm<FormData>,
-) -> Response {
-    let ctx = match Ctx::load_post(req, &app, *policy.0, &form).await {
-        Ok(ctx) => ctx,
-        Err(resp) => return resp,
-    };
+pub async fn create(req: &Request, app: Data<&App>, PanelPost(ctx, form): PanelPost) -> Response {
     let result = async {
         let input = NewClient {
             name: form.get("name").to_string(),
@@ -316,12 +299,8 @@ pub async fn show(
     req: &Request,
     Path(id): Path<String>,
     app: Data<&App>,
-    policy: Data<&CookiePolicy>,
+    PanelView(ctx): PanelView,
 ) -> Response {
-    let ctx = match Ctx::load(req, &app, *policy.0).await {
-        Ok(ctx) => ctx,
-        Err(resp) => return resp,
-    };
     let Ok(id) = id.parse::<Uuid>() else {
         return ctx.failure(AppError::NotFound);
     };
@@ -333,13 +312,8 @@ pub async fn update(
     req: &Request,
     Path(id): Path<String>,
     app: Data<&App>,
-    policy: Data<&CookiePolicy>,
-    PageForm(form): PageForm<FormData>,
+    PanelPost(ctx, form): PanelPost,
 ) -> Response {
-    let ctx = match Ctx::load_post(req, &app, *policy.0, &form).await {
-        Ok(ctx) => ctx,
-        Err(resp) => return resp,
-    };
     let Ok(id) = id.parse::<Uuid>() else {
         return ctx.failure(AppError::NotFound);
     };
@@ -368,16 +342,10 @@ pub async fn update(
 
 #[handler]
 pub async fn delete(
-    req: &Request,
     Path(id): Path<String>,
     app: Data<&App>,
-    policy: Data<&CookiePolicy>,
-    PageForm(form): PageForm<FormData>,
+    PanelPost(ctx, _): PanelPost,
 ) -> Response {
-    let ctx = match Ctx::load_post(req, &app, *policy.0, &form).await {
-        Ok(ctx) => ctx,
-        Err(resp) => return resp,
-    };
     let Ok(id) = id.parse::<Uuid>() else {
         return ctx.failure(AppError::NotFound);
     };

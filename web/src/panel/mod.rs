@@ -27,7 +27,7 @@ use termino_app::{App, AppError};
 
 use crate::http::{self, CookiePolicy};
 use crate::i18n::{self, Texts};
-use crate::pages::{self, Failure, Page};
+use crate::pages::{self, Failure, Page, PageForm};
 use crate::security_headers;
 use crate::ui::{self, Ui};
 use crate::views::{Field, LangSwitch};
@@ -281,6 +281,40 @@ impl Ctx {
 
     pub fn today(&self, app: &App) -> NaiveDate {
         app.now().with_timezone(&self.zone).date_naive()
+    }
+}
+
+/// A signed-in form post: the panel context, with the CSRF token checked,
+/// and the form. Anything else answers for the handler (the log-in page,
+/// an expired form).
+pub(crate) struct PanelPost(pub Ctx, pub FormData);
+
+impl<'a> poem::FromRequest<'a> for PanelPost {
+    async fn from_request(req: &'a Request, body: &mut poem::RequestBody) -> poem::Result<Self> {
+        let PageForm(form) = PageForm::<FormData>::from_request(req, body).await?;
+        let (Some(app), Some(policy)) = (req.data::<App>(), req.data::<CookiePolicy>()) else {
+            return Err(poem::Error::from_status(StatusCode::INTERNAL_SERVER_ERROR));
+        };
+        match Ctx::load_post(req, app, *policy, &form).await {
+            Ok(ctx) => Ok(PanelPost(ctx, form)),
+            Err(resp) => Err(poem::Error::from_response(resp)),
+        }
+    }
+}
+
+/// A signed-in page view: the panel context, or the answer instead (the
+/// log-in page when there is no session).
+pub(crate) struct PanelView(pub Ctx);
+
+impl<'a> poem::FromRequest<'a> for PanelView {
+    async fn from_request(req: &'a Request, _body: &mut poem::RequestBody) -> poem::Result<Self> {
+        let (Some(app), Some(policy)) = (req.data::<App>(), req.data::<CookiePolicy>()) else {
+            return Err(poem::Error::from_status(StatusCode::INTERNAL_SERVER_ERROR));
+        };
+        Ctx::load(req, app, *policy)
+            .await
+            .map(PanelView)
+            .map_err(poem::Error::from_response)
     }
 }
 

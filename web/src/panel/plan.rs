@@ -8,10 +8,9 @@ use termino_app::App;
 use termino_app::billing::{self, Interval};
 use termino_domain::account::Role;
 
-use super::{Chrome, Ctx, FormData, FormView, failure_of};
+use super::{Chrome, Ctx, FormData, FormView, PanelPost, PanelView, failure_of};
 use crate::http::CookiePolicy;
 use crate::i18n::Texts;
-use crate::pages::PageForm;
 use crate::ui::{self, Ui};
 use crate::views::{Field, LangSwitch};
 
@@ -129,11 +128,8 @@ async fn plan_page(
 }
 
 #[handler]
-pub async fn show(req: &Request, app: Data<&App>, policy: Data<&CookiePolicy>) -> Response {
-    match Ctx::load(req, &app, *policy.0).await {
-        Ok(ctx) => plan_page(ctx, req, &app, StatusCode::OK, None).await,
-        Err(resp) => resp,
-    }
+pub async fn show(req: &Request, app: Data<&App>, PanelView(ctx): PanelView) -> Response {
+    plan_page(ctx, req, &app, StatusCode::OK, None).await
 }
 
 /// Off to Stripe, or back to this page with the reason it cannot go.
@@ -154,16 +150,7 @@ async fn go(
 }
 
 #[handler]
-pub async fn checkout(
-    req: &Request,
-    app: Data<&App>,
-    policy: Data<&CookiePolicy>,
-    PageForm(form): PageForm<FormData>,
-) -> Response {
-    let ctx = match Ctx::load_post(req, &app, *policy.0, &form).await {
-        Ok(ctx) => ctx,
-        Err(resp) => return resp,
-    };
+pub async fn checkout(req: &Request, app: Data<&App>, PanelPost(ctx, form): PanelPost) -> Response {
     let Some(interval) = Interval::parse(form.get("interval")) else {
         return plan_page(ctx, req, &app, StatusCode::UNPROCESSABLE_ENTITY, None).await;
     };
@@ -172,16 +159,7 @@ pub async fn checkout(
 }
 
 #[handler]
-pub async fn free(
-    req: &Request,
-    app: Data<&App>,
-    policy: Data<&CookiePolicy>,
-    PageForm(form): PageForm<FormData>,
-) -> Response {
-    let ctx = match Ctx::load_post(req, &app, *policy.0, &form).await {
-        Ok(ctx) => ctx,
-        Err(resp) => return resp,
-    };
+pub async fn free(req: &Request, app: Data<&App>, PanelPost(ctx, _): PanelPost) -> Response {
     match app.choose_free_plan(&ctx.principal).await {
         Ok(()) => ctx.redirect("/app/plan?saved=1"),
         Err(err) => {
@@ -193,16 +171,7 @@ pub async fn free(
 }
 
 #[handler]
-pub async fn tpay(
-    req: &Request,
-    app: Data<&App>,
-    policy: Data<&CookiePolicy>,
-    PageForm(form): PageForm<FormData>,
-) -> Response {
-    let ctx = match Ctx::load_post(req, &app, *policy.0, &form).await {
-        Ok(ctx) => ctx,
-        Err(resp) => return resp,
-    };
+pub async fn tpay(req: &Request, app: Data<&App>, PanelPost(ctx, form): PanelPost) -> Response {
     let Some(interval) = Interval::parse(form.get("interval")) else {
         return plan_page(ctx, req, &app, StatusCode::UNPROCESSABLE_ENTITY, None).await;
     };
@@ -211,16 +180,7 @@ pub async fn tpay(
 }
 
 #[handler]
-pub async fn portal(
-    req: &Request,
-    app: Data<&App>,
-    policy: Data<&CookiePolicy>,
-    PageForm(form): PageForm<FormData>,
-) -> Response {
-    let ctx = match Ctx::load_post(req, &app, *policy.0, &form).await {
-        Ok(ctx) => ctx,
-        Err(resp) => return resp,
-    };
+pub async fn portal(req: &Request, app: Data<&App>, PanelPost(ctx, _): PanelPost) -> Response {
     let result = app.billing_portal(&ctx.principal).await;
     go(ctx, req, &app, result).await
 }
@@ -296,13 +256,8 @@ async fn payments_page(
 pub async fn save_tpay(
     req: &Request,
     app: Data<&App>,
-    policy: Data<&CookiePolicy>,
-    PageForm(form): PageForm<FormData>,
+    PanelPost(ctx, form): PanelPost,
 ) -> Response {
-    let ctx = match Ctx::load_post(req, &app, *policy.0, &form).await {
-        Ok(ctx) => ctx,
-        Err(resp) => return resp,
-    };
     let creds = termino_app::tpay::TpayCredentials {
         merchant_id: form.get("merchant_id").trim().to_string(),
         client_id: form.get("client_id").trim().to_string(),
@@ -339,16 +294,7 @@ pub async fn payments(req: &Request, app: Data<&App>, policy: Data<&CookiePolicy
 }
 
 #[handler]
-pub async fn connect(
-    req: &Request,
-    app: Data<&App>,
-    policy: Data<&CookiePolicy>,
-    PageForm(form): PageForm<FormData>,
-) -> Response {
-    let ctx = match Ctx::load_post(req, &app, *policy.0, &form).await {
-        Ok(ctx) => ctx,
-        Err(resp) => return resp,
-    };
+pub async fn connect(req: &Request, app: Data<&App>, PanelPost(ctx, _): PanelPost) -> Response {
     match app.connect_stripe(&ctx.principal).await {
         Ok(url) => ctx.redirect(&url),
         Err(err) => {

@@ -11,10 +11,10 @@ use termino_domain::account::Role;
 use termino_domain::scope::{Access, Area};
 use uuid::Uuid;
 
-use super::{Chrome, Ctx, FormData, FormView, failure_of, parse_int};
+use super::{Chrome, Ctx, FormData, FormView, PanelPost, PanelView, failure_of, parse_int};
 use crate::http::CookiePolicy;
 use crate::i18n::{self, Texts};
-use crate::pages::{Failure, PageForm};
+use crate::pages::Failure;
 use crate::ui::Ui;
 use crate::views::{Field, LangSwitch, TIME_ZONES};
 
@@ -88,11 +88,7 @@ fn settings_page(
 }
 
 #[handler]
-pub async fn settings(req: &Request, app: Data<&App>, policy: Data<&CookiePolicy>) -> Response {
-    let ctx = match Ctx::load(req, &app, *policy.0).await {
-        Ok(ctx) => ctx,
-        Err(resp) => return resp,
-    };
+pub async fn settings(req: &Request, PanelView(ctx): PanelView) -> Response {
     let b = &ctx.business;
     let mut pairs: Vec<(String, String)> = vec![
         ("name".into(), b.name.clone()),
@@ -129,13 +125,8 @@ pub async fn settings(req: &Request, app: Data<&App>, policy: Data<&CookiePolicy
 pub async fn save_settings(
     req: &Request,
     app: Data<&App>,
-    policy: Data<&CookiePolicy>,
-    PageForm(form): PageForm<FormData>,
+    PanelPost(ctx, form): PanelPost,
 ) -> Response {
-    let ctx = match Ctx::load_post(req, &app, *policy.0, &form).await {
-        Ok(ctx) => ctx,
-        Err(resp) => return resp,
-    };
     let mut errors = termino_domain::ValidationErrors::new();
     let cutoff = parse_int(&mut errors, &form, "cancellation_cutoff_hours");
     let hold = parse_int(&mut errors, &form, "payment_hold_minutes");
@@ -318,24 +309,12 @@ async fn team_page(
 }
 
 #[handler]
-pub async fn team(req: &Request, app: Data<&App>, policy: Data<&CookiePolicy>) -> Response {
-    match Ctx::load(req, &app, *policy.0).await {
-        Ok(ctx) => team_page(ctx, req, &app, &FormData::default(), StatusCode::OK, None).await,
-        Err(resp) => resp,
-    }
+pub async fn team(req: &Request, app: Data<&App>, PanelView(ctx): PanelView) -> Response {
+    team_page(ctx, req, &app, &FormData::default(), StatusCode::OK, None).await
 }
 
 #[handler]
-pub async fn invite(
-    req: &Request,
-    app: Data<&App>,
-    policy: Data<&CookiePolicy>,
-    PageForm(form): PageForm<FormData>,
-) -> Response {
-    let ctx = match Ctx::load_post(req, &app, *policy.0, &form).await {
-        Ok(ctx) => ctx,
-        Err(resp) => return resp,
-    };
+pub async fn invite(req: &Request, app: Data<&App>, PanelPost(ctx, form): PanelPost) -> Response {
     match app
         .invite(&ctx.principal, form.get("email"), form.get("role"))
         .await
@@ -351,15 +330,10 @@ pub async fn invite(
 async fn team_action(
     req: &Request,
     app: &App,
-    policy: CookiePolicy,
-    form: &FormData,
+    ctx: Ctx,
     id: &str,
     act: impl AsyncFnOnce(&App, &Ctx, Uuid) -> Result<(), AppError>,
 ) -> Response {
-    let ctx = match Ctx::load_post(req, app, policy, form).await {
-        Ok(ctx) => ctx,
-        Err(resp) => return resp,
-    };
     let Ok(id) = id.parse::<Uuid>() else {
         return ctx.failure(AppError::NotFound);
     };
@@ -382,18 +356,12 @@ pub async fn change_role(
     req: &Request,
     Path(id): Path<String>,
     app: Data<&App>,
-    policy: Data<&CookiePolicy>,
-    PageForm(form): PageForm<FormData>,
+    PanelPost(ctx, form): PanelPost,
 ) -> Response {
     let role = form.get("role").to_string();
-    team_action(
-        req,
-        &app,
-        *policy.0,
-        &form,
-        &id,
-        async move |app, ctx, id| app.change_role(&ctx.principal, id, &role).await.map(|_| ()),
-    )
+    team_action(req, &app, ctx, &id, async move |app, ctx, id| {
+        app.change_role(&ctx.principal, id, &role).await.map(|_| ())
+    })
     .await
 }
 
@@ -402,10 +370,9 @@ pub async fn remove_member(
     req: &Request,
     Path(id): Path<String>,
     app: Data<&App>,
-    policy: Data<&CookiePolicy>,
-    PageForm(form): PageForm<FormData>,
+    PanelPost(ctx, _): PanelPost,
 ) -> Response {
-    team_action(req, &app, *policy.0, &form, &id, async |app, ctx, id| {
+    team_action(req, &app, ctx, &id, async |app, ctx, id| {
         app.remove_member(&ctx.principal, id).await
     })
     .await
@@ -416,10 +383,9 @@ pub async fn revoke_invitation(
     req: &Request,
     Path(id): Path<String>,
     app: Data<&App>,
-    policy: Data<&CookiePolicy>,
-    PageForm(form): PageForm<FormData>,
+    PanelPost(ctx, _): PanelPost,
 ) -> Response {
-    team_action(req, &app, *policy.0, &form, &id, async |app, ctx, id| {
+    team_action(req, &app, ctx, &id, async |app, ctx, id| {
         app.revoke_invitation(&ctx.principal, id).await
     })
     .await
@@ -565,13 +531,8 @@ pub async fn api_keys(req: &Request, app: Data<&App>, policy: Data<&CookiePolicy
 pub async fn create_api_key(
     req: &Request,
     app: Data<&App>,
-    policy: Data<&CookiePolicy>,
-    PageForm(form): PageForm<FormData>,
+    PanelPost(ctx, form): PanelPost,
 ) -> Response {
-    let ctx = match Ctx::load_post(req, &app, *policy.0, &form).await {
-        Ok(ctx) => ctx,
-        Err(resp) => return resp,
-    };
     let scopes: Vec<String> = form.all("scopes").iter().map(|s| s.to_string()).collect();
     match app
         .create_api_key(&ctx.principal, form.get("name"), &scopes)
@@ -599,16 +560,10 @@ pub async fn create_api_key(
 
 #[handler]
 pub async fn revoke_api_key(
-    req: &Request,
     Path(id): Path<String>,
     app: Data<&App>,
-    policy: Data<&CookiePolicy>,
-    PageForm(form): PageForm<FormData>,
+    PanelPost(ctx, _): PanelPost,
 ) -> Response {
-    let ctx = match Ctx::load_post(req, &app, *policy.0, &form).await {
-        Ok(ctx) => ctx,
-        Err(resp) => return resp,
-    };
     let Ok(id) = id.parse::<Uuid>() else {
         return ctx.failure(AppError::NotFound);
     };
