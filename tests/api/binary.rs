@@ -95,10 +95,14 @@ async fn serve_logs_no_personal_data_and_stops_on_sigterm() {
     let outbox = dir.join("outbox");
     let mut mail = String::new();
     for _ in 0..600 {
-        if let Some(entry) = std::fs::read_dir(&outbox).ok().and_then(|mut d| d.next()) {
-            mail = crate::helpers::decode_quoted_printable(
-                &std::fs::read_to_string(entry.unwrap().path()).unwrap(),
-            );
+        // A finished message (`.eml`), not one being written.
+        let finished = std::fs::read_dir(&outbox).ok().and_then(|d| {
+            d.flatten()
+                .map(|e| e.path())
+                .find(|p| p.extension().is_some_and(|x| x == "eml"))
+        });
+        if let Some(path) = finished {
+            mail = crate::helpers::decode_quoted_printable(&std::fs::read_to_string(path).unwrap());
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;

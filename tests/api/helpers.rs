@@ -280,6 +280,9 @@ impl TestApp {
         for _ in 0..600 {
             if let Ok(entries) = std::fs::read_dir(&dir) {
                 for entry in entries.flatten() {
+                    if entry.path().extension().is_none_or(|x| x != "eml") {
+                        continue;
+                    }
                     let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
                     if text.contains(&format!("To: {address}\r\n")) {
                         return text;
@@ -329,6 +332,9 @@ impl TestApp {
             .map(|entries| {
                 entries
                     .flatten()
+                    // Finished messages only: the mailer writes `.tmp` and
+                    // renames, and a half-counted pair raced `latest_mail_to`.
+                    .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
                     .filter(|e| {
                         std::fs::read_to_string(e.path())
                             .unwrap_or_default()
