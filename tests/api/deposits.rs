@@ -89,8 +89,8 @@ async fn deposit_salon(app: &TestApp, fake: &FakeStripe, slug: &str) -> (Salon, 
 }
 
 /// Books the first free time through the booking page; returns where the
-/// client was sent and the manage token.
-async fn book_on_page(app: &TestApp, s: &Salon, email: &str) -> (String, String) {
+/// client was sent and the booking's id.
+pub async fn book_on_page(app: &TestApp, s: &Salon, email: &str) -> (String, String) {
     let client = app.client();
     let (_, html) = get_page(
         &client,

@@ -4,7 +4,8 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::booking_pages::{get_page, input_value, links, post_form};
+use crate::booking_pages::{get_page, post_form};
+use crate::deposits::book_on_page;
 use crate::fake_tpay::{CLIENT_ID, CLIENT_SECRET, FakeTpay, MERCHANT_ID, SECURITY_CODE};
 use crate::helpers::{Backend, TestApp};
 use crate::scheduling::{Salon, salon};
@@ -65,45 +66,6 @@ async fn tpay_salon(app: &TestApp, slug: &str) -> Salon {
     s
 }
 
-/// Books the first free time on the page; the client is sent to tpay.
-async fn book(app: &TestApp, s: &Salon, email: &str) -> (String, String) {
-    let client = app.client();
-    let (_, html) = get_page(
-        &client,
-        &format!("{}/b/{}?lang=en&service={}", app.url, s.slug, s.service),
-    )
-    .await;
-    let slot = links(&html, &format!("/b/{}/details?", s.slug))
-        .into_iter()
-        .next()
-        .unwrap();
-    let (_, html) = get_page(&client, &format!("{}{slot}", app.url)).await;
-    let mut pairs: Vec<(String, String)> = ["service", "staff", "start", "token", "tz", "lang"]
-        .iter()
-        .filter_map(|n| input_value(&html, n).map(|v| (n.to_string(), v)))
-        .collect();
-    pairs.push(("name".into(), "Tomasz Tpay".into()));
-    pairs.push(("email".into(), email.into()));
-    let body: Vec<(&str, &str)> = pairs
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    let resp = post_form(&client, &format!("{}/b/{}/details", app.url, s.slug), &body).await;
-    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
-    let location = resp.headers()["location"].to_str().unwrap().to_string();
-    let list: Value = s.owner.get("/bookings").await.json().await.unwrap();
-    let id = list["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .max_by_key(|b| b["created_at"].as_str().unwrap().to_string())
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    (location, id)
-}
-
 async fn notify(app: &TestApp, body: &str, jws: Option<&str>) -> (StatusCode, String) {
     let mut req = app
         .client()
@@ -135,7 +97,7 @@ async fn a_tpay_deposit_is_confirmed_once(backend: Backend) {
         return;
     };
     let s = tpay_salon(&app, "tpay-raz").await;
-    let (location, id) = book(&app, &s, "tomasz@example.com").await;
+    let (location, id) = book_on_page(&app, &s, "tomasz@example.com").await;
     assert!(
         location.starts_with("https://secure.tpay.com/?title=TR-TEST-"),
         "{location}"
@@ -187,7 +149,7 @@ async fn forged_tpay_notifications_change_nothing(backend: Backend) {
         return;
     };
     let s = tpay_salon(&app, "tpay-falsz").await;
-    let (_, id) = book(&app, &s, "forged@example.com").await;
+    let (_, id) = book_on_page(&app, &s, "forged@example.com").await;
     let crc = fake.transactions()[0]["hiddenDescription"]
         .as_str()
         .unwrap()

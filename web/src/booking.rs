@@ -1282,6 +1282,19 @@ async fn manage_tenant(app: &App, slug: &str) -> Option<Uuid> {
     app.public_business(slug).await.ok().map(|b| b.scope.id())
 }
 
+/// The manage page again, saying why the client's action did not happen.
+async fn manage_failed(
+    p: Page,
+    app: &App,
+    slug: &str,
+    token: &str,
+    q: &FlowQuery,
+    err: AppError,
+) -> Response {
+    let (status, msg) = error_text(&p, err);
+    manage_view(p, app, slug, token, q, status, Some(msg)).await
+}
+
 fn error_text(p: &Page, err: AppError) -> (StatusCode, String) {
     let f = Failure::of(p.t, err);
     let mut text: Vec<String> = f.fields.0.iter().map(|(_, t)| t.clone()).collect();
@@ -1308,18 +1321,12 @@ pub async fn manage_reschedule(
         .ok()
         .map(|s| s.with_timezone(&Utc))
     else {
-        let (status, msg) = error_text(
-            &p,
-            AppError::invalid("start", "invalid_format", "not a time"),
-        );
-        return manage_view(p, &app, &slug, &token, &q, status, Some(msg)).await;
+        let err = AppError::invalid("start", "invalid_format", "not a time");
+        return manage_failed(p, &app, &slug, &token, &q, err).await;
     };
     match app.reschedule_by_client(&slug, &token, start).await {
         Ok(_) => manage_redirect(p, &slug, &token, &form, "moved=1"),
-        Err(err) => {
-            let (status, msg) = error_text(&p, err);
-            manage_view(p, &app, &slug, &token, &q, status, Some(msg)).await
-        }
+        Err(err) => manage_failed(p, &app, &slug, &token, &q, err).await,
     }
 }
 
@@ -1340,10 +1347,7 @@ pub async fn manage_cancel(
     let reason = (!reason.is_empty()).then_some(reason);
     match app.cancel_by_client(&slug, &token, reason).await {
         Ok(_) => manage_redirect(p, &slug, &token, &form, ""),
-        Err(err) => {
-            let (status, msg) = error_text(&p, err);
-            manage_view(p, &app, &slug, &token, &q, status, Some(msg)).await
-        }
+        Err(err) => manage_failed(p, &app, &slug, &token, &q, err).await,
     }
 }
 
@@ -1362,10 +1366,7 @@ pub async fn manage_pay(
     };
     match app.deposit_checkout(&slug, &token).await {
         Ok(url) => p.redirect(&url),
-        Err(err) => {
-            let (status, msg) = error_text(&p, err);
-            manage_view(p, &app, &slug, &token, &q, status, Some(msg)).await
-        }
+        Err(err) => manage_failed(p, &app, &slug, &token, &q, err).await,
     }
 }
 

@@ -596,13 +596,13 @@ impl App {
         let keyring = self.keys().for_write(scope.id(), now).await?;
         let id = Uuid::now_v7();
         let token = new_token();
-        crate::billing::check_can_book(&tx, scope, now).await?;
+        let tenant = crate::billing::check_can_book(&tx, scope, now).await?;
         // A service that takes payment (and a business that can receive
         // it) holds the time until paid; approval comes first when asked.
         let terms = if service.requires_approval {
             None
         } else {
-            crate::deposits::terms(self, &tx, scope, &service).await?
+            crate::deposits::terms(self, &tenant, &service)
         };
         let status = if service.requires_approval {
             BookingStatus::Requested
@@ -1073,7 +1073,7 @@ impl App {
             self.emit(tx, scope, &keyring, hook, booking_data(&saved), contact)
                 .await?;
         }
-        crate::deposits::on_booking_status(self, tx, scope, &saved, to, by, now).await?;
+        crate::deposits::on_booking_status(tx, scope, &saved, to, by, now).await?;
         Ok((saved, from, hook))
     }
 

@@ -72,17 +72,15 @@ fn stripe_currency(code: &str) -> Option<stripe_types::Currency> {
 
 /// The terms for a new booking of `service`, if it takes payment and the
 /// business can receive it.
-pub(crate) async fn terms(
+pub(crate) fn terms(
     app: &App,
-    tx: &Tx,
-    scope: &TenantScope,
+    tenant: &termino_store::repo::tenants::Tenant,
     service: &ServiceRow,
-) -> AppResult<Option<Terms>> {
+) -> Option<Terms> {
     let amount = amount_due(service);
     if amount <= 0 {
-        return Ok(None);
+        return None;
     }
-    let tenant = tenants::get(tx, scope).await?.ok_or(AppError::NotFound)?;
     // The business's connected Stripe account first; else its tpay
     // account (PLN only).
     let provider = if app.config().stripe.is_some()
@@ -93,14 +91,14 @@ pub(crate) async fn terms(
     } else if tenant.tpay_credentials.is_some() && service.currency == "PLN" {
         "tpay"
     } else {
-        return Ok(None);
+        return None;
     };
-    Ok(Some(Terms {
+    Some(Terms {
         provider,
         amount_minor: amount,
         currency: service.currency.clone(),
         hold_minutes: tenant.payment_hold_minutes.max(1),
-    }))
+    })
 }
 
 pub(crate) async fn record_pending(
@@ -135,7 +133,6 @@ pub(crate) async fn record_pending(
 /// A booking left its open states: a pending payment lapses; a paid one
 /// is to be refunded (made after commit, see [`App::refund_due_payments`]).
 pub(crate) async fn on_booking_status(
-    _app: &App,
     tx: &Tx,
     scope: &TenantScope,
     booking: &BookingRow,

@@ -539,14 +539,12 @@ pub(crate) async fn check_staff_limit(
 }
 
 /// The free plan takes a limited number of bookings a calendar month.
-pub(crate) async fn check_booking_cap(
+async fn check_booking_cap(
     tx: &termino_store::Tx,
     scope: &termino_store::TenantScope,
+    tenant: &Tenant,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    let tenant = termino_store::repo::tenants::get(tx, scope)
-        .await?
-        .ok_or(AppError::NotFound)?;
     if tenant.plan != PlanKind::Free.as_str() {
         return Ok(());
     }
@@ -634,12 +632,13 @@ pub fn standing_of(tenant: &Tenant, now: DateTime<Utc>) -> termino_domain::plan:
 }
 
 /// New bookings need an account that is not read-only (its trial or paid
-/// time ended) and, on the free plan, room under the monthly cap.
+/// time ended) and, on the free plan, room under the monthly cap. Returns
+/// the business, read once for the whole booking.
 pub(crate) async fn check_can_book(
     tx: &termino_store::Tx,
     scope: &termino_store::TenantScope,
     now: DateTime<Utc>,
-) -> AppResult<()> {
+) -> AppResult<Tenant> {
     let tenant = termino_store::repo::tenants::get(tx, scope)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -650,5 +649,6 @@ pub(crate) async fn check_can_book(
             message: "this business is not taking bookings: its plan has ended".into(),
         });
     }
-    check_booking_cap(tx, scope, now).await
+    check_booking_cap(tx, scope, &tenant, now).await?;
+    Ok(tenant)
 }
