@@ -12,6 +12,7 @@
 //! This crate does no I/O: the key store and the databases live elsewhere.
 
 mod blind;
+pub mod chain;
 mod field;
 mod keys;
 

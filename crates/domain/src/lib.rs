@@ -8,6 +8,7 @@ pub mod holidays;
 pub mod ids;
 pub mod password;
 pub mod plan;
+pub mod retention;
 pub mod schedule;
 pub mod scope;
 pub mod validation;
