@@ -72,7 +72,8 @@ async fn main() {
         .post(format!("{base}/auth/signup"))
         .json(&json!({"company_name": "Load Test", "slug": "obciazenie", "owner_name": "Owner",
             "email": "owner@load.example.com", "phone": "601234567", "password": "Obciazenie-Testowe-2026",
-            "time_zone": "Europe/Warsaw", "language": "en"}))
+            "time_zone": "Europe/Warsaw", "language": "en",
+            "dpa": {"version": "2026-11", "language": "en", "tax_id": "1234567883", "authority_confirmed": true}}))
         .send()
         .await
         .unwrap();

@@ -36,6 +36,86 @@ pub enum Command {
     /// Encryption keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Retention: reminders, purges, deletion requests, client retention.
+    #[command(subcommand)]
+    Retention(RetentionCommand),
+    /// The data-processing agreement.
+    #[command(subcommand)]
+    Dpa(DpaCommand),
+    /// Termino's sub-processors.
+    #[command(subcommand)]
+    Subprocessors(SubprocessorsCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RetentionCommand {
+    /// Runs the retention job now (as the server does every hour), unless
+    /// another node is running it.
+    Run {
+        /// Apply the rules as of this time (RFC 3339) instead of now.
+        #[arg(long)]
+        as_of: Option<chrono::DateTime<chrono::FixedOffset>>,
+    },
+    /// Lists the deletion certificates and checks each one's digest.
+    Certificates,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DpaCommand {
+    /// Checks every entry of the acceptance ledger and every link between
+    /// them; exits non-zero at the first break.
+    Verify,
+    /// Publishes a new version; businesses that accepted an earlier one are
+    /// told and have TERMINO_DPA_ACCEPT_DAYS to accept it.
+    Publish {
+        #[arg(long)]
+        version: String,
+        /// The English text (Markdown).
+        #[arg(long)]
+        en: std::path::PathBuf,
+        /// The Polish text (Markdown).
+        #[arg(long)]
+        pl: std::path::PathBuf,
+        #[arg(long)]
+        as_of: Option<chrono::DateTime<chrono::FixedOffset>>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SubprocessorsCommand {
+    /// Prints the list in force and the planned changes.
+    List,
+    /// Announces a change to every business (at least 30 days ahead).
+    Announce {
+        /// Name of a sub-processor to add (with --purpose, --location, --transfer).
+        #[arg(long)]
+        add: Option<String>,
+        #[arg(long, default_value = "")]
+        purpose: String,
+        #[arg(long, default_value = "")]
+        location: String,
+        #[arg(long, default_value = "")]
+        transfer: String,
+        /// Name of a sub-processor to remove (repeatable).
+        #[arg(long)]
+        remove: Vec<String>,
+        /// When it takes effect (RFC 3339); 30 days from now when absent.
+        #[arg(long)]
+        effective: Option<chrono::DateTime<chrono::FixedOffset>>,
+        #[arg(long, default_value = "")]
+        summary: String,
+        #[arg(long)]
+        as_of: Option<chrono::DateTime<chrono::FixedOffset>>,
+    },
+}
+
+/// A clock that reads `as_of` now (and moves on from there).
+fn clock_at(as_of: Option<chrono::DateTime<chrono::FixedOffset>>) -> Clock {
+    let clock = Clock::system();
+    if let Some(t) = as_of {
+        clock.advance(t.with_timezone(&chrono::Utc) - chrono::Utc::now());
+    }
+    clock
 }
 
 #[derive(Subcommand, Debug)]
@@ -149,6 +229,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                     time_zone: args.time_zone,
                     language: args.language,
                     phone_optional: true,
+                    dpa: None,
                 })
                 .await
                 .map_err(describe)?;
@@ -156,6 +237,9 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys(cmd) => keys(&settings, cmd).await,
+        Command::Retention(cmd) => retention(&settings, cmd).await,
+        Command::Dpa(cmd) => dpa(&settings, cmd).await,
+        Command::Subprocessors(cmd) => subprocessors(&settings, cmd).await,
         Command::ApiKey(ApiKeyCommand::Create {
             tenant,
             name,
@@ -193,6 +277,22 @@ async fn demo(settings: &Settings) -> anyhow::Result<()> {
             time_zone: "Europe/Warsaw".into(),
             language: "en".into(),
             phone_optional: true,
+            // A made-up business to look around in accepts the agreement
+            // with a made-up tax id, so that its booking page works.
+            dpa: Some((
+                termino_app::dpa::DpaAcceptanceInput {
+                    version: app.current_dpa().await.map_err(describe)?.version,
+                    language: "en".into(),
+                    company_name: "Studio Demo".into(),
+                    tax_id: "1234567883".into(),
+                    authority_confirmed: true,
+                },
+                termino_app::dpa::AcceptanceMeta {
+                    ip: String::new(),
+                    user_agent: "termino demo".into(),
+                    method: "cli",
+                },
+            )),
         })
         .await;
     match created {
@@ -328,6 +428,159 @@ async fn keys(settings: &Settings, cmd: KeysCommand) -> anyhow::Result<()> {
                 "re-wrapped {n} tenant keys under master key {}; start Termino with TERMINO_MASTER_KEY_FILE={}",
                 new_kek.id(),
                 new_key_file.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+async fn retention(settings: &Settings, cmd: RetentionCommand) -> anyhow::Result<()> {
+    match cmd {
+        RetentionCommand::Run { as_of } => {
+            let app = server::build_app(settings, clock_at(as_of)).await?;
+            let holder = format!("cli-{}", std::process::id());
+            let now = app.now();
+            match app
+                .run_retention(now, &holder, false)
+                .await
+                .map_err(describe)?
+            {
+                None => println!("another node is running the retention job; nothing done"),
+                Some(report) => {
+                    println!("retention as of {}", now.to_rfc3339());
+                    for (tenant, days) in &report.reminders {
+                        println!("reminded {tenant}: purge in {days} days");
+                    }
+                    for c in &report.purged {
+                        println!(
+                            "purged {} ({}): certificate {} digest {}",
+                            c.tenant_id, c.reason, c.id, c.digest
+                        );
+                    }
+                    println!("{}", report.summary());
+                }
+            }
+        }
+        RetentionCommand::Certificates => {
+            let app = server::build_app(settings, Clock::system()).await?;
+            let all = termino_store::repo::compliance::certificates(app.db().connection()).await?;
+            let mut broken = 0;
+            for c in &all {
+                let ok = termino_app::retention::certificate_intact(c);
+                if !ok {
+                    broken += 1;
+                }
+                println!(
+                    "{} business {} ({}) {} finished {} keys {} rows {} {}",
+                    c.id,
+                    c.tenant_id,
+                    c.slug,
+                    c.reason,
+                    c.finished_at.to_rfc3339(),
+                    c.keys_destroyed,
+                    c.rows_deleted,
+                    if ok { "intact" } else { "DIGEST MISMATCH" }
+                );
+            }
+            if broken > 0 {
+                anyhow::bail!("{broken} certificates do not match their digest");
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn dpa(settings: &Settings, cmd: DpaCommand) -> anyhow::Result<()> {
+    match cmd {
+        DpaCommand::Verify => {
+            let app = server::build_app(settings, Clock::system()).await?;
+            match app.verify_dpa_ledger().await.map_err(describe)? {
+                Ok(n) => println!("the acceptance ledger is intact: {n} entries"),
+                Err(b) => anyhow::bail!(
+                    "the acceptance ledger is broken at entry {}: it {}",
+                    b.seq,
+                    b.problem
+                ),
+            }
+        }
+        DpaCommand::Publish {
+            version,
+            en,
+            pl,
+            as_of,
+        } => {
+            let app = server::build_app(settings, clock_at(as_of)).await?;
+            let en = std::fs::read_to_string(&en)?;
+            let pl = std::fs::read_to_string(&pl)?;
+            if app
+                .publish_dpa(&version, &en, &pl, app.now())
+                .await
+                .map_err(describe)?
+            {
+                println!("published version {version}");
+            } else {
+                println!("version {version} was already published");
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn subprocessors(settings: &Settings, cmd: SubprocessorsCommand) -> anyhow::Result<()> {
+    match cmd {
+        SubprocessorsCommand::List => {
+            let app = server::build_app(settings, Clock::system()).await?;
+            let list = app.subprocessor_list().await.map_err(describe)?;
+            println!(
+                "version {} in effect since {}",
+                list.version,
+                list.effective_at.to_rfc3339()
+            );
+            for s in &list.entries {
+                println!(
+                    "  {} — {} — {} — {}",
+                    s.name, s.purpose, s.location, s.transfer_mechanism
+                );
+            }
+            for c in &list.planned {
+                println!(
+                    "planned version {} from {}: {}",
+                    c.version,
+                    c.effective_at.to_rfc3339(),
+                    c.summary
+                );
+            }
+        }
+        SubprocessorsCommand::Announce {
+            add,
+            purpose,
+            location,
+            transfer,
+            remove,
+            effective,
+            summary,
+            as_of,
+        } => {
+            let app = server::build_app(settings, clock_at(as_of)).await?;
+            let version = app
+                .announce_subprocessor_change(termino_app::subprocessors::ChangeInput {
+                    add: add
+                        .into_iter()
+                        .map(|name| termino_app::subprocessors::Subprocessor {
+                            name,
+                            purpose: purpose.clone(),
+                            location: location.clone(),
+                            transfer_mechanism: transfer.clone(),
+                        })
+                        .collect(),
+                    remove,
+                    effective_at: effective.map(|t| t.with_timezone(&chrono::Utc)),
+                    summary,
+                })
+                .await
+                .map_err(describe)?;
+            println!(
+                "announced version {version} of the sub-processor list; every business was told"
             );
         }
     }

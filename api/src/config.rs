@@ -17,6 +17,7 @@ struct FileSettings {
     redis_url: Option<String>,
     secure_cookies: Option<bool>,
     session_idle_minutes: Option<u64>,
+    dpa_accept_days: Option<i64>,
     log_format: Option<String>,
     smtp_url: Option<String>,
     mail_from: Option<String>,
@@ -48,6 +49,8 @@ pub struct Settings {
     pub redis_prefix: String,
     pub secure_cookies: bool,
     pub session_idle_minutes: u64,
+    /// Days a business has to accept a new data-processing agreement.
+    pub dpa_accept_days: i64,
     pub log_format: LogFormat,
     /// SMTP server for outgoing mail; without it mail goes to files.
     pub smtp_url: Option<String>,
@@ -104,6 +107,7 @@ impl std::fmt::Debug for Settings {
             )
             .field("secure_cookies", &self.secure_cookies)
             .field("session_idle_minutes", &self.session_idle_minutes)
+            .field("dpa_accept_days", &self.dpa_accept_days)
             .field(
                 "smtp_url",
                 &self.smtp_url.as_deref().map(termino_store::redact_url),
@@ -191,6 +195,17 @@ impl Settings {
                 message: "must be a whole number of minutes".into(),
             })?,
             None => file_settings.session_idle_minutes.unwrap_or(12 * 60),
+        };
+        let dpa_accept_days = match env("TERMINO_DPA_ACCEPT_DAYS") {
+            Some(v) => v
+                .parse::<i64>()
+                .ok()
+                .filter(|d| (1..=365).contains(d))
+                .ok_or_else(|| ConfigError::Invalid {
+                    name: "TERMINO_DPA_ACCEPT_DAYS",
+                    message: "must be a whole number of days from 1 to 365".into(),
+                })?,
+            None => file_settings.dpa_accept_days.unwrap_or(30),
         };
         let log_format =
             match pick("TERMINO_LOG_FORMAT", file_settings.log_format.clone()).as_deref() {
@@ -304,6 +319,7 @@ impl Settings {
             redis_prefix: "termino:".into(),
             secure_cookies,
             session_idle_minutes,
+            dpa_accept_days,
             log_format,
             smtp_url,
             mail_from,

@@ -59,6 +59,17 @@ fn principal<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Principal> {
     })
 }
 
+/// A mutation: the key's scope and an account that is not read-only (plan
+/// ended, deletion requested), as REST checks both.
+async fn writer<'a>(ctx: &Context<'a>, area: Area) -> async_graphql::Result<&'a Principal> {
+    let p = allowed(ctx, area, Access::Write)?;
+    ctx.data_unchecked::<App>()
+        .check_writable(p)
+        .await
+        .map_err(gql_error)?;
+    Ok(p)
+}
+
 /// API-key scopes, as REST checks them.
 fn allowed<'a>(
     ctx: &Context<'a>,
@@ -453,7 +464,7 @@ impl Mutation {
         ctx: &Context<'_>,
         input: ClientInput,
     ) -> async_graphql::Result<Client> {
-        let p = allowed(ctx, Area::Clients, Access::Write)?;
+        let p = writer(ctx, Area::Clients).await?;
         let app = ctx.data_unchecked::<App>();
         let c = app
             .create_client(
@@ -476,7 +487,7 @@ impl Mutation {
         ctx: &Context<'_>,
         input: BookingInput,
     ) -> async_graphql::Result<CreatedBooking> {
-        let p = allowed(ctx, Area::Bookings, Access::Write)?;
+        let p = writer(ctx, Area::Bookings).await?;
         let app = ctx.data_unchecked::<App>();
         let created = app
             .book(
@@ -515,7 +526,7 @@ impl Mutation {
         id: ID,
         input: ClientPatchInput,
     ) -> async_graphql::Result<Client> {
-        let p = allowed(ctx, Area::Clients, Access::Write)?;
+        let p = writer(ctx, Area::Clients).await?;
         let app = ctx.data_unchecked::<App>();
         let patch = termino_app::clients::ClientPatch {
             name: input.name,
@@ -532,7 +543,7 @@ impl Mutation {
     }
 
     async fn delete_client(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<bool> {
-        let p = allowed(ctx, Area::Clients, Access::Write)?;
+        let p = writer(ctx, Area::Clients).await?;
         ctx.data_unchecked::<App>()
             .delete_client(p, uuid_of(&id, "id")?)
             .await
@@ -548,7 +559,7 @@ impl Mutation {
         start: DateTime<Utc>,
         staff_id: Option<ID>,
     ) -> async_graphql::Result<Booking> {
-        let p = allowed(ctx, Area::Bookings, Access::Write)?;
+        let p = writer(ctx, Area::Bookings).await?;
         let staff = staff_id
             .as_ref()
             .map(|s| uuid_of(s, "staffId"))
@@ -569,7 +580,7 @@ impl Mutation {
         id: ID,
         status: BookingState,
     ) -> async_graphql::Result<Booking> {
-        let p = allowed(ctx, Area::Bookings, Access::Write)?;
+        let p = writer(ctx, Area::Bookings).await?;
         let to = match status {
             BookingState::Confirmed => BookingStatus::Confirmed,
             BookingState::Completed => BookingStatus::Completed,
@@ -589,7 +600,7 @@ impl Mutation {
         ctx: &Context<'_>,
         input: ServiceInput,
     ) -> async_graphql::Result<Service> {
-        let p = allowed(ctx, Area::Catalog, Access::Write)?;
+        let p = writer(ctx, Area::Catalog).await?;
         let app = ctx.data_unchecked::<App>();
         let staff_ids = input
             .staff_ids
@@ -630,7 +641,7 @@ impl Mutation {
         name: String,
         time_zone: Option<String>,
     ) -> async_graphql::Result<Staff> {
-        let p = allowed(ctx, Area::Catalog, Access::Write)?;
+        let p = writer(ctx, Area::Catalog).await?;
         let s = ctx
             .data_unchecked::<App>()
             .create_staff(
@@ -655,7 +666,7 @@ impl Mutation {
         staff_id: ID,
         week: Vec<Vec<String>>,
     ) -> async_graphql::Result<bool> {
-        let p = allowed(ctx, Area::Catalog, Access::Write)?;
+        let p = writer(ctx, Area::Catalog).await?;
         if week.len() != 7 {
             return Err(
                 async_graphql::Error::new("week has seven days, Monday first").extend_with(
@@ -691,7 +702,7 @@ impl Mutation {
         ends_on: chrono::NaiveDate,
         reason: Option<String>,
     ) -> async_graphql::Result<ID> {
-        let p = allowed(ctx, Area::Catalog, Access::Write)?;
+        let p = writer(ctx, Area::Catalog).await?;
         let c = ctx
             .data_unchecked::<App>()
             .create_closure(p, starts_on, ends_on, reason.as_deref().unwrap_or(""))
@@ -717,7 +728,7 @@ impl Mutation {
         #[graphql(desc = "An empty string stops asking for marketing consent.")]
         marketing_consent_text: Option<String>,
     ) -> async_graphql::Result<Business> {
-        let p = allowed(ctx, Area::Business, Access::Write)?;
+        let p = writer(ctx, Area::Business).await?;
         let b = ctx
             .data_unchecked::<App>()
             .update_business(
@@ -747,7 +758,7 @@ impl Mutation {
         events: Vec<String>,
         include_personal_data: Option<bool>,
     ) -> async_graphql::Result<CreatedWebhookEndpoint> {
-        let p = allowed(ctx, Area::Business, Access::Write)?;
+        let p = writer(ctx, Area::Business).await?;
         let created = ctx
             .data_unchecked::<App>()
             .create_webhook_endpoint(
@@ -773,7 +784,7 @@ impl Mutation {
         id: ID,
         reason: Option<String>,
     ) -> async_graphql::Result<Booking> {
-        let p = allowed(ctx, Area::Bookings, Access::Write)?;
+        let p = writer(ctx, Area::Bookings).await?;
         let app = ctx.data_unchecked::<App>();
         let b = app
             .change_booking_status(

@@ -68,13 +68,18 @@ pub async fn build_app(settings: &Settings, clock: Clock) -> anyhow::Result<App>
         tpay_cert_base: settings.tpay_cert_base.clone(),
         tpay_plans: settings.tpay_plans.clone(),
         session_idle: Duration::from_secs(settings.session_idle_minutes * 60),
+        dpa_accept_days: settings.dpa_accept_days,
         ..AppConfig::default()
     };
     let mailer: Arc<dyn Mailer> = match &settings.smtp_url {
         Some(url) => Arc::new(SmtpMailer::from_url(url).context("TERMINO_SMTP_URL")?),
         None => Arc::new(FileMailer::new(settings.data_dir.join("outbox"))),
     };
-    Ok(App::new(db, keystore, kv, clock, config, mailer, kek))
+    let app = App::new(db, keystore, kv, clock, config, mailer, kek);
+    app.publish_bundled_dpa()
+        .await
+        .context("publishing the data-processing agreement")?;
+    Ok(app)
 }
 
 /// The master key, from the environment, a file, or (embedded default

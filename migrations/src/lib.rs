@@ -17,6 +17,7 @@ mod m20261122_000008_deposits;
 mod m20261122_000009_tpay;
 mod m20261122_000010_refund_policy;
 mod m20261122_000011_plan_reminders;
+mod m20261122_000012_compliance;
 pub mod rls;
 
 pub struct Migrator;
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000009_tpay::Migration),
             Box::new(m20261122_000010_refund_policy::Migration),
             Box::new(m20261122_000011_plan_reminders::Migration),
+            Box::new(m20261122_000012_compliance::Migration),
         ]
     }
 }

@@ -422,6 +422,8 @@ struct BookPage {
     business_name: String,
     intro: String,
     closed: bool,
+    /// Not taking bookings yet (no data-processing agreement accepted).
+    not_yet: bool,
     services: Vec<ServiceView>,
     chosen_service: Option<ServiceView>,
     change_service: String,
@@ -506,6 +508,7 @@ pub async fn book_page(
         business_name: business.name.clone(),
         intro: business.booking_intro.clone(),
         closed: services.is_empty() || !business.accepts_bookings,
+        not_yet: business.not_yet,
         services: services
             .iter()
             .map(|s| ServiceView {

@@ -92,6 +92,21 @@ pub fn client_ip(req: &Request) -> Option<String> {
         .map(|addr| addr.ip().to_string())
 }
 
+/// Where an acceptance of the agreement came from (kept as evidence in the
+/// ledger, never logged).
+pub fn acceptance_meta(req: &Request, method: &'static str) -> termino_app::dpa::AcceptanceMeta {
+    termino_app::dpa::AcceptanceMeta {
+        ip: client_ip(req).unwrap_or_default(),
+        user_agent: req
+            .headers()
+            .get(poem::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string(),
+        method,
+    }
+}
+
 pub fn is_state_changing(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }

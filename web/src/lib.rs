@@ -95,6 +95,10 @@ pub fn routes() -> Route {
             "/b/:slug/manage/:token/booking.ics",
             security_headers(get(booking::manage_ics)),
         )
+        .at(
+            "/subprocessors",
+            security_headers(get(pages::subprocessors)),
+        )
         .at("/embed.js", security_headers(get(booking::embed_script)))
         .at("/static/termino.js", security_headers(get(booking::script)))
         .nest("/app", panel::routes())

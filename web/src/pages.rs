@@ -398,6 +398,7 @@ pub async fn signup_submit(
         language: form.language.clone(),
         // The page asks for a phone.
         phone_optional: false,
+        dpa: None,
     };
     match app.signup(input).await {
         Ok(session) => {
@@ -816,4 +817,49 @@ pub fn stylesheet() -> Response {
         .content_type("text/css; charset=utf-8")
         .header(header::CACHE_CONTROL, "public, max-age=31536000, immutable")
         .body(crate::CSS)
+}
+
+#[derive(askama::Template)]
+#[template(path = "subprocessors.html")]
+struct SubprocessorsPage {
+    t: &'static Texts,
+    u: &'static crate::ui::Ui,
+    sw: crate::views::LangSwitch,
+    subprocessors: Vec<termino_app::subprocessors::Subprocessor>,
+    planned: Vec<String>,
+}
+
+/// Termino's sub-processors, public (the DPA points here).
+#[handler]
+pub async fn subprocessors(
+    req: &Request,
+    app: Data<&App>,
+    policy: Data<&CookiePolicy>,
+) -> Response {
+    let p = Page::new(req, **policy);
+    let list = match app.subprocessor_list().await {
+        Ok(l) => l,
+        Err(err) => return p.failure(err),
+    };
+    let u = crate::ui::ui(p.lang);
+    let planned = list
+        .planned
+        .iter()
+        .map(|c| {
+            format!(
+                "{}: {}",
+                u.sub_planned
+                    .replace("{date}", &c.effective_at.format("%Y-%m-%d").to_string()),
+                c.summary
+            )
+        })
+        .collect();
+    let page = SubprocessorsPage {
+        t: p.t,
+        u,
+        sw: p.sw.clone(),
+        subprocessors: list.entries,
+        planned,
+    };
+    p.html(StatusCode::OK, &page)
 }

@@ -277,6 +277,50 @@ ui_texts! {
     no_online_payment: "Online payment is not configured on this server.", "Płatności online nie są skonfigurowane na tym serwerze.";
     plan_history: "History", "Historia";
     owners_only: "Only the owner can change the plan.", "Plan może zmienić tylko właściciel.";
+    // The data-processing agreement, sub-processors, the account.
+    nav_dpa: "Agreement", "Umowa";
+    export_owner_only: "Only an owner can export the data.", "Dane może wyeksportować tylko właściciel.";
+    nav_account: "Your data", "Twoje dane";
+    dpa_title: "Data-processing agreement", "Umowa powierzenia";
+    dpa_lead: "Your business is the controller of its clients' data and Termino processes it for you (GDPR Art. 28). Until an owner accepts this agreement, your booking page takes no bookings and client records cannot be written.", "Twoja firma jest administratorem danych swoich klientów, a Termino przetwarza je w jej imieniu (art. 28 RODO). Dopóki właściciel nie zaakceptuje tej umowy, strona rezerwacji nie przyjmuje rezerwacji, a danych klientów nie można zapisywać.";
+    dpa_required_banner: "Accept the data-processing agreement to start taking bookings.", "Zaakceptuj umowę powierzenia, aby przyjmować rezerwacje.";
+    dpa_pending_banner: "A new version of the data-processing agreement is out. Accept it by {date}, or new bookings and client changes stop until you do.", "Jest nowa wersja umowy powierzenia. Zaakceptuj ją do {date}, inaczej nowe rezerwacje i zmiany danych klientów zostaną wstrzymane do czasu akceptacji.";
+    dpa_accepted: "Accepted: version {version}, {date}.", "Zaakceptowana: wersja {version}, {date}.";
+    dpa_version: "Version", "Wersja";
+    dpa_accept: "Accept the agreement", "Akceptuję umowę";
+    dpa_tax_id: "Company tax id (NIP)", "NIP firmy";
+    dpa_authority: "I am authorised to accept this agreement on the company's behalf", "Jestem upoważniony(-a) do zawarcia tej umowy w imieniu firmy";
+    dpa_owner_only: "Only an owner can accept the agreement.", "Umowę może zaakceptować tylko właściciel.";
+    dpa_history: "Acceptances", "Akceptacje";
+    dpa_download: "Download", "Pobierz";
+    sub_title: "Sub-processors", "Dalsze podmioty przetwarzające";
+    sub_lead: "Termino uses these companies to run the service. A change is announced to every business at least 30 days ahead, and you can object.", "Termino korzysta z tych firm przy świadczeniu usługi. Każdą zmianę ogłaszamy wszystkim firmom co najmniej 30 dni wcześniej; możesz zgłosić sprzeciw.";
+    sub_name: "Name", "Nazwa";
+    sub_purpose: "Purpose", "Cel";
+    sub_location: "Location", "Lokalizacja";
+    sub_transfer: "Transfer mechanism", "Podstawa transferu";
+    sub_planned: "Planned change from {date}", "Planowana zmiana od {date}";
+    sub_adds: "Adds", "Dodaje";
+    sub_removes: "Removes", "Usuwa";
+    sub_object: "Object to this change", "Zgłoś sprzeciw";
+    sub_reason: "Why do you object?", "Uzasadnienie sprzeciwu";
+    sub_objected: "You objected on {date}: \"{reason}\". Termino will answer. Until {effective} nothing changes; if the objection is not resolved by then, you may end the service before the change takes effect: export your data and delete the business.", "Sprzeciw zgłoszony {date}: \"{reason}\". Termino odpowie. Do {effective} nic się nie zmienia; jeśli sprzeciw nie zostanie rozstrzygnięty, możesz zakończyć korzystanie z usługi przed wejściem zmiany w życie: wyeksportuj dane i usuń firmę.";
+    account_title: "Your data", "Twoje dane";
+    export_title: "Export everything", "Eksport wszystkich danych";
+    export_lead: "Everything your business has in Termino, machine-readable: one JSON file, or a CSV file per kind.", "Wszystko, co Twoja firma ma w Termino, w formie do odczytu maszynowego: jeden plik JSON albo plik CSV dla każdego rodzaju danych.";
+    retention_title: "Client retention", "Przechowywanie danych klientów";
+    retention_lead: "As the controller you decide how long client records are kept. Clients with no booking for this many months are deleted automatically, with their past bookings. Leave empty to keep them.", "Jako administrator decydujesz, jak długo przechowywać dane klientów. Klienci bez rezerwacji przez tyle miesięcy są usuwani automatycznie, razem z dawnymi rezerwacjami. Zostaw puste, aby ich zachować.";
+    retention_months: "Months without a booking", "Miesiące bez rezerwacji";
+    delete_title: "Delete the business", "Usuń firmę";
+    delete_lead: "Your booking page closes at once. For 24 hours you can change your mind; then all data is deleted for good, at the latest within 5 business days, and you get a deletion certificate. Export your data first.", "Strona rezerwacji zostanie od razu zamknięta. Przez 24 godziny możesz zmienić zdanie; potem wszystkie dane zostaną trwale usunięte, najpóźniej w ciągu 5 dni roboczych, a Ty otrzymasz certyfikat usunięcia. Najpierw wyeksportuj dane.";
+    delete_confirm: "I understand that all data of this business will be deleted for good", "Rozumiem, że wszystkie dane tej firmy zostaną trwale usunięte";
+    delete_button: "Delete the business", "Usuń firmę";
+    delete_requested: "Deletion requested on {date}. You can cancel until {grace}. The data will be deleted by {deadline} at the latest.", "Usunięcie zlecono {date}. Możesz je odwołać do {grace}. Dane zostaną usunięte najpóźniej do {deadline}.";
+    delete_cancel: "Cancel the deletion", "Odwołaj usunięcie";
+    closing_banner: "This business is being deleted at its owner's request. The account is read-only.", "Ta firma jest usuwana na prośbę właściciela. Konto działa tylko do odczytu.";
+    read_only: "This account is read-only: {why}", "To konto działa tylko do odczytu: {why}";
+    not_yet_title: "Online booking is not available yet", "Rezerwacja online nie jest jeszcze dostępna";
+    not_yet_body: "This business has not started taking online bookings yet. Please contact it directly.", "Ta firma jeszcze nie przyjmuje rezerwacji online. Skontaktuj się z nią bezpośrednio.";
 }
 
 pub fn ui(lang: Language) -> &'static Ui {

@@ -81,11 +81,25 @@ impl Api {
         &self,
         app: Data<&App>,
         cookies: Data<&CookiePolicy>,
+        req: &Request,
         body: JsonBody<SignupRequest>,
     ) -> Result<SessionCreated> {
         let b = body.0;
+        let dpa = b.dpa.map(|d| {
+            (
+                termino_app::dpa::DpaAcceptanceInput {
+                    version: d.version,
+                    language: d.language,
+                    company_name: b.company_name.clone(),
+                    tax_id: d.tax_id,
+                    authority_confirmed: d.authority_confirmed,
+                },
+                termino_web::http::acceptance_meta(req, "api"),
+            )
+        });
         let session = app
             .signup(SignupInput {
+                dpa,
                 company_name: b.company_name,
                 slug: b.slug,
                 owner_name: b.owner_name,

@@ -1,6 +1,7 @@
 //! REST v1. Thin: parse, authorise, call the application, shape the answer.
 
 pub mod auth;
+pub mod compliance;
 mod endpoints;
 pub mod idempotency;
 pub mod json;
@@ -24,6 +25,7 @@ pub fn service(
         scheduling::SchedulingApi,
         scheduling::PublicApi,
         webhooks::WebhooksApi,
+        compliance::ComplianceApi,
     ),
     (),
 > {
@@ -33,6 +35,7 @@ pub fn service(
             scheduling::SchedulingApi,
             scheduling::PublicApi,
             webhooks::WebhooksApi,
+            compliance::ComplianceApi,
         ),
         "Termino API",
         env!("CARGO_PKG_VERSION"),

@@ -25,6 +25,24 @@ pub struct SignupRequest {
     pub time_zone: String,
     /// `pl` or `en`.
     pub language: String,
+    /// Accept the data-processing agreement now (the company is the
+    /// business above); without it, bookings and client records wait until
+    /// an owner accepts it (`POST /dpa/acceptances`).
+    #[serde(default)]
+    pub dpa: Option<SignupDpa>,
+}
+
+#[derive(Debug, Deserialize, Object)]
+#[serde(deny_unknown_fields)]
+pub struct SignupDpa {
+    /// The version read (`GET /dpa` after sign-up, or the one in force).
+    pub version: String,
+    /// The language of the text read: `pl` or `en`.
+    pub language: String,
+    /// The company's Polish tax id (NIP).
+    pub tax_id: String,
+    /// The owner states they may bind the company.
+    pub authority_confirmed: bool,
 }
 
 #[derive(Debug, Deserialize, Object)]

@@ -83,6 +83,7 @@ fn fixture() -> Fixture {
                 time_zone: "Europe/Warsaw".into(),
                 language: "pl".into(),
                 phone_optional: true,
+                dpa: None,
             })
             .await
             .unwrap();

@@ -35,6 +35,9 @@ pub struct SignupInput {
     pub language: String,
     /// The web and REST sign-up ask for a phone; the CLI may leave it out.
     pub phone_optional: bool,
+    /// The owner accepts the data-processing agreement while signing up
+    /// (the company name is the business's).
+    pub dpa: Option<(crate::dpa::DpaAcceptanceInput, crate::dpa::AcceptanceMeta)>,
 }
 
 struct ValidSignup {
@@ -168,8 +171,45 @@ impl App {
         self.open_session(user_id, tenant.id, tenant.slug).await
     }
 
-    /// Creates a business and its owner (sign-up and `termino tenant create`).
-    pub async fn create_business(&self, input: SignupInput) -> AppResult<(Business, Uuid)> {
+    /// Creates a business and its owner (sign-up, `termino tenant create`,
+    /// the demo), with the owner's acceptance of the agreement if given.
+    pub async fn create_business(&self, mut input: SignupInput) -> AppResult<(Business, Uuid)> {
+        // Both the sign-up and the acceptance are checked before the
+        // business exists, so a bad NIP leaves nothing behind.
+        let dpa = match input.dpa.take() {
+            None => None,
+            Some((dpa, meta)) => {
+                let current = self.current_dpa().await?;
+                let acceptance = crate::dpa::validate_acceptance(&current, &dpa);
+                let sign_up = validate_signup(&input);
+                match (sign_up, acceptance) {
+                    (Ok(_), Ok(valid)) => Some((current, valid, meta)),
+                    (sign_up, acceptance) => {
+                        let mut all = sign_up.err().unwrap_or_default();
+                        // The company is the business named above: one
+                        // error for it is enough.
+                        for e in acceptance.err().unwrap_or_default().0 {
+                            if e.field != "company_name" {
+                                all.add(&format!("dpa.{}", e.field), e.code, e.message);
+                            }
+                        }
+                        return Err(AppError::Invalid(all));
+                    }
+                }
+            }
+        };
+        let (tenant, user_id) = self.insert_business(input).await?;
+        if let Some((current, valid, meta)) = dpa {
+            let user = accounts::find_user(self.db().connection(), user_id)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            self.append_acceptance(tenant.id, (user_id, user.email), &current, valid, meta)
+                .await?;
+        }
+        Ok((tenant, user_id))
+    }
+
+    async fn insert_business(&self, input: SignupInput) -> AppResult<(Business, Uuid)> {
         let valid = validate_signup(&input)?;
         let password_hash = hash_password(input.password).await?;
         let now = self.now();
@@ -218,6 +258,11 @@ impl App {
                 tpay_credentials: None,
                 refund_client_cancellations: true,
                 plan_reminder_sent: None,
+                dpa_version: None,
+                dpa_accepted_at: None,
+                purge_reminder_sent: None,
+                deletion_requested_at: None,
+                client_retention_months: None,
             },
         )
         .await

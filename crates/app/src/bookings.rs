@@ -136,8 +136,12 @@ pub struct PublicBusiness {
     pub booking_intro: String,
     pub privacy_notice_url: Option<String>,
     pub marketing_consent_text: Option<String>,
-    /// False while the account is read-only (its plan ended).
+    /// False while the account is read-only (its plan ended, or it is
+    /// being deleted) or the agreement is not accepted.
     pub accepts_bookings: bool,
+    /// Online booking has not started yet (the business has not accepted
+    /// the data-processing agreement).
+    pub not_yet: bool,
 }
 
 fn slot_problem(p: SlotProblem) -> AppError {
@@ -223,12 +227,14 @@ impl App {
         let tenant = tenants::find_by_slug(self.db().connection(), slug)
             .await?
             .ok_or(AppError::NotFound)?;
-        let accepts_bookings = matches!(
-            crate::billing::standing_of(&tenant, self.now()),
-            termino_domain::plan::Standing::Active
-        );
+        let current = self.current_dpa().await?;
+        let dpa_missing =
+            crate::dpa::dpa_state(&tenant, &current, self.now()) == crate::dpa::DpaState::Required;
+        let accepts_bookings =
+            crate::dpa::check_standing(&tenant, self.now()).is_ok() && !dpa_missing;
         Ok(PublicBusiness {
             accepts_bookings,
+            not_yet: dpa_missing,
             scope: TenantScope::authenticated(tenant.id),
             slug: tenant.slug,
             name: tenant.name,
@@ -583,6 +589,10 @@ impl App {
         let slot =
             check_slot(calendar, &rules, &closures, request.start, now).map_err(slot_problem)?;
 
+        // Read-only accounts, a missing agreement and the free plan's cap
+        // stop the booking before anything is written.
+        let tenant = self.check_processing(&tx, scope).await?;
+        crate::billing::check_booking_cap(&tx, scope, &tenant, now).await?;
         let (client_id, _, counted) = self
             .find_or_create_client_in(
                 &tx,
@@ -596,7 +606,6 @@ impl App {
         let keyring = self.keys().for_write(scope.id(), now).await?;
         let id = Uuid::now_v7();
         let token = new_token();
-        let tenant = crate::billing::check_can_book(&tx, scope, now).await?;
         // A service that takes payment (and a business that can receive
         // it) holds the time until paid; approval comes first when asked.
         let terms = if service.requires_approval {

@@ -118,6 +118,12 @@ pub(crate) struct CachedClients {
     records: Vec<(ClientRecord, String)>,
 }
 
+impl CachedClients {
+    pub(crate) fn records(&self) -> &[(ClientRecord, String)] {
+        &self.records
+    }
+}
+
 #[derive(Default)]
 pub(crate) struct ClientCache {
     by_tenant: Mutex<HashMap<Uuid, Arc<CachedClients>>>,
@@ -511,14 +517,16 @@ impl App {
 
     async fn insert_client(&self, scope: &TenantScope, valid: ValidClient) -> AppResult<Client> {
         let tx = self.db().begin_tenant(scope).await?;
+        self.check_processing(&tx, scope).await?;
         let (client, version, count) = self.insert_client_in(&tx, scope, valid).await?;
         commit(tx).await?;
         self.after_encrypting(scope.id(), version, count);
         Ok(client)
     }
 
-    /// Inserts in the caller's transaction; the caller commits and then
-    /// calls `after_encrypting` with the version and count returned.
+    /// Inserts in the caller's transaction, which has already passed
+    /// `check_processing`; the caller commits and then calls
+    /// `after_encrypting` with the version and count returned.
     async fn insert_client_in(
         &self,
         tx: &termino_store::Tx,
@@ -599,6 +607,7 @@ impl App {
         let valid = validate(merged, self.today())?;
         let now = self.now();
         let tx = self.db().begin_tenant(&scope).await?;
+        self.check_processing(&tx, &scope).await?;
         repo::bump_revision(&tx, &scope).await?;
         let existing = repo::get(&tx, &scope, id)
             .await?
@@ -629,12 +638,31 @@ impl App {
 
     pub async fn delete_client(&self, principal: &Principal, id: Uuid) -> AppResult<()> {
         let scope = principal.tenant;
+        self.delete_client_in_scope(&scope, id, false).await
+    }
+
+    /// A client removed for good with their bookings (the business's
+    /// retention rule; erasure requests): payments stay as records.
+    pub(crate) async fn erase_client_record(&self, scope: &TenantScope, id: Uuid) -> AppResult<()> {
+        self.delete_client_in_scope(scope, id, true).await
+    }
+
+    async fn delete_client_in_scope(
+        &self,
+        scope: &TenantScope,
+        id: Uuid,
+        with_bookings: bool,
+    ) -> AppResult<()> {
+        let scope = *scope;
         let keyring = self.inner.keys.for_write(scope.id(), self.now()).await?;
         let tx = self.db().begin_tenant(&scope).await?;
         repo::bump_revision(&tx, &scope).await?;
         let deleted = repo::delete(&tx, &scope, id).await?;
         if !deleted {
             return Err(AppError::NotFound);
+        }
+        if with_bookings {
+            termino_store::repo::compliance::delete_client_bookings(&tx, &scope, id).await?;
         }
         self.emit(
             &tx,
@@ -661,6 +689,7 @@ impl App {
         phone: Option<&str>,
     ) -> AppResult<(Uuid, bool)> {
         let tx = self.db().begin_tenant(scope).await?;
+        self.check_processing(&tx, scope).await?;
         let found = self
             .find_or_create_client_in(&tx, scope, name, email, phone, false)
             .await?;

@@ -346,6 +346,22 @@ impl KeyService {
         Ok(destroyed)
     }
 
+    /// The tenant's keys as a deletion certificate names them (no key
+    /// material).
+    pub async fn describe(&self, tenant: Uuid) -> AppResult<Vec<KeyDescription>> {
+        let rows = keystore::keys_of(self.keystore.connection(), tenant).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| KeyDescription {
+                purpose: r.purpose,
+                version: r.version,
+                state: r.state,
+                created_at: r.created_at,
+                destroyed_at: r.destroyed_at,
+            })
+            .collect())
+    }
+
     /// Crypto-shredding: every key of the tenant is destroyed.
     pub async fn destroy_all(
         &self,
@@ -390,4 +406,14 @@ impl KeyService {
         termino_store::commit(tx).await?;
         Ok(count)
     }
+}
+
+/// A key as a certificate names it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct KeyDescription {
+    pub purpose: String,
+    pub version: i32,
+    pub state: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub destroyed_at: Option<chrono::DateTime<chrono::Utc>>,
 }

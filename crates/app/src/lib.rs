@@ -11,11 +11,15 @@ pub mod catalog;
 pub mod clients;
 pub mod clock;
 pub mod deposits;
+pub mod dpa;
 pub mod error;
+pub mod export;
 pub mod keys;
 pub mod kv;
 pub mod mail;
+pub mod retention;
 pub mod secret;
+pub mod subprocessors;
 pub mod tpay;
 pub mod webhooks;
 
@@ -64,6 +68,8 @@ pub struct AppConfig {
     pub tpay_cert_base: String,
     /// Termino's own tpay merchant account, for plans paid by period.
     pub tpay_plans: Option<crate::tpay::TpayCredentials>,
+    /// Days a business has to accept a new version of the agreement.
+    pub dpa_accept_days: i64,
 }
 
 /// Termino's Stripe account.
@@ -102,6 +108,7 @@ impl Default for AppConfig {
             tpay_api_base: "https://api.tpay.com".into(),
             tpay_cert_base: "https://secure.tpay.com".into(),
             tpay_plans: None,
+            dpa_accept_days: crate::dpa::DEFAULT_ACCEPT_DAYS,
         }
     }
 }

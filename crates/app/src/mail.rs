@@ -5,11 +5,12 @@ use std::time::Duration;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use termino_crypto::{FieldContext, decrypt_field, encrypt_field};
+use termino_domain::account::Role;
 use termino_notify::texts::Message;
 use termino_notify::{Attachment, Email};
 use termino_store::repo::mail_outbox;
 use termino_store::repo::mail_outbox::NewMail;
-use termino_store::{Tx, commit};
+use termino_store::{TenantScope, Tx, commit};
 use uuid::Uuid;
 
 use crate::keys::Keyring;
@@ -20,6 +21,38 @@ use crate::{App, AppError, AppResult};
 const MAX_ATTEMPTS: i32 = 12;
 
 impl App {
+    /// A link into Termino for a message.
+    pub(crate) fn link(&self, path: &str) -> String {
+        format!("{}{path}", self.config().public_url.trim_end_matches('/'))
+    }
+
+    /// Queues a message to every owner of a business.
+    pub(crate) async fn mail_owners(
+        &self,
+        tenant: Uuid,
+        subject: String,
+        body: String,
+    ) -> AppResult<usize> {
+        let scope = TenantScope::authenticated(tenant);
+        let tx = self.db().begin_tenant(&scope).await?;
+        let owners = owner_emails(&tx, &scope).await?;
+        for to in &owners {
+            self.enqueue_mail(
+                &tx,
+                Some(tenant),
+                to,
+                Message {
+                    subject: subject.clone(),
+                    body: body.clone(),
+                },
+            )
+            .await?;
+        }
+        commit(tx).await?;
+        self.wake_mail();
+        Ok(owners.len())
+    }
+
     /// Queues a message in the caller's transaction: it is sent only if the
     /// change that caused it commits.
     pub(crate) async fn enqueue_mail(
@@ -41,7 +74,8 @@ impl App {
                 attachment_name: None,
                 attachment: None,
             },
-            self.now(),
+            // A run `--as-of` a later time still sends now.
+            self.now().min(chrono::Utc::now()),
         )
         .await?)
     }
@@ -214,6 +248,13 @@ impl App {
 
     /// Runs until `shutdown` resolves: delivers when woken or every few seconds.
     pub async fn run_mail_worker(&self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+        // Names this node's lease on the scheduled jobs.
+        let mut next_retention_check = std::time::Instant::now();
+        let holder = format!(
+            "{}-{}",
+            std::process::id(),
+            hex::encode(rand::random::<[u8; 4]>())
+        );
         loop {
             if let Err(err) = self.deliver_due_mail().await {
                 tracing::warn!(event = "mail_worker_error", error = %err, "mail worker pass failed");
@@ -227,6 +268,13 @@ impl App {
             }
             if let Err(err) = self.settle_payments().await {
                 tracing::warn!(event = "payments_worker_error", error = %err, "payment holds and refunds pass failed");
+            }
+            // The retention job is due hourly; asking once a minute is enough.
+            if std::time::Instant::now() >= next_retention_check {
+                next_retention_check = std::time::Instant::now() + Duration::from_secs(60);
+                if let Err(err) = self.run_scheduled_retention(&holder).await {
+                    tracing::warn!(event = "retention_job_error", error = %err, "retention job failed; it runs again when next due");
+                }
             }
             if let Err(err) = self.deliver_due_webhooks().await {
                 tracing::warn!(event = "webhook_worker_error", error = %err, "webhook worker pass failed");
@@ -247,4 +295,17 @@ impl App {
 /// so never logged).
 pub async fn outbox(app: &App) -> AppResult<Vec<mail_outbox::OutboxMail>> {
     Ok(mail_outbox::all(app.db().connection()).await?)
+}
+
+/// The e-mail addresses of a business's owners.
+pub(crate) async fn owner_emails(
+    tx: &termino_store::Tx,
+    scope: &TenantScope,
+) -> AppResult<Vec<String>> {
+    Ok(termino_store::repo::accounts::members(tx, scope)
+        .await?
+        .into_iter()
+        .filter(|(m, _)| m.role == Role::Owner.as_str())
+        .map(|(_, u)| u.email)
+        .collect())
 }

@@ -18,9 +18,6 @@ use rand::RngCore;
 use serde_json::{Value, json};
 use sha2::Sha256;
 use termino_crypto::{FieldContext, decrypt_field, encrypt_field};
-use termino_domain::account::Role;
-use termino_notify::texts::Message;
-use termino_store::repo::accounts;
 use termino_store::repo::webhooks::{self as repo, DeliveryRow, EndpointRow};
 use termino_store::{TenantScope, Tx, commit};
 use uuid::Uuid;
@@ -517,26 +514,15 @@ impl App {
         tenant: Uuid,
         endpoint: &EndpointRow,
     ) -> AppResult<()> {
-        let scope = TenantScope::authenticated(tenant);
-        let tx = self.db().begin_tenant(&scope).await?;
-        let owners: Vec<String> = accounts::members(&tx, &scope)
-            .await?
-            .into_iter()
-            .filter(|(m, _)| m.role == Role::Owner.as_str())
-            .map(|(_, u)| u.email)
-            .collect();
-        for to in owners {
-            let message = Message {
-                subject: "Webhook deliveries are failing / Webhooki nie dochodzą".into(),
-                body: format!(
-                    "Deliveries to your webhook endpoint {url} keep failing. Termino keeps retrying for about a day; fix the endpoint and replay the failed deliveries from the delivery log.\n\nDostarczanie do Twojego adresu webhooków {url} wciąż się nie udaje. Termino ponawia próby przez około dobę; napraw adres i wyślij nieudane dostawy ponownie z dziennika.\n\n— Termino",
-                    url = endpoint.url
-                ),
-            };
-            self.enqueue_mail(&tx, Some(tenant), &to, message).await?;
-        }
-        commit(tx).await?;
-        self.wake_mail();
+        self.mail_owners(
+            tenant,
+            "Webhook deliveries are failing / Webhooki nie dochodzą".into(),
+            format!(
+                "Deliveries to your webhook endpoint {url} keep failing. Termino keeps retrying for about a day; fix the endpoint and replay the failed deliveries from the delivery log.\n\nDostarczanie do Twojego adresu webhooków {url} wciąż się nie udaje. Termino ponawia próby przez około dobę; napraw adres i wyślij nieudane dostawy ponownie z dziennika.\n\n— Termino",
+                url = endpoint.url
+            ),
+        )
+        .await?;
         Ok(())
     }
 }

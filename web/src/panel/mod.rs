@@ -13,6 +13,7 @@ mod bookings;
 mod calendar;
 mod catalog;
 mod clients;
+mod compliance;
 mod plan;
 mod settings;
 
@@ -107,6 +108,27 @@ pub fn routes() -> Route {
         .at("/payments", page(get(plan::payments)))
         .at("/payments/connect", page(post(plan::connect)))
         .at("/payments/tpay", page(post(plan::save_tpay)))
+        .at(
+            "/dpa",
+            page(get(compliance::show_dpa).post(compliance::accept_dpa)),
+        )
+        .at(
+            "/dpa/acceptances/:id",
+            page(get(compliance::acceptance_download)),
+        )
+        .at(
+            "/dpa/objections/:version",
+            page(post(compliance::object_change)),
+        )
+        .at("/account", page(get(compliance::show_account)))
+        .at("/account/export.json", page(get(compliance::export_json)))
+        .at("/account/export/:file", page(get(compliance::export_csv)))
+        .at("/account/retention", page(post(compliance::set_retention)))
+        .at("/account/delete", page(post(compliance::request_delete)))
+        .at(
+            "/account/delete/cancel",
+            page(post(compliance::cancel_delete)),
+        )
 }
 
 /// One entry of the panel's navigation.
@@ -129,6 +151,10 @@ pub(crate) struct Chrome {
     pub flash: Option<&'static str>,
     /// The account is read-only: why, and until when its data is kept.
     pub expired: Option<String>,
+    /// The agreement waits for acceptance (or a new version does).
+    pub dpa: Option<String>,
+    /// The owner asked to delete the business.
+    pub closing: Option<&'static str>,
 }
 
 /// A signed-in request to the panel.
@@ -141,6 +167,7 @@ pub(crate) struct Ctx {
     pub me: Member,
     pub zone: Tz,
     pub standing: termino_domain::plan::Standing,
+    pub dpa: termino_app::dpa::DpaState,
 }
 
 impl Ctx {
@@ -177,7 +204,12 @@ impl Ctx {
             .parse()
             .unwrap_or(chrono_tz::Europe::Warsaw);
         let standing = termino_app::billing::standing_of(&business, app.now());
+        let dpa = match app.current_dpa().await {
+            Ok(current) => termino_app::dpa::dpa_state(&business, &current, app.now()),
+            Err(err) => return Err(p.failure(err)),
+        };
         Ok(Self {
+            dpa,
             standing,
             u: ui::ui(p.lang),
             p,
@@ -197,6 +229,28 @@ impl Ctx {
         form: &FormData,
     ) -> Result<Self, Response> {
         let ctx = Self::load(req, app, policy).await?;
+        // A read-only account (plan ended, deletion requested) changes
+        // nothing but what gets it going again or out.
+        // The full path: inside the nested panel routes `uri()` has no `/app`.
+        let path = req.original_uri().path();
+        let exempt = ["/app/plan", "/app/dpa", "/app/account", "/app/logout"]
+            .iter()
+            .any(|p| path.starts_with(p));
+        if !exempt && termino_app::dpa::check_standing(&ctx.business, app.now()).is_err() {
+            let u = ctx.u;
+            let why = ctx
+                .chrome("", req)
+                .expired
+                .unwrap_or_else(|| u.closing_banner.to_string());
+            let title = ctx.p.t.error_title;
+            return Err(ctx.p.message(
+                StatusCode::CONFLICT,
+                title,
+                u.read_only.replace("{why}", &why),
+                true,
+                Some(("/app/plan", u.nav_plan)),
+            ));
+        }
         if !http::tokens_match(&ctx.csrf, form.get("csrf_token")) {
             let t = ctx.p.t;
             return Err(ctx.p.message(
@@ -220,7 +274,7 @@ impl Ctx {
 
     pub fn chrome(&self, section: &str, req: &Request) -> Chrome {
         let u = self.u;
-        let items: [(&'static str, &'static str, &str); 11] = [
+        let items: [(&'static str, &'static str, &str); 13] = [
             ("/app", u.nav_today, "today"),
             ("/app/calendar", u.nav_calendar, "calendar"),
             ("/app/clients", u.nav_clients, "clients"),
@@ -232,6 +286,8 @@ impl Ctx {
             ("/app/api-keys", u.nav_api_keys, "api-keys"),
             ("/app/payments", u.nav_payments, "payments"),
             ("/app/plan", u.nav_plan, "plan"),
+            ("/app/dpa", u.nav_dpa, "dpa"),
+            ("/app/account", u.nav_account, "account"),
         ];
         let saved = req
             .uri()
@@ -260,6 +316,18 @@ impl Ctx {
                 ),
                 termino_domain::plan::Standing::Active => None,
             },
+            dpa: match self.dpa {
+                termino_app::dpa::DpaState::Accepted => None,
+                termino_app::dpa::DpaState::Required => Some(u.dpa_required_banner.to_string()),
+                termino_app::dpa::DpaState::Pending { accept_by } => Some(
+                    u.dpa_pending_banner
+                        .replace("{date}", &date_time(self, accept_by)),
+                ),
+            },
+            closing: self
+                .business
+                .deletion_requested_at
+                .map(|_| u.closing_banner),
         }
     }
 

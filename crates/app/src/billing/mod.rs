@@ -367,6 +367,24 @@ impl App {
                 if object["currency"].as_str() != Some(PLAN_CURRENCY) {
                     tracing::warn!(event = %id, "a plan invoice in an unexpected currency was not applied");
                 } else if let Some(end) = period_end(object) {
+                    // Termino's own tax record, kept apart from the
+                    // business's data.
+                    if let Some(invoice) = object["id"].as_str() {
+                        termino_store::repo::compliance::record_billing(
+                            &tx,
+                            termino_store::repo::compliance::BillingRecordRow {
+                                id: Uuid::now_v7(),
+                                tenant_id: tenant.id,
+                                provider: "stripe".into(),
+                                reference: invoice.to_string(),
+                                amount_minor: object["amount_paid"].as_i64().unwrap_or(0),
+                                currency: PLAN_CURRENCY.to_string(),
+                                paid_at: now,
+                                keep_until: termino_domain::retention::tax_record_keep_until(now),
+                            },
+                        )
+                        .await?;
+                    }
                     if tenant.paid_until.is_none_or(|p| p < end) {
                         tenant.paid_until = Some(end);
                     }
@@ -539,7 +557,7 @@ pub(crate) async fn check_staff_limit(
 }
 
 /// The free plan takes a limited number of bookings a calendar month.
-async fn check_booking_cap(
+pub(crate) async fn check_booking_cap(
     tx: &termino_store::Tx,
     scope: &termino_store::TenantScope,
     tenant: &Tenant,
@@ -629,26 +647,4 @@ pub fn standing_of(tenant: &Tenant, now: DateTime<Utc>) -> termino_domain::plan:
         tenant.paid_until,
         now,
     )
-}
-
-/// New bookings need an account that is not read-only (its trial or paid
-/// time ended) and, on the free plan, room under the monthly cap. Returns
-/// the business, read once for the whole booking.
-pub(crate) async fn check_can_book(
-    tx: &termino_store::Tx,
-    scope: &termino_store::TenantScope,
-    now: DateTime<Utc>,
-) -> AppResult<Tenant> {
-    let tenant = termino_store::repo::tenants::get(tx, scope)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if let termino_domain::plan::Standing::Expired { .. } = standing_of(&tenant, now) {
-        return Err(AppError::Conflict {
-            kind: "plan-expired",
-            field: None,
-            message: "this business is not taking bookings: its plan has ended".into(),
-        });
-    }
-    check_booking_cap(tx, scope, &tenant, now).await?;
-    Ok(tenant)
 }

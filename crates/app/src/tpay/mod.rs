@@ -490,6 +490,20 @@ impl App {
         tenant.billing_interval = Some(interval.as_str().into());
         tenant.updated_at = now;
         let saved = billing::save_billing(&tx, tenant).await?;
+        termino_store::repo::compliance::record_billing(
+            &tx,
+            termino_store::repo::compliance::BillingRecordRow {
+                id: Uuid::now_v7(),
+                tenant_id: saved.id,
+                provider: "tpay".into(),
+                reference: get("tr_id").to_string(),
+                amount_minor: paid,
+                currency: "PLN".into(),
+                paid_at: now,
+                keep_until: termino_domain::retention::tax_record_keep_until(now),
+            },
+        )
+        .await?;
         billing::insert_plan_change(
             &tx,
             billing::PlanChangeRow {
@@ -536,17 +550,9 @@ impl App {
             }
             let scope = TenantScope::authenticated(tenant.id);
             let tx = self.db().begin_tenant(&scope).await?;
-            let owners: Vec<String> = termino_store::repo::accounts::members(&tx, &scope)
-                .await?
-                .into_iter()
-                .filter(|(m, _)| m.role == Role::Owner.as_str())
-                .map(|(_, u)| u.email)
-                .collect();
+            let owners = crate::mail::owner_emails(&tx, &scope).await?;
             let date = until.format("%Y-%m-%d").to_string();
-            let link = format!(
-                "{}/app/plan",
-                self.config().public_url.trim_end_matches('/')
-            );
+            let link = self.link("/app/plan");
             for to in owners {
                 let message = termino_notify::texts::Message {
                     subject: format!(

@@ -2,9 +2,13 @@
 //! modules beside this folder.
 
 pub mod api_key;
+pub mod billing_record;
 pub mod booking;
 pub mod client;
 pub mod closure;
+pub mod deletion_certificate;
+pub mod dpa_acceptance;
+pub mod dpa_version;
 pub mod idempotency_key;
 pub mod invitation;
 pub mod mail_outbox;
@@ -17,6 +21,9 @@ pub mod service;
 pub mod service_staff;
 pub mod staff;
 pub mod staff_override;
+pub mod subprocessor;
+pub mod subprocessor_change;
+pub mod subprocessor_objection;
 pub mod tenant;
 pub mod tenant_key;
 pub mod user;

@@ -47,6 +47,16 @@ pub struct Model {
     pub refund_client_cancellations: bool,
     /// The last plan renewal reminder sent: `<paid_until unix>:<days>`.
     pub plan_reminder_sent: Option<String>,
+    /// The data-processing agreement version the business accepted last.
+    pub dpa_version: Option<String>,
+    pub dpa_accepted_at: Option<DateTimeUtc>,
+    /// The last purge reminder sent: `<purge_at unix>:<days before>`.
+    pub purge_reminder_sent: Option<String>,
+    /// The owner asked to delete the business (cancellable for a while).
+    pub deletion_requested_at: Option<DateTimeUtc>,
+    /// The business's own rule: clients with no booking for this many
+    /// months are deleted.
+    pub client_retention_months: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod api_keys;
 pub mod billing;
 pub mod clients;
+pub mod compliance;
 pub mod invitations;
 pub mod keystore;
 pub mod mail_outbox;

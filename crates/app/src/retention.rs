@@ -1,0 +1,500 @@
+//! Retention as a job: expired accounts are reminded and then purged on
+//! schedule, deletion requests are carried out, each business's own client
+//! retention is applied, and Termino's own tax records leave when the law
+//! lets them. One run at a time per cluster.
+//!
+//! A purge destroys the business's keys first (crypto-shredding: every copy
+//! of its client data, backups included, is unreadable from then on), then
+//! deletes its rows in batches, then writes a deletion certificate. A purge
+//! cut short is finished by the next run.
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::json;
+use termino_domain::account::Role;
+use termino_domain::plan::Standing;
+use termino_domain::retention as rules;
+use termino_store::repo::compliance::{self as repo, CertificateRow};
+use termino_store::repo::tenants::Tenant;
+use termino_store::{TenantScope, commit};
+use uuid::Uuid;
+
+use crate::auth::Principal;
+use crate::{App, AppError, AppResult};
+
+pub const JOB: &str = "retention";
+/// The scheduled run repeats this often.
+pub const EVERY: Duration = Duration::hours(1);
+const BATCH: u32 = 500;
+
+/// A business's rows, children first; `mail_outbox` names the business in
+/// `tenant_id` too. Users go afterwards if no other business has them.
+const TENANT_TABLES: &[&str] = &[
+    "webhook_deliveries",
+    "webhook_endpoints",
+    "payments",
+    "bookings",
+    "service_staff",
+    "staff_overrides",
+    "closures",
+    "services",
+    "staff",
+    "clients",
+    "idempotency_keys",
+    "api_keys",
+    "invitations",
+    "plan_changes",
+    "subprocessor_objections",
+    "mail_outbox",
+    "memberships",
+];
+
+#[derive(Debug, Clone, Default)]
+pub struct RetentionReport {
+    /// (business, days before the purge)
+    pub reminders: Vec<(Uuid, i64)>,
+    pub purged: Vec<CertificateRow>,
+    pub clients_deleted: u64,
+    pub billing_records_deleted: u64,
+}
+
+impl RetentionReport {
+    pub fn summary(&self) -> String {
+        format!(
+            "{} reminders, {} businesses purged, {} clients deleted by retention rules, {} billing records past their keeping time deleted",
+            self.reminders.len(),
+            self.purged.len(),
+            self.clients_deleted,
+            self.billing_records_deleted
+        )
+    }
+}
+
+/// Where a deletion request stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeletionRequest {
+    pub requested_at: DateTime<Utc>,
+    /// Until then the owner can cancel.
+    pub grace_ends: DateTime<Utc>,
+    /// Done by then at the latest (5 business days).
+    pub deadline: DateTime<Utc>,
+}
+
+impl DeletionRequest {
+    pub fn of(requested_at: DateTime<Utc>) -> Self {
+        Self {
+            requested_at,
+            grace_ends: rules::deletion_grace_ends(requested_at),
+            deadline: rules::deletion_deadline(requested_at),
+        }
+    }
+}
+
+/// What the job does for one business at `now`.
+#[derive(Debug, PartialEq, Eq)]
+enum Due {
+    Purge {
+        reason: &'static str,
+        due_at: DateTime<Utc>,
+    },
+    /// Read-only, waiting for its purge: maybe a reminder.
+    Remind {
+        purge_at: DateTime<Utc>,
+    },
+    /// Working, with the business's own client retention.
+    ClientRetention {
+        months: i32,
+    },
+    Nothing,
+}
+
+fn due(tenant: &Tenant, now: DateTime<Utc>) -> Due {
+    if let Some(requested) = tenant.deletion_requested_at {
+        let grace_ends = rules::deletion_grace_ends(requested);
+        return if now >= grace_ends {
+            Due::Purge {
+                reason: "owner-request",
+                due_at: grace_ends,
+            }
+        } else {
+            Due::Nothing
+        };
+    }
+    match (
+        crate::billing::standing_of(tenant, now),
+        tenant.client_retention_months,
+    ) {
+        (Standing::Expired { purge_at, .. }, _) if now >= purge_at => Due::Purge {
+            reason: if tenant.plan == "trial" {
+                "trial-ended"
+            } else {
+                "paid-period-ended"
+            },
+            due_at: purge_at,
+        },
+        (Standing::Expired { purge_at, .. }, _) => Due::Remind { purge_at },
+        (Standing::Active, Some(months)) => Due::ClientRetention { months },
+        (Standing::Active, None) => Due::Nothing,
+    }
+}
+
+fn certificate_digest(row: &CertificateRow) -> String {
+    termino_crypto::chain::chain_hash(
+        termino_crypto::chain::GENESIS,
+        &[
+            ("id", &row.id.to_string()),
+            ("tenant_id", &row.tenant_id.to_string()),
+            ("slug", &row.slug),
+            ("reason", &row.reason),
+            (
+                "requested_at",
+                &row.requested_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+            ),
+            ("due_at", &row.due_at.to_rfc3339()),
+            (
+                "deadline",
+                &row.deadline.map(|t| t.to_rfc3339()).unwrap_or_default(),
+            ),
+            ("started_at", &row.started_at.to_rfc3339()),
+            ("finished_at", &row.finished_at.to_rfc3339()),
+            ("keys_destroyed", &row.keys_destroyed),
+            ("rows_deleted", &row.rows_deleted),
+        ],
+    )
+}
+
+/// Whether a certificate's digest matches its fields.
+pub fn certificate_intact(row: &CertificateRow) -> bool {
+    certificate_digest(row) == row.digest
+}
+
+impl App {
+    /// Runs the retention job as of `as_of`, if no other node is running
+    /// it; `None` when another holds it. A scheduled run also waits until
+    /// the job is due; a manual run (the CLI) does not.
+    pub async fn run_retention(
+        &self,
+        as_of: DateTime<Utc>,
+        holder: &str,
+        scheduled: bool,
+    ) -> AppResult<Option<RetentionReport>> {
+        let db = self.db();
+        // Leases and due times are in real time; `as_of` is the business
+        // time the rules are applied at.
+        let real_now = Utc::now();
+        repo::ensure_job(db.connection(), JOB, real_now).await?;
+        let due_before = scheduled.then_some(real_now);
+        if db.backend() == sea_orm::DbBackend::Postgres {
+            // The row stays locked for the whole run; a node that dies
+            // releases it with its connection, and a failed run rolls back.
+            let lock = db.begin().await?;
+            if !repo::lock_job_pg(&lock, JOB, due_before).await? {
+                return Ok(None);
+            }
+            let report = self.retention_pass(as_of).await?;
+            let summary = report.summary();
+            repo::finish_job(&lock, JOB, real_now, Utc::now(), real_now + EVERY, &summary).await?;
+            commit(lock).await?;
+            Ok(Some(report))
+        } else {
+            let until = real_now + Duration::minutes(30);
+            if !repo::lease_job(db.connection(), JOB, holder, real_now, until, due_before).await? {
+                return Ok(None);
+            }
+            let report = match self.retention_pass(as_of).await {
+                Ok(report) => report,
+                Err(err) => {
+                    repo::release_job(db.connection(), JOB).await?;
+                    return Err(err);
+                }
+            };
+            let summary = report.summary();
+            let db = db.connection();
+            repo::finish_job(db, JOB, real_now, Utc::now(), real_now + EVERY, &summary).await?;
+            Ok(Some(report))
+        }
+    }
+
+    /// The scheduled run (the worker calls this; cheap when not due).
+    pub async fn run_scheduled_retention(&self, holder: &str) -> AppResult<()> {
+        if let Some(report) = self.run_retention(self.now(), holder, true).await? {
+            tracing::info!(
+                event = "retention_run",
+                reminders = report.reminders.len(),
+                purged = report.purged.len(),
+                clients_deleted = report.clients_deleted,
+                "retention job ran"
+            );
+        }
+        Ok(())
+    }
+
+    async fn retention_pass(&self, now: DateTime<Utc>) -> AppResult<RetentionReport> {
+        let mut report = RetentionReport::default();
+        let tenants = repo::retention_candidates(self.db().connection()).await?;
+        for tenant in tenants {
+            match due(&tenant, now) {
+                Due::Purge { reason, due_at } => {
+                    report
+                        .purged
+                        .push(self.purge(&tenant, reason, due_at, now).await?);
+                }
+                Due::Remind { purge_at } => {
+                    if let Some(days) = self.remind_purge(&tenant, purge_at, now).await? {
+                        report.reminders.push((tenant.id, days));
+                    }
+                }
+                Due::ClientRetention { months } => {
+                    report.clients_deleted +=
+                        self.apply_client_retention(&tenant, months, now).await?;
+                }
+                Due::Nothing => {}
+            }
+        }
+        report.billing_records_deleted =
+            repo::delete_expired_billing_records(self.db().connection(), now).await?;
+        Ok(report)
+    }
+
+    async fn remind_purge(
+        &self,
+        tenant: &Tenant,
+        purge_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> AppResult<Option<i64>> {
+        let sent = tenant.purge_reminder_sent.as_deref().and_then(|s| {
+            let (at, days) = s.split_once(':')?;
+            (at.parse::<i64>().ok()? == purge_at.timestamp()).then(|| days.parse::<i64>().ok())?
+        });
+        let Some(days) = rules::purge_reminder_due(purge_at, now, sent) else {
+            return Ok(None);
+        };
+        let date = purge_at.format("%Y-%m-%d %H:%M UTC").to_string();
+        let link = self.link("/app/plan");
+        let export = self.link("/app/account");
+        self.mail_owners(
+            tenant.id,
+            format!("Your Termino data will be deleted on {date} / Dane w Termino zostaną usunięte {date}"),
+            format!(
+                "Your Termino account is read-only since its plan ended. Its data (clients, bookings, settings) will be deleted for good on {date}, in {days} days.\nTo keep it, choose a plan before then: {link}\nTo keep a copy, export it: {export}\n\nTwoje konto Termino jest tylko do odczytu, bo skończył się plan. Jego dane (klienci, rezerwacje, ustawienia) zostaną trwale usunięte {date}, za {days} dni.\nAby je zachować, wybierz plan przed tym terminem: {link}\nAby zachować kopię, wyeksportuj dane: {export}\n\n— Termino"
+            ),
+        )
+        .await?;
+        repo::set_purge_reminder(
+            self.db().connection(),
+            tenant.id,
+            Some(format!("{}:{days}", purge_at.timestamp())),
+        )
+        .await?;
+        tracing::info!(event = "purge_reminder", tenant_id = %tenant.id, days, "purge reminder queued");
+        Ok(Some(days))
+    }
+
+    /// Keys first, then rows in batches, then the certificate.
+    async fn purge(
+        &self,
+        tenant: &Tenant,
+        reason: &'static str,
+        due_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> AppResult<CertificateRow> {
+        let started = chrono::SubsecRound::trunc_subsecs(self.now(), 6);
+        tracing::warn!(event = "purge_started", tenant_id = %tenant.id, reason, "purging a business");
+        let scope = TenantScope::authenticated(tenant.id);
+        // Who to tell and who may become orphaned, before anything goes.
+        let (owners, users) = {
+            let tx = self.db().begin_tenant(&scope).await?;
+            let members = termino_store::repo::accounts::members(&tx, &scope).await?;
+            commit(tx).await?;
+            let owners: Vec<String> = members
+                .iter()
+                .filter(|(m, _)| m.role == Role::Owner.as_str())
+                .map(|(_, u)| u.email.clone())
+                .collect();
+            let users: Vec<Uuid> = members.iter().map(|(_, u)| u.id).collect();
+            (owners, users)
+        };
+        self.keys().destroy_all(tenant.id, now).await?;
+        let keys = self.keys().describe(tenant.id).await?;
+        let db = self.db().connection();
+        let mut rows = serde_json::Map::new();
+        for table in TENANT_TABLES {
+            let mut total = 0;
+            loop {
+                let n = repo::delete_batch(db, table, "tenant_id", tenant.id, BATCH).await?;
+                total += n;
+                if n < u64::from(BATCH) {
+                    break;
+                }
+            }
+            rows.insert((*table).to_string(), json!(total));
+        }
+        let orphans = repo::delete_orphan_users(db, &users).await?;
+        rows.insert("users".into(), json!(orphans));
+        let gone = repo::delete_batch(db, "tenants", "id", tenant.id, 1).await?;
+        rows.insert("tenants".into(), json!(gone));
+        let mut certificate = CertificateRow {
+            id: Uuid::now_v7(),
+            tenant_id: tenant.id,
+            slug: tenant.slug.clone(),
+            reason: reason.to_string(),
+            requested_at: tenant.deletion_requested_at,
+            due_at: chrono::SubsecRound::trunc_subsecs(due_at, 6),
+            deadline: tenant.deletion_requested_at.map(rules::deletion_deadline),
+            started_at: started,
+            finished_at: chrono::SubsecRound::trunc_subsecs(self.now(), 6),
+            keys_destroyed: serde_json::to_string(&keys).map_err(anyhow::Error::from)?,
+            rows_deleted: serde_json::Value::Object(rows).to_string(),
+            digest: String::new(),
+        };
+        certificate.digest = certificate_digest(&certificate);
+        match repo::insert_certificate(db, certificate.clone()).await {
+            Ok(()) => {}
+            // A purge finished earlier by another run: keep its certificate.
+            Err(e) if e.is_unique(&["deletion_certificates"]) => {
+                if let Some(existing) = repo::certificate_of(db, tenant.id).await? {
+                    return Ok(existing);
+                }
+            }
+            Err(e) => return Err(e.into()),
+        }
+        // The owners hear that it is done, with the certificate's id; the
+        // message is not tied to the business any more.
+        let body = format!(
+            "The business \"{}\" and all its data were deleted from Termino on {}. Its encryption keys were destroyed first, so every copy of its client data, backups included, is unreadable.\nDeletion certificate: {} (digest {}).\n\nFirma \"{}\" i wszystkie jej dane zostały usunięte z Termino {}. Najpierw zniszczono jej klucze szyfrujące, więc żadna kopia danych klientów, także w kopiach zapasowych, nie da się odczytać.\nCertyfikat usunięcia: {} (skrót {}).\n\n— Termino",
+            tenant.slug,
+            certificate.finished_at.format("%Y-%m-%d %H:%M UTC"),
+            certificate.id,
+            certificate.digest,
+            tenant.slug,
+            certificate.finished_at.format("%Y-%m-%d %H:%M UTC"),
+            certificate.id,
+            certificate.digest,
+        );
+        let tx = self.db().begin().await?;
+        for to in &owners {
+            self.enqueue_mail(
+                &tx,
+                None,
+                to,
+                termino_notify::texts::Message {
+                    subject: "Your business was deleted from Termino / Firma usunięta z Termino"
+                        .into(),
+                    body: body.clone(),
+                },
+            )
+            .await?;
+        }
+        commit(tx).await?;
+        self.wake_mail();
+        tracing::warn!(event = "purge_finished", tenant_id = %tenant.id, reason, certificate_id = %certificate.id, keys = keys.len(), "business purged");
+        Ok(certificate)
+    }
+
+    async fn apply_client_retention(
+        &self,
+        tenant: &Tenant,
+        months: i32,
+        now: DateTime<Utc>,
+    ) -> AppResult<u64> {
+        let scope = TenantScope::authenticated(tenant.id);
+        let cutoff = rules::client_retention_cutoff(now, months);
+        let mut deleted = 0;
+        loop {
+            let tx = self.db().begin_tenant(&scope).await?;
+            let ids = repo::clients_inactive_since(&tx, &scope, cutoff, 100).await?;
+            commit(tx).await?;
+            if ids.is_empty() {
+                break;
+            }
+            for id in &ids {
+                self.erase_client_record(&scope, *id).await?;
+                deleted += 1;
+            }
+        }
+        if deleted > 0 {
+            tracing::info!(event = "client_retention_applied", tenant_id = %tenant.id, deleted, months, "clients deleted by the business's retention rule");
+        }
+        Ok(deleted)
+    }
+
+    // ---- The owner's side ----------------------------------------------
+
+    pub async fn deletion_request(
+        &self,
+        principal: &Principal,
+    ) -> AppResult<Option<DeletionRequest>> {
+        let tenant = self.business(principal).await?;
+        Ok(tenant.deletion_requested_at.map(DeletionRequest::of))
+    }
+
+    /// The owner asks to delete the business: the booking page closes at
+    /// once, the request can be cancelled during the grace period, and the
+    /// purge follows within 5 business days.
+    pub async fn request_deletion(&self, principal: &Principal) -> AppResult<DeletionRequest> {
+        principal.require(
+            principal.role() == Role::Owner && principal.user_id().is_some(),
+            "only an owner can delete the business",
+        )?;
+        let tenant = self.business(principal).await?;
+        if let Some(at) = tenant.deletion_requested_at {
+            return Ok(DeletionRequest::of(at));
+        }
+        let now = self.now();
+        repo::set_deletion_request(self.db().connection(), tenant.id, Some(now)).await?;
+        let request = DeletionRequest::of(now);
+        let link = self.link("/app/account");
+        self.mail_owners(
+            tenant.id,
+            "Deletion of your business requested / Zlecono usunięcie firmy".into(),
+            format!(
+                "Deletion of the business \"{}\" was requested. You can cancel until {}: {link}\nAfter that its data is deleted, at the latest by {}.\n\nZlecono usunięcie firmy \"{}\". Możesz to odwołać do {}: {link}\nPotem jej dane zostaną usunięte, najpóźniej do {}.\n\n— Termino",
+                tenant.slug,
+                request.grace_ends.format("%Y-%m-%d %H:%M UTC"),
+                request.deadline.format("%Y-%m-%d %H:%M UTC"),
+                tenant.slug,
+                request.grace_ends.format("%Y-%m-%d %H:%M UTC"),
+                request.deadline.format("%Y-%m-%d %H:%M UTC"),
+            ),
+        )
+        .await?;
+        tracing::warn!(event = "deletion_requested", tenant_id = %tenant.id, "business deletion requested");
+        Ok(request)
+    }
+
+    pub async fn cancel_deletion(&self, principal: &Principal) -> AppResult<()> {
+        principal.require(
+            principal.role() == Role::Owner && principal.user_id().is_some(),
+            "only an owner can cancel the deletion",
+        )?;
+        let tenant = self.business(principal).await?;
+        let Some(at) = tenant.deletion_requested_at else {
+            return Err(AppError::NotFound);
+        };
+        if self.now() >= rules::deletion_grace_ends(at) {
+            return Err(AppError::Conflict {
+                kind: "deletion-under-way",
+                field: None,
+                message: "the grace period is over; the deletion is under way".into(),
+            });
+        }
+        repo::set_deletion_request(self.db().connection(), tenant.id, None).await?;
+        tracing::info!(event = "deletion_cancelled", tenant_id = %tenant.id, "business deletion cancelled");
+        Ok(())
+    }
+
+    pub async fn set_client_retention(
+        &self,
+        principal: &Principal,
+        months: Option<i32>,
+    ) -> AppResult<()> {
+        principal.require(
+            matches!(principal.role(), Role::Owner | Role::Admin),
+            "only an owner or admin can change the client retention",
+        )?;
+        let months = termino_domain::retention::parse_client_retention(months)
+            .map_err(|p| AppError::invalid("client_retention_months", p.code, p.message))?;
+        repo::set_client_retention(self.db().connection(), principal.tenant.id(), months).await?;
+        tracing::info!(event = "client_retention_set", tenant_id = %principal.tenant.id(), months, "client retention changed");
+        Ok(())
+    }
+}
