@@ -130,7 +130,7 @@ async fn a_business_set_up_through_graphql(app: &TestApp) {
     );
 }
 
-async fn gql(app: &TestApp, key: &str, query: &str, variables: Value) -> Value {
+pub async fn gql(app: &TestApp, key: &str, query: &str, variables: Value) -> Value {
     let resp = app
         .client()
         .post(format!("{}/graphql", app.url))
@@ -143,7 +143,7 @@ async fn gql(app: &TestApp, key: &str, query: &str, variables: Value) -> Value {
     resp.json().await.unwrap()
 }
 
-async fn api_key(owner: &crate::helpers::Session) -> String {
+pub async fn api_key(owner: &crate::helpers::Session) -> String {
     let k: Value = owner
         .post("/api-keys", json!({"name": "graphql"}))
         .await

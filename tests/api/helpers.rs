@@ -382,8 +382,19 @@ pub fn signup_body(slug: &str) -> Value {
         "password": PASSWORD,
         "time_zone": "Europe/Warsaw",
         "language": "pl",
+        "dpa": {
+            "version": DPA_VERSION,
+            "language": "pl",
+            "tax_id": TAX_ID,
+            "authority_confirmed": true,
+        },
     })
 }
+
+/// The data-processing agreement shipped in `legal/dpa/`.
+pub const DPA_VERSION: &str = "2026-11";
+/// A tax id (NIP) with a valid check digit.
+pub const TAX_ID: &str = "1234567883";
 
 /// A signed-in person: cookie jar plus the CSRF token.
 pub struct Session {

@@ -12,6 +12,7 @@ mod binary;
 mod booking_pages;
 mod browser;
 mod clients;
+mod compliance;
 mod deposits;
 mod encryption;
 mod fake_stripe;

@@ -24,7 +24,7 @@ fn url(app: &TestApp, path: &str) -> String {
     format!("{}{path}", app.url)
 }
 
-async fn page(app: &TestApp, s: &Session, path: &str) -> (StatusCode, String) {
+pub async fn page(app: &TestApp, s: &Session, path: &str) -> (StatusCode, String) {
     get_page(
         &s.client,
         &url(
@@ -39,7 +39,7 @@ async fn page(app: &TestApp, s: &Session, path: &str) -> (StatusCode, String) {
 }
 
 /// Posts a panel form with the session's CSRF token.
-async fn submit(
+pub async fn submit(
     app: &TestApp,
     s: &Session,
     path: &str,

@@ -154,6 +154,11 @@ pub fn all_week(start: &str, end: &str) -> Value {
 /// time and one 60-minute service offered every hour.
 pub async fn salon(app: &TestApp, slug: &str, service: Value) -> Salon {
     let owner = app.signup(slug).await;
+    furnish(owner, slug, service).await
+}
+
+/// Staff, hours and a service for a business that already has its owner.
+pub async fn furnish(owner: Session, slug: &str, service: Value) -> Salon {
     let resp = owner
         .post("/staff", json!({"name": "Marta Fryzjerka"}))
         .await;

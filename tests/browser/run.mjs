@@ -139,6 +139,36 @@ try {
     await shot(owner, "02-panel-today");
   });
 
+  await step("the owner accepts the data-processing agreement", async () => {
+    // Until then the panel says so and the booking page takes nothing.
+    await owner.getByText("Accept the data-processing agreement to start taking bookings.").waitFor();
+    await owner.getByRole("link", { name: "Agreement", exact: true }).first().click();
+    await owner.getByRole("heading", { name: "Data-processing agreement" }).waitFor();
+    await owner.getByText("Data Processing Agreement — version 2026-11").waitFor();
+    // A typo in the tax id: the error shows beside it and the input stays.
+    expectAnswer(422, "/app/dpa");
+    await owner.getByLabel("Company tax id (NIP)").fill("123-456-78-80");
+    await owner.getByLabel("I am authorised").check();
+    await owner.getByRole("button", { name: "Accept the agreement" }).click();
+    const nip = owner.getByLabel("Company tax id (NIP)");
+    assert.equal(await nip.inputValue(), "123-456-78-80");
+    assert.equal(await nip.getAttribute("aria-invalid"), "true");
+    assert.equal(await owner.getByLabel("Company name").inputValue(), "Studio Testowe");
+    await nip.fill("123-456-78-83");
+    await owner.getByRole("button", { name: "Accept the agreement" }).click();
+    await owner.getByText("Accepted: version 2026-11").waitFor();
+    assert.equal(await owner.getByText("Accept the data-processing agreement to start taking bookings.").count(), 0);
+    // The signed acceptance downloads with the exact text.
+    const [download] = await Promise.all([
+      owner.waitForEvent("download"),
+      owner.getByRole("link", { name: "Download" }).click(),
+    ]);
+    const text = fs.readFileSync(await download.path(), "utf8");
+    assert.match(text, /tax_id: 1234567883/);
+    assert.match(text, /method: panel/);
+    await shot(owner, "02b-dpa-accepted");
+  });
+
   await step("the owner adds a staff member with working hours", async () => {
     await owner.getByRole("link", { name: "Staff", exact: true }).click();
     await owner.getByLabel("Name").fill("Ola Fryzjerka");
@@ -388,6 +418,9 @@ try {
       "/app/api-keys",
       "/app/plan",
       "/app/payments",
+      "/app/dpa",
+      "/app/account",
+      "/subprocessors?lang=en",
       `/b/${slug}`,
       manageUrl.replace(/^https?:\/\/[^/]+/, ""),
     ];
