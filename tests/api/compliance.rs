@@ -28,6 +28,17 @@ on_both_backends!(
     the_owner_exports_and_deletes_in_the_panel,
 );
 
+/// A public booking at `start` that must succeed.
+async fn book_created(app: &TestApp, s: &crate::scheduling::Salon, start: &str, email: &str) {
+    let resp = book(app, s, &booking_body(s, start, email)).await;
+    assert_eq!(
+        resp.status(),
+        StatusCode::CREATED,
+        "{}",
+        resp.text().await.unwrap()
+    );
+}
+
 async fn run_retention(app: &TestApp, as_of: DateTime<Utc>) -> String {
     let out = app
         .termino(&["retention", "run", "--as-of", &as_of.to_rfc3339()], &[])
@@ -113,13 +124,13 @@ async fn the_agreement_gates_processing_and_its_ledger_is_tamper_evident(app: &T
             .unwrap()
             .ends_with("/dpa-required")
     );
-    let page = app
+    let booking_page = app
         .client()
         .get(format!("{}/b/bez-umowy", app.url))
         .send()
         .await
         .unwrap();
-    let html = page.text().await.unwrap();
+    let html = booking_page.text().await.unwrap();
     assert!(
         html.contains("nie jest jeszcze dostępna") || html.contains("not available yet"),
         "{html}"
@@ -235,15 +246,7 @@ async fn the_agreement_gates_processing_and_its_ledger_is_tamper_evident(app: &T
             .await
             .contains("2027-01")
     );
-    let panel = owner
-        .client
-        .get(format!("{}/app", app.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let panel = page(app, owner, "/app").await.1;
     assert!(panel.contains("dpa-banner"));
     let resp = new_client(owner, "Jan Kowal").await;
     assert_eq!(
@@ -602,18 +605,13 @@ async fn a_deletion_request_finishes_within_five_business_days(app: &TestApp) {
     let owner = &s.owner;
     // Bookings and clients to export first.
     let day = crate::scheduling::day_ahead(3);
-    let resp = book(
+    book_created(
         app,
         &s,
-        &booking_body(&s, &format!("{day}T10:00:00+01:00"), "karolina@example.com"),
+        &format!("{day}T10:00:00+01:00"),
+        "karolina@example.com",
     )
     .await;
-    assert_eq!(
-        resp.status(),
-        StatusCode::CREATED,
-        "{}",
-        resp.text().await.unwrap()
-    );
     let export: Value = owner.get("/account/export").await.json().await.unwrap();
     assert_eq!(export["clients"][0]["name"], "Karolina Klientka");
     assert_eq!(export["bookings"][0]["notes"], "pierwsza wizyta");
@@ -734,18 +732,13 @@ async fn the_business_client_retention_applies(app: &TestApp) {
         StatusCode::CREATED
     );
     let day = crate::scheduling::day_ahead(40);
-    let resp = book(
+    book_created(
         app,
         &s,
-        &booking_body(&s, &format!("{day}T12:00:00+01:00"), "staly@example.com"),
+        &format!("{day}T12:00:00+01:00"),
+        "staly@example.com",
     )
     .await;
-    assert_eq!(
-        resp.status(),
-        StatusCode::CREATED,
-        "{}",
-        resp.text().await.unwrap()
-    );
     let out = run_retention(app, Utc::now() + Duration::days(45)).await;
     assert!(out.contains("1 clients deleted"), "{out}");
     let list: Value = owner.get("/clients").await.json().await.unwrap();
@@ -849,7 +842,7 @@ async fn sub_processor_changes_are_announced_and_objections_recorded(app: &TestA
     let list = subprocessor_list(app).await;
     assert_eq!(list["version"], 1, "not in effect yet");
     let version = list["planned"][0]["version"].as_i64().unwrap();
-    let page = app
+    let public_page = app
         .client()
         .get(format!("{}/subprocessors", app.url))
         .send()
@@ -858,7 +851,7 @@ async fn sub_processor_changes_are_announced_and_objections_recorded(app: &TestA
         .text()
         .await
         .unwrap();
-    assert!(page.contains("Mailgun Technologies"));
+    assert!(public_page.contains("Mailgun Technologies"));
 
     let path = format!("/subprocessors/changes/{version}/objection");
     let resp = owner.post(&path, json!({"reason": " "})).await;
@@ -881,15 +874,7 @@ async fn sub_processor_changes_are_announced_and_objections_recorded(app: &TestA
         owner.post(&path, json!({"reason": "again"})).await.status(),
         StatusCode::CONFLICT
     );
-    let panel = owner
-        .client
-        .get(format!("{}/app/dpa", app.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let panel = page(app, &owner, "/app/dpa").await.1;
     assert!(
         panel.contains("EU."),
         "the owner sees the objection and what follows"
@@ -937,15 +922,7 @@ async fn the_owner_exports_and_deletes_in_the_panel(app: &TestApp) {
     );
     let export: Value = resp.json().await.unwrap();
     assert_eq!(export["clients"][0]["email"], "konto@example.com");
-    let csv = owner
-        .client
-        .get(format!("{}/app/account/export/bookings.csv", app.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let csv = page(app, owner, "/app/account/export/bookings.csv").await.1;
     assert!(csv.contains("pierwsza wizyta"), "{csv}");
 
     // Bad input keeps what was typed.
