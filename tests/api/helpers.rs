@@ -277,7 +277,7 @@ impl TestApp {
     pub async fn raw_mail_to(&self, address: &str) -> String {
         let dir = self.data_dir.join("outbox");
         // Generous: under CI the browser tests share the two cores.
-        for _ in 0..600 {
+        for _ in 0..1800 {
             if let Ok(entries) = std::fs::read_dir(&dir) {
                 for entry in entries.flatten() {
                     if entry.path().extension().is_none_or(|x| x != "eml") {
@@ -291,7 +291,7 @@ impl TestApp {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("no mail to {address} within 30 s");
+        panic!("no mail to {address} within 90 s");
     }
 
     /// The newest message to an address (file names are time-ordered ids).

@@ -401,6 +401,10 @@ impl App {
         for row in &due {
             let mut leased = row.clone();
             leased.next_attempt_at = now + chrono::Duration::seconds(LEASE_SECS);
+            // The attempt counts when it is claimed: should a lease run out
+            // mid-send and another node take the delivery over, each try
+            // still has its own number.
+            leased.attempts += 1;
             repo::save_delivery(&tx, leased).await?;
         }
         commit(tx).await?;
@@ -411,7 +415,8 @@ impl App {
             .build()
             .map_err(anyhow::Error::from)?;
         let mut delivered = 0;
-        for row in due {
+        for mut row in due {
+            row.attempts += 1;
             if self.send_one(&http, row).await? {
                 delivered += 1;
             }
@@ -460,7 +465,6 @@ impl App {
             .send()
             .await;
         let now = self.now();
-        row.attempts += 1;
         let ok = match result {
             Ok(resp) => {
                 row.last_status_code = Some(i32::from(resp.status().as_u16()));
@@ -480,32 +484,39 @@ impl App {
         if ok {
             row.status = "delivered".into();
             row.delivered_at = Some(now);
-            if endpoint.failing_since.is_some() {
-                endpoint.failing_since = None;
-                endpoint.failure_notified_at = None;
-                endpoint.updated_at = now;
-                let scope = TenantScope::authenticated(tenant);
-                repo::save_endpoint(db, &scope, endpoint).await?;
-            }
         } else {
             match BACKOFF_SECS.get((row.attempts - 1) as usize) {
                 Some(wait) => row.next_attempt_at = now + chrono::Duration::seconds(*wait),
                 None => row.status = "failed".into(),
             }
             tracing::warn!(event = "webhook_failed", tenant_id = %tenant, delivery_id = %row.id, attempts = row.attempts, status = ?row.last_status_code, "webhook delivery failed");
+        }
+        let attempts = row.attempts;
+        if !repo::save_attempt(db, row).await? {
+            // A newer attempt took this delivery over (our lease ran out):
+            // its outcome is the one that counts.
+            return Ok(ok);
+        }
+        let scope = TenantScope::authenticated(tenant);
+        if ok {
+            if endpoint.failing_since.is_some() {
+                endpoint.failing_since = None;
+                endpoint.failure_notified_at = None;
+                endpoint.updated_at = now;
+                repo::save_endpoint(db, &scope, endpoint).await?;
+            }
+        } else {
             if endpoint.failing_since.is_none() {
                 endpoint.failing_since = Some(now);
             }
-            if row.attempts >= TELL_AFTER_FAILURES && endpoint.failure_notified_at.is_none() {
+            if attempts >= TELL_AFTER_FAILURES && endpoint.failure_notified_at.is_none() {
                 endpoint.failure_notified_at = Some(now);
                 self.tell_owners_of_failing_endpoint(tenant, &endpoint)
                     .await?;
             }
             endpoint.updated_at = now;
-            let scope = TenantScope::authenticated(tenant);
             repo::save_endpoint(db, &scope, endpoint).await?;
         }
-        repo::save_delivery(db, row).await?;
         Ok(ok)
     }
 

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    QuerySelect, Set, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -126,6 +126,34 @@ pub async fn save_delivery(db: &impl ConnectionTrait, row: DeliveryRow) -> Resul
     active.delivered_at = Set(row.delivered_at);
     active.update(db).await?;
     Ok(())
+}
+
+/// Records the outcome of one attempt, unless a newer attempt has claimed
+/// the delivery since (its number is higher): false then.
+pub async fn save_attempt(db: &impl ConnectionTrait, row: DeliveryRow) -> Result<bool, StoreError> {
+    let done = Deliveries::update_many()
+        .col_expr(webhook_delivery::Column::Status, Expr::value(row.status))
+        .col_expr(
+            webhook_delivery::Column::NextAttemptAt,
+            Expr::value(row.next_attempt_at),
+        )
+        .col_expr(
+            webhook_delivery::Column::LastStatusCode,
+            Expr::value(row.last_status_code),
+        )
+        .col_expr(
+            webhook_delivery::Column::LastError,
+            Expr::value(row.last_error),
+        )
+        .col_expr(
+            webhook_delivery::Column::DeliveredAt,
+            Expr::value(row.delivered_at),
+        )
+        .filter(webhook_delivery::Column::Id.eq(row.id))
+        .filter(webhook_delivery::Column::Attempts.eq(row.attempts))
+        .exec(db)
+        .await?;
+    Ok(done.rows_affected == 1)
 }
 
 pub async fn deliveries(
