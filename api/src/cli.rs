@@ -45,6 +45,130 @@ pub enum Command {
     /// Termino's sub-processors.
     #[command(subcommand)]
     Subprocessors(SubprocessorsCommand),
+    /// The businesses' audit logs.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Termino's operators (separate from every business's accounts).
+    #[command(subcommand)]
+    Operator(OperatorCommand),
+    /// The breach register (GDPR Art. 33).
+    #[command(subcommand)]
+    Breach(BreachCommand),
+    /// Records of processing (GDPR Art. 30).
+    #[command(subcommand)]
+    Records(RecordsCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditCommand {
+    /// Checks every business's chain (or one's); exits non-zero if any is
+    /// edited, has a gap or is out of order.
+    Verify {
+        /// A business's slug; all businesses when absent.
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum OperatorCommand {
+    /// Creates an operator account (the password from
+    /// TERMINO_OPERATOR_PASSWORD, so it stays out of shell history).
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct BreachOpen {
+    /// The operator recording it (e-mail).
+    #[arg(long)]
+    pub operator: String,
+    /// When Termino became aware (RFC 3339); the 72 hours run from here.
+    #[arg(long)]
+    pub aware_at: chrono::DateTime<chrono::FixedOffset>,
+    #[arg(long)]
+    pub window_start: chrono::DateTime<chrono::FixedOffset>,
+    #[arg(long)]
+    pub window_end: chrono::DateTime<chrono::FixedOffset>,
+    /// What happened.
+    #[arg(long)]
+    pub nature: String,
+    /// Systems involved, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub systems: Vec<String>,
+    /// Data categories, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub categories: Vec<String>,
+    /// `window` (data written or read in the window) or `stored`
+    /// (everything stored at its end).
+    #[arg(long, default_value = "window")]
+    pub exposure: String,
+    /// The data was encrypted.
+    #[arg(long)]
+    pub encrypted: bool,
+    /// An encryption key was exposed.
+    #[arg(long)]
+    pub key_exposed: bool,
+    #[arg(long, default_value = "")]
+    pub consequences: String,
+    #[arg(long, default_value = "")]
+    pub measures: String,
+    #[arg(long)]
+    pub as_of: Option<chrono::DateTime<chrono::FixedOffset>>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BreachCommand {
+    /// Opens an incident and notifies every affected business at once.
+    Open(BreachOpen),
+    /// The register, newest first, with each clock.
+    List {
+        #[arg(long)]
+        as_of: Option<chrono::DateTime<chrono::FixedOffset>>,
+    },
+    /// One incident: facts, clock, notices and their delivery.
+    Show {
+        reference: String,
+        #[arg(long)]
+        as_of: Option<chrono::DateTime<chrono::FixedOffset>>,
+    },
+    /// Adds a phase of further information, sent to the businesses.
+    Update {
+        reference: String,
+        #[arg(long)]
+        operator: String,
+        #[arg(long)]
+        phase: String,
+        #[arg(long)]
+        body: String,
+        #[arg(long)]
+        as_of: Option<chrono::DateTime<chrono::FixedOffset>>,
+    },
+    /// Sends the escalations due (24, 48, 60 h) as the server does each
+    /// minute.
+    Escalate {
+        #[arg(long)]
+        as_of: Option<chrono::DateTime<chrono::FixedOffset>>,
+    },
+    /// Closes an incident with the decision and prints the report.
+    Close {
+        reference: String,
+        /// Notified or not, and why (Art. 33(5)).
+        #[arg(long)]
+        decision: String,
+        #[arg(long)]
+        as_of: Option<chrono::DateTime<chrono::FixedOffset>>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RecordsCommand {
+    /// Termino's record as processor, from the live configuration.
+    Processor,
 }
 
 #[derive(Subcommand, Debug)]
@@ -110,7 +234,7 @@ pub enum SubprocessorsCommand {
 }
 
 /// A clock that reads `as_of` now (and moves on from there).
-fn clock_at(as_of: Option<chrono::DateTime<chrono::FixedOffset>>) -> Clock {
+pub(crate) fn clock_at(as_of: Option<chrono::DateTime<chrono::FixedOffset>>) -> Clock {
     let clock = Clock::system();
     if let Some(t) = as_of {
         clock.advance(t.with_timezone(&chrono::Utc) - chrono::Utc::now());
@@ -185,7 +309,7 @@ pub enum ApiKeyCommand {
     },
 }
 
-fn describe(err: termino_app::AppError) -> anyhow::Error {
+pub(crate) fn describe(err: termino_app::AppError) -> anyhow::Error {
     match err {
         termino_app::AppError::Invalid(errors) => {
             let lines: Vec<String> = errors
@@ -240,6 +364,10 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         Command::Retention(cmd) => retention(&settings, cmd).await,
         Command::Dpa(cmd) => dpa(&settings, cmd).await,
         Command::Subprocessors(cmd) => subprocessors(&settings, cmd).await,
+        Command::Audit(cmd) => crate::cli_accountability::audit(&settings, cmd).await,
+        Command::Operator(cmd) => crate::cli_accountability::operator(&settings, cmd).await,
+        Command::Breach(cmd) => crate::cli_accountability::breach(&settings, cmd).await,
+        Command::Records(cmd) => crate::cli_accountability::records(&settings, cmd).await,
         Command::ApiKey(ApiKeyCommand::Create {
             tenant,
             name,

@@ -18,6 +18,7 @@ struct FileSettings {
     secure_cookies: Option<bool>,
     session_idle_minutes: Option<u64>,
     dpa_accept_days: Option<i64>,
+    privacy_contact: Option<String>,
     log_format: Option<String>,
     smtp_url: Option<String>,
     mail_from: Option<String>,
@@ -51,6 +52,9 @@ pub struct Settings {
     pub session_idle_minutes: u64,
     /// Days a business has to accept a new data-processing agreement.
     pub dpa_accept_days: i64,
+    /// Termino's contact point for data protection, named in breach notices
+    /// and the records of processing.
+    pub privacy_contact: String,
     pub log_format: LogFormat,
     /// SMTP server for outgoing mail; without it mail goes to files.
     pub smtp_url: Option<String>,
@@ -108,6 +112,7 @@ impl std::fmt::Debug for Settings {
             .field("secure_cookies", &self.secure_cookies)
             .field("session_idle_minutes", &self.session_idle_minutes)
             .field("dpa_accept_days", &self.dpa_accept_days)
+            .field("privacy_contact", &self.privacy_contact)
             .field(
                 "smtp_url",
                 &self.smtp_url.as_deref().map(termino_store::redact_url),
@@ -207,6 +212,11 @@ impl Settings {
                 })?,
             None => file_settings.dpa_accept_days.unwrap_or(30),
         };
+        let privacy_contact = pick(
+            "TERMINO_PRIVACY_CONTACT",
+            file_settings.privacy_contact.clone(),
+        )
+        .unwrap_or_else(|| "privacy@termino.localhost".into());
         let log_format =
             match pick("TERMINO_LOG_FORMAT", file_settings.log_format.clone()).as_deref() {
                 None | Some("pretty") => LogFormat::Pretty,
@@ -320,6 +330,7 @@ impl Settings {
             secure_cookies,
             session_idle_minutes,
             dpa_accept_days,
+            privacy_contact,
             log_format,
             smtp_url,
             mail_from,

@@ -2,6 +2,7 @@
 //! `termino` command uses.
 
 pub mod cli;
+mod cli_accountability;
 pub mod config;
 pub mod graphql;
 pub mod provider_webhooks;

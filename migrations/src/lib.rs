@@ -18,6 +18,7 @@ mod m20261122_000009_tpay;
 mod m20261122_000010_refund_policy;
 mod m20261122_000011_plan_reminders;
 mod m20261122_000012_compliance;
+mod m20261122_000013_accountability;
 pub mod rls;
 
 pub struct Migrator;
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000010_refund_policy::Migration),
             Box::new(m20261122_000011_plan_reminders::Migration),
             Box::new(m20261122_000012_compliance::Migration),
+            Box::new(m20261122_000013_accountability::Migration),
         ]
     }
 }

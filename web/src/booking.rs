@@ -157,7 +157,7 @@ fn framable(mut resp: Response) -> Response {
 }
 
 /// A state-changing public form: our own token, from our own origin.
-fn form_ok(req: &Request, app: &App, tenant: Uuid, token: &str) -> bool {
+pub(crate) fn form_ok(req: &Request, app: &App, tenant: Uuid, token: &str) -> bool {
     if let Some(origin) = req.headers().get(header::ORIGIN) {
         let origin = origin.to_str().unwrap_or("");
         let host = req
@@ -435,6 +435,8 @@ struct BookPage {
     zones: Vec<Choice>,
     zone_hidden: Vec<(String, String)>,
     action: String,
+    /// The client's own data: the data-subject request link.
+    your_data: String,
 }
 
 fn facts(lang: Language, u: &Ui, s: &Service) -> String {
@@ -464,7 +466,7 @@ async fn load_business(app: &App, slug: &str) -> Result<PublicBusiness, AppError
     app.public_business(slug).await
 }
 
-fn not_found(p: Page) -> Response {
+pub(crate) fn not_found(p: Page) -> Response {
     let t = p.t;
     framable(p.message(
         StatusCode::NOT_FOUND,
@@ -528,6 +530,7 @@ pub async fn book_page(
         zones: zone_choices(&flow.tz),
         zone_hidden: Vec::new(),
         action: flow.href("", &[]),
+        your_data: flow.href("/your-data", &[]),
     };
     if let Some(service) = chosen {
         let sid = service.row.id.to_string();

@@ -45,6 +45,14 @@ pub fn clear_session_cookie(policy: CookiePolicy) -> String {
     set_cookie(SESSION_COOKIE, "", policy, 0)
 }
 
+/// Termino's operators: a cookie of their own, only under `/ops`.
+pub const OPS_COOKIE: &str = "termino_ops";
+
+pub fn ops_cookie(token: &str, policy: CookiePolicy, max_age: u64) -> String {
+    let secure = if policy.secure { "; Secure" } else { "" };
+    format!("{OPS_COOKIE}={token}; Path=/ops; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}")
+}
+
 pub fn form_csrf_cookie(token: &str, policy: CookiePolicy) -> String {
     set_cookie(FORM_CSRF_COOKIE, token, policy, 2 * 3600)
 }

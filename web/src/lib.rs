@@ -7,10 +7,12 @@
 mod booking;
 pub mod http;
 pub mod i18n;
+mod ops;
 mod pages;
 mod panel;
 pub mod ui;
 mod views;
+mod your_data;
 
 use poem::http::HeaderValue;
 use poem::http::header::{CONTENT_SECURITY_POLICY, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS};
@@ -99,6 +101,15 @@ pub fn routes() -> Route {
             "/subprocessors",
             security_headers(get(pages::subprocessors)),
         )
+        .at(
+            "/b/:slug/your-data",
+            security_headers(get(your_data::email_form).post(your_data::send_link)),
+        )
+        .at(
+            "/b/:slug/your-data/:token",
+            security_headers(get(your_data::show).post(your_data::file)),
+        )
+        .nest("/ops", ops::routes())
         .at("/embed.js", security_headers(get(booking::embed_script)))
         .at("/static/termino.js", security_headers(get(booking::script)))
         .nest("/app", panel::routes())

@@ -197,6 +197,13 @@ impl Failure {
                         "plan-expired" => u.closed_no_services.to_string(),
                         "plan-change" => u.plan_change_blocked.to_string(),
                         "past-cutoff" => u.cutoff_passed.to_string(),
+                        // Said once, in English, by the use case.
+                        "processing-restricted"
+                        | "request-closed"
+                        | "already-extended"
+                        | "extension-too-late"
+                        | "already-sent"
+                        | "no-data" => message,
                         _ => t.conflict.to_string(),
                     };
                     (StatusCode::CONFLICT, text, None)
@@ -285,7 +292,7 @@ pub(crate) fn session_token(req: &Request) -> Option<String> {
 pub(crate) fn csrf_of(principal: &Principal) -> Option<&str> {
     match &principal.actor {
         Actor::User { csrf_token, .. } => Some(csrf_token),
-        Actor::ApiKey { .. } => None,
+        Actor::ApiKey { .. } | Actor::Operator { .. } => None,
     }
 }
 

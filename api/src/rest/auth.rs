@@ -39,7 +39,7 @@ fn area_of(req: &Request) -> Option<Area> {
         "me" | "auth" => None,
         "services" | "staff" | "closures" => Some(Area::Catalog),
         "bookings" | "availability" => Some(Area::Bookings),
-        "clients" => Some(Area::Clients),
+        "clients" | "data-requests" => Some(Area::Clients),
         // Business settings and the team (keys never manage people or
         // keys: their role does not allow it).
         _ => Some(Area::Business),
@@ -51,7 +51,17 @@ fn changes_business_data(req: &Request) -> bool {
     let rest = path.strip_prefix("/api/v1/").unwrap_or(path);
     !matches!(
         rest.split('/').next().unwrap_or(""),
-        "me" | "auth" | "dpa" | "account" | "subprocessors" | "plan" | "billing"
+        "me"
+            | "auth"
+            | "dpa"
+            | "account"
+            | "subprocessors"
+            | "plan"
+            | "billing"
+            // A closed account still answers its clients and its incidents.
+            | "data-requests"
+            | "incidents"
+            | "support-grants"
     )
 }
 
@@ -109,7 +119,7 @@ async fn authenticate(
                     .unwrap_or("");
                 let expected = match &principal.actor {
                     Actor::User { csrf_token, .. } => csrf_token.as_str(),
-                    Actor::ApiKey { .. } => "",
+                    Actor::ApiKey { .. } | Actor::Operator { .. } => "",
                 };
                 if !tokens_match(expected, given) {
                     return Err(Problem::new(

@@ -223,7 +223,7 @@ impl Api {
         let user = app.me(&principal).await?;
         let csrf_token = match &principal.actor {
             Actor::User { csrf_token, .. } => Some(csrf_token.clone()),
-            Actor::ApiKey { .. } => None,
+            Actor::ApiKey { .. } | Actor::Operator { .. } => None,
         };
         Ok(Json(Me {
             business: business.into(),

@@ -1,5 +1,6 @@
 //! REST v1. Thin: parse, authorise, call the application, shape the answer.
 
+pub mod accountability;
 pub mod auth;
 pub mod compliance;
 mod endpoints;
@@ -26,6 +27,7 @@ pub fn service(
         scheduling::PublicApi,
         webhooks::WebhooksApi,
         compliance::ComplianceApi,
+        accountability::AccountabilityApi,
     ),
     (),
 > {
@@ -36,6 +38,7 @@ pub fn service(
             scheduling::PublicApi,
             webhooks::WebhooksApi,
             compliance::ComplianceApi,
+            accountability::AccountabilityApi,
         ),
         "Termino API",
         env!("CARGO_PKG_VERSION"),

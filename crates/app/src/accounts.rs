@@ -349,6 +349,14 @@ impl App {
         self.keep_an_owner(&tx, &principal.tenant, &current.role, Some(role))
             .await?;
         accounts::set_role(&tx, &principal.tenant, user_id, role.as_str()).await?;
+        self.audit_in(
+            &tx,
+            &principal.tenant,
+            crate::audit::AuditEvent::new(principal.audit_actor(), "role.changed")
+                .on("user", user_id)
+                .detail(format!("{} -> {}", current.role, role.as_str())),
+        )
+        .await?;
         let user = accounts::find_user(&tx, user_id)
             .await?
             .ok_or(AppError::NotFound)?;

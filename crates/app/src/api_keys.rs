@@ -7,6 +7,7 @@ use termino_store::repo::{api_keys, tenants};
 use termino_store::{TenantScope, commit};
 use uuid::Uuid;
 
+use crate::audit::{AuditActor, AuditEvent};
 use crate::auth::Principal;
 use crate::secret::{new_token, token_hash};
 use crate::{App, AppError, AppResult};
@@ -111,6 +112,18 @@ impl App {
             },
         )
         .await?;
+        let actor = match created_by {
+            Some(user) => AuditActor::User(user),
+            None => AuditActor::System,
+        };
+        self.audit_in(
+            &tx,
+            &scope,
+            AuditEvent::new(actor, "api_key.created")
+                .on("api_key", row.id)
+                .detail(row.scopes.clone()),
+        )
+        .await?;
         commit(tx).await?;
         tracing::info!(event = "api_key_created", tenant_id = %scope.id(), api_key_id = %row.id, "API key created");
         Ok(CreatedApiKey {
@@ -139,6 +152,14 @@ impl App {
         )?;
         let tx = self.db().begin_tenant(&principal.tenant).await?;
         let row = api_keys::revoke(&tx, &principal.tenant, id, self.now()).await?;
+        if row.is_some() {
+            self.audit_in(
+                &tx,
+                &principal.tenant,
+                AuditEvent::new(principal.audit_actor(), "api_key.revoked").on("api_key", id),
+            )
+            .await?;
+        }
         commit(tx).await?;
         let row = row.ok_or(AppError::NotFound)?;
         tracing::info!(event = "api_key_revoked", tenant_id = %principal.tenant.id(), api_key_id = %id, "API key revoked");

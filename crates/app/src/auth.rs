@@ -35,6 +35,12 @@ pub enum Actor {
         key_id: Uuid,
         scopes: Scopes,
     },
+    /// A Termino operator inside the business's time-limited support
+    /// grant: reads only, every one in the business's audit log.
+    Operator {
+        operator_id: Uuid,
+        grant_id: Uuid,
+    },
 }
 
 impl Principal {
@@ -44,13 +50,14 @@ impl Principal {
         match &self.actor {
             Actor::User { role, .. } => *role,
             Actor::ApiKey { .. } => Role::Admin,
+            Actor::Operator { .. } => Role::Staff,
         }
     }
 
     pub fn user_id(&self) -> Option<Uuid> {
         match &self.actor {
             Actor::User { user_id, .. } => Some(*user_id),
-            Actor::ApiKey { .. } => None,
+            Actor::ApiKey { .. } | Actor::Operator { .. } => None,
         }
     }
 
@@ -60,6 +67,7 @@ impl Principal {
         match &self.actor {
             Actor::User { .. } => true,
             Actor::ApiKey { scopes, .. } => scopes.allows(area, access),
+            Actor::Operator { .. } => access == Access::Read,
         }
     }
 
@@ -283,6 +291,11 @@ impl App {
             self.kv().delete(key).await?;
         }
         tracing::info!(event = "login", user_id = %user.id, tenant_id = %tenant.id, "logged in");
+        self.audit(
+            &TenantScope::authenticated(tenant.id),
+            crate::audit::AuditEvent::new(crate::audit::AuditActor::User(user.id), "login"),
+        )
+        .await?;
         self.open_session(user.id, tenant.id, tenant.slug).await
     }
 

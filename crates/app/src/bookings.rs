@@ -22,6 +22,7 @@ use termino_store::repo::{accounts, tenants};
 use termino_store::{StoreError, TenantScope, Tx, commit};
 use uuid::Uuid;
 
+use crate::audit::AuditEvent;
 use crate::auth::Principal;
 use crate::catalog::StoredWeek;
 use crate::keys::Keyring;
@@ -821,6 +822,12 @@ impl App {
         let row = repo::get_booking(&tx, &scope, id)
             .await?
             .ok_or(AppError::NotFound)?;
+        self.audit_in(
+            &tx,
+            &scope,
+            AuditEvent::new(principal.audit_actor(), "booking.read").on("booking", id),
+        )
+        .await?;
         commit(tx).await?;
         self.opened(scope.id(), &row).await
     }
@@ -833,6 +840,13 @@ impl App {
         let scope = principal.tenant;
         let tx = self.db().begin_tenant(&scope).await?;
         let rows = repo::bookings(&tx, &scope, &filter).await?;
+        self.audit_in(
+            &tx,
+            &scope,
+            AuditEvent::new(principal.audit_actor(), "bookings.listed")
+                .detail(format!("{} shown", rows.len())),
+        )
+        .await?;
         commit(tx).await?;
         let keyring = self.keys().for_read(scope.id(), None, self.now()).await?;
         Ok(rows
@@ -930,6 +944,11 @@ impl App {
         let row = self
             .move_booking(&principal.tenant, id, start, staff_id)
             .await?;
+        self.audit(
+            &principal.tenant,
+            AuditEvent::new(principal.audit_actor(), "booking.rescheduled").on("booking", id),
+        )
+        .await?;
         self.opened(principal.tenant.id(), &row).await
     }
 
@@ -944,6 +963,13 @@ impl App {
         let row = self
             .transition(&principal.tenant, id, to, "business", reason)
             .await?;
+        self.audit(
+            &principal.tenant,
+            AuditEvent::new(principal.audit_actor(), "booking.status_changed")
+                .on("booking", id)
+                .detail(row.status.clone()),
+        )
+        .await?;
         self.opened(principal.tenant.id(), &row).await
     }
 

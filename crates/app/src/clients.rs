@@ -14,6 +14,7 @@ use termino_store::repo::clients::{self as repo, ClientRow};
 use termino_store::{TenantScope, commit};
 use uuid::Uuid;
 
+use crate::audit::AuditEvent;
 use crate::auth::Principal;
 use crate::keys::Keyring;
 use crate::{App, AppError, AppResult};
@@ -36,6 +37,8 @@ pub struct Client {
     pub date_of_birth: Option<NaiveDate>,
     pub custom_fields: BTreeMap<String, String>,
     pub marketing_consent: bool,
+    /// Processing restricted at the client's request (Art. 18).
+    pub restricted_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -269,6 +272,7 @@ fn seal_row(
         ),
         email_index: v.email.as_ref().map(|e| indexer.index(TABLE, "email", e)),
         phone_index: v.phone.as_ref().map(|p| indexer.index(TABLE, "phone", p)),
+        restricted_at: None,
         created_at,
         updated_at,
     };
@@ -325,6 +329,7 @@ fn open_fields(keyring: &Keyring, row: &ClientRow) -> Result<Client, CryptoError
             .transpose()?
             .unwrap_or_default(),
         marketing_consent: open("marketing_consent", &row.marketing_consent)? == "1",
+        restricted_at: row.restricted_at,
         created_at: row.created_at,
         updated_at: row.updated_at,
     })
@@ -333,6 +338,18 @@ fn open_fields(keyring: &Keyring, row: &ClientRow) -> Result<Client, CryptoError
 /// Name and contact details of a client, for webhooks that carry them.
 pub(crate) fn contact_json(c: &Client) -> serde_json::Value {
     serde_json::json!({"id": c.id, "name": c.name, "email": c.email, "phone": c.phone})
+}
+
+/// Art. 18: a restricted client's data is kept, not changed or used.
+pub(crate) fn check_not_restricted(row: &ClientRow) -> AppResult<()> {
+    if row.restricted_at.is_some() {
+        return Err(AppError::Conflict {
+            kind: "processing-restricted",
+            field: None,
+            message: "this client asked to restrict the processing of their data; it is kept but cannot be changed or used until the restriction is lifted".into(),
+        });
+    }
+    Ok(())
 }
 
 fn keys_destroyed() -> AppError {
@@ -486,19 +503,40 @@ impl App {
         } else {
             None
         };
+        // The search text is personal data: the log keeps only how many.
+        let detail = format!(
+            "{} shown{}",
+            items.len(),
+            if needle.is_some() { ", searched" } else { "" }
+        );
+        self.audit_read(principal, "clients.listed", None, Some(detail))
+            .await?;
         Ok(ClientPage { items, next })
     }
 
     /// Every client as of now, to look many up without further queries
     /// (GraphQL's DataLoader keeps one per request).
     pub async fn client_snapshot(&self, principal: &Principal) -> AppResult<ClientSnapshot> {
-        Ok(ClientSnapshot(
-            self.decrypted_clients(&principal.tenant).await?,
-        ))
+        let all = self.decrypted_clients(&principal.tenant).await?;
+        self.audit_read(
+            principal,
+            "clients.listed",
+            None,
+            Some("names shown with bookings".into()),
+        )
+        .await?;
+        Ok(ClientSnapshot(all))
     }
 
     pub async fn client(&self, principal: &Principal, id: Uuid) -> AppResult<ClientRecord> {
-        let all = self.decrypted_clients(&principal.tenant).await?;
+        let record = self.client_in(&principal.tenant, id).await?;
+        self.audit_read(principal, "client.read", Some(("client", id)), None)
+            .await?;
+        Ok(record)
+    }
+
+    pub(crate) async fn client_in(&self, scope: &TenantScope, id: Uuid) -> AppResult<ClientRecord> {
+        let all = self.decrypted_clients(scope).await?;
         let at = all
             .records
             .binary_search_by(|(r, _)| r.id().cmp(&id))
@@ -512,13 +550,16 @@ impl App {
         input: NewClient,
     ) -> AppResult<Client> {
         let valid = validate(input, self.today())?;
-        self.insert_client(&principal.tenant, valid).await
-    }
-
-    async fn insert_client(&self, scope: &TenantScope, valid: ValidClient) -> AppResult<Client> {
-        let tx = self.db().begin_tenant(scope).await?;
-        self.check_processing(&tx, scope).await?;
-        let (client, version, count) = self.insert_client_in(&tx, scope, valid).await?;
+        let scope = principal.tenant;
+        let tx = self.db().begin_tenant(&scope).await?;
+        self.check_processing(&tx, &scope).await?;
+        let (client, version, count) = self.insert_client_in(&tx, &scope, valid).await?;
+        self.audit_in(
+            &tx,
+            &scope,
+            AuditEvent::new(principal.audit_actor(), "client.created").on("client", client.id),
+        )
+        .await?;
         commit(tx).await?;
         self.after_encrypting(scope.id(), version, count);
         Ok(client)
@@ -590,8 +631,20 @@ impl App {
         id: Uuid,
         patch: ClientPatch,
     ) -> AppResult<Client> {
+        self.change_client(principal, id, patch, false).await
+    }
+
+    /// `stops_use`: the change only stops a use (marketing consent off),
+    /// which Art. 18 allows even while processing is restricted.
+    pub(crate) async fn change_client(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+        patch: ClientPatch,
+        stops_use: bool,
+    ) -> AppResult<Client> {
         let scope = principal.tenant;
-        let current = match self.client(principal, id).await? {
+        let current = match self.client_in(&scope, id).await? {
             ClientRecord::Readable(c) => c,
             _ => return Err(keys_destroyed()),
         };
@@ -612,6 +665,9 @@ impl App {
         let existing = repo::get(&tx, &scope, id)
             .await?
             .ok_or(AppError::NotFound)?;
+        if !stops_use {
+            check_not_restricted(&existing)?;
+        }
         let keyring = self.inner.keys.for_write(scope.id(), now).await?;
         let (row, count) = seal_row(&keyring, id, &valid, existing.created_at, now)?;
         self.check_duplicates(&tx, &scope, &row, Some(id)).await?;
@@ -630,6 +686,12 @@ impl App {
             Some(contact_json(&client)),
         )
         .await?;
+        self.audit_in(
+            &tx,
+            &scope,
+            AuditEvent::new(principal.audit_actor(), "client.updated").on("client", id),
+        )
+        .await?;
         commit(tx).await?;
         self.after_encrypting(scope.id(), row.key_version as u32, count);
         tracing::info!(event = "client_updated", tenant_id = %scope.id(), client_id = %id, "client updated");
@@ -638,13 +700,19 @@ impl App {
 
     pub async fn delete_client(&self, principal: &Principal, id: Uuid) -> AppResult<()> {
         let scope = principal.tenant;
-        self.delete_client_in_scope(&scope, id, false).await
+        let event = AuditEvent::new(principal.audit_actor(), "client.deleted").on("client", id);
+        self.delete_client_in_scope(&scope, id, false, event).await
     }
 
     /// A client removed for good with their bookings (the business's
     /// retention rule; erasure requests): payments stay as records.
-    pub(crate) async fn erase_client_record(&self, scope: &TenantScope, id: Uuid) -> AppResult<()> {
-        self.delete_client_in_scope(scope, id, true).await
+    pub(crate) async fn erase_client_record(
+        &self,
+        scope: &TenantScope,
+        id: Uuid,
+        event: AuditEvent,
+    ) -> AppResult<()> {
+        self.delete_client_in_scope(scope, id, true, event).await
     }
 
     async fn delete_client_in_scope(
@@ -652,6 +720,7 @@ impl App {
         scope: &TenantScope,
         id: Uuid,
         with_bookings: bool,
+        event: AuditEvent,
     ) -> AppResult<()> {
         let scope = *scope;
         let keyring = self.inner.keys.for_write(scope.id(), self.now()).await?;
@@ -664,6 +733,7 @@ impl App {
         if with_bookings {
             termino_store::repo::compliance::delete_client_bookings(&tx, &scope, id).await?;
         }
+        self.audit_in(&tx, &scope, event).await?;
         self.emit(
             &tx,
             &scope,
@@ -745,6 +815,7 @@ impl App {
             .iter()
             .find(|r| r.phone_index.is_some() && r.phone_index == phone_index);
         if let Some(existing) = by_email.or(by_phone) {
+            check_not_restricted(existing)?;
             return Ok((existing.id, false, None));
         }
         let (client, version, count) = self.insert_client_in(tx, scope, valid).await?;
@@ -817,6 +888,13 @@ impl App {
         // Every node's cache of decrypted clients and keys goes stale.
         let tx = self.db().begin_tenant(&scope).await?;
         repo::bump_revision(&tx, &scope).await?;
+        self.audit_in(
+            &tx,
+            &scope,
+            AuditEvent::new(crate::audit::AuditActor::System, "key.rotated")
+                .detail(format!("data key version {version}")),
+        )
+        .await?;
         commit(tx).await?;
         let mut reencrypted = 0;
         // Rows that do not decrypt stay as they are (and keep their key).

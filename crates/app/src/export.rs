@@ -49,6 +49,12 @@ impl App {
             "only an owner can export the business's data",
         )?;
         let scope = principal.tenant;
+        self.audit(
+            &scope,
+            crate::audit::AuditEvent::new(principal.audit_actor(), "export")
+                .detail("the business's data"),
+        )
+        .await?;
         let tenant = self.business(principal).await?;
         let mut out = Map::new();
         out.insert("format".into(), json!("termino-export-v1"));

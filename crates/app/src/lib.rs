@@ -3,9 +3,11 @@
 
 pub mod accounts;
 pub mod api_keys;
+pub mod audit;
 pub mod auth;
 pub mod billing;
 pub mod bookings;
+pub mod breach;
 pub mod business;
 pub mod catalog;
 pub mod clients;
@@ -17,6 +19,9 @@ pub mod export;
 pub mod keys;
 pub mod kv;
 pub mod mail;
+pub mod operators;
+pub mod records;
+pub mod requests;
 pub mod retention;
 pub mod secret;
 pub mod subprocessors;
@@ -70,6 +75,8 @@ pub struct AppConfig {
     pub tpay_plans: Option<crate::tpay::TpayCredentials>,
     /// Days a business has to accept a new version of the agreement.
     pub dpa_accept_days: i64,
+    /// Termino's data-protection contact point (breach notices, records).
+    pub privacy_contact: String,
 }
 
 /// Termino's Stripe account.
@@ -109,6 +116,7 @@ impl Default for AppConfig {
             tpay_cert_base: "https://secure.tpay.com".into(),
             tpay_plans: None,
             dpa_accept_days: crate::dpa::DEFAULT_ACCEPT_DAYS,
+            privacy_contact: "privacy@termino.localhost".into(),
         }
     }
 }

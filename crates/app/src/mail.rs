@@ -135,6 +135,44 @@ impl App {
         Ok(id)
     }
 
+    /// Erasure: the copies of sent mail to one address go too (they hold
+    /// the address and what was said, if only as ciphertext).
+    pub(crate) async fn forget_mail_to(&self, tenant: Uuid, address: &str) -> AppResult<u64> {
+        let db = self.db().connection();
+        let mut n = 0;
+        for row in mail_outbox::sealed_done_of(db, tenant).await? {
+            // A sent message keeps only its (sealed) recipient.
+            let Ok(sealed) = STANDARD.decode(&row.recipient) else {
+                continue;
+            };
+            let Ok(version) = termino_crypto::field_key_version(&sealed) else {
+                continue;
+            };
+            let keyring = self
+                .inner
+                .keys
+                .for_read(tenant, Some(version), self.now())
+                .await?;
+            let to = decrypt_field(
+                |v| keyring.data_key(v),
+                FieldContext {
+                    tenant,
+                    table: "mail_outbox",
+                    column: "recipient",
+                    row: row.id,
+                },
+                &sealed,
+            )
+            .ok()
+            .and_then(|p| String::from_utf8(p).ok());
+            if to.is_some_and(|to| to.eq_ignore_ascii_case(address)) {
+                mail_outbox::delete(db, row.id).await?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
     /// The message as it goes out (opening sealed mail).
     async fn open_mail(&self, row: &mail_outbox::OutboxMail) -> Result<Email, String> {
         if !row.sealed {
@@ -274,6 +312,9 @@ impl App {
                 next_retention_check = std::time::Instant::now() + Duration::from_secs(60);
                 if let Err(err) = self.run_scheduled_retention(&holder).await {
                     tracing::warn!(event = "retention_job_error", error = %err, "retention job failed; it runs again when next due");
+                }
+                if let Err(err) = self.escalate_incidents(self.now()).await {
+                    tracing::warn!(event = "incident_escalation_error", error = %err, "breach escalations failed; they are retried in a minute");
                 }
             }
             if let Err(err) = self.deliver_due_webhooks().await {

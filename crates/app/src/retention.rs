@@ -44,6 +44,8 @@ const TENANT_TABLES: &[&str] = &[
     "invitations",
     "plan_changes",
     "subprocessor_objections",
+    "support_grants",
+    "data_requests",
     "mail_outbox",
     "memberships",
 ];
@@ -328,6 +330,8 @@ impl App {
             }
             rows.insert((*table).to_string(), json!(total));
         }
+        let audit = termino_store::repo::accountability::delete_audit_log(db, tenant.id).await?;
+        rows.insert("audit_events".into(), json!(audit));
         let orphans = repo::delete_orphan_users(db, &users).await?;
         rows.insert("users".into(), json!(orphans));
         let gone = repo::delete_batch(db, "tenants", "id", tenant.id, 1).await?;
@@ -407,7 +411,17 @@ impl App {
                 break;
             }
             for id in &ids {
-                self.erase_client_record(&scope, *id).await?;
+                self.erase_client_record(
+                    &scope,
+                    *id,
+                    crate::audit::AuditEvent::new(
+                        crate::audit::AuditActor::System,
+                        "client.erased",
+                    )
+                    .on("client", *id)
+                    .detail("the business's client retention"),
+                )
+                .await?;
                 deleted += 1;
             }
         }

@@ -2,12 +2,15 @@
 //! permission checks. No I/O lives here so every rule is unit-testable.
 
 pub mod account;
+pub mod breach;
+pub mod breach_notices;
 pub mod business;
 pub mod contact;
 pub mod holidays;
 pub mod ids;
 pub mod password;
 pub mod plan;
+pub mod requests;
 pub mod retention;
 pub mod schedule;
 pub mod scope;

@@ -243,7 +243,7 @@ pub async fn object_change(
     }
 }
 
-fn download(body: Vec<u8>, content_type: &str, name: &str) -> Response {
+pub(super) fn download(body: Vec<u8>, content_type: &str, name: &str) -> Response {
     Response::builder()
         .header(header::CONTENT_TYPE, content_type)
         .header(

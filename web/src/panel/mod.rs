@@ -9,9 +9,11 @@
 // log-in, an error page): it is made once per request, boxing buys nothing.
 #![allow(clippy::result_large_err)]
 
+mod accountability;
 mod bookings;
 mod calendar;
 mod catalog;
+pub(crate) use accountability::{Cell, Section, cell, kind_label, link};
 mod clients;
 mod compliance;
 mod plan;
@@ -129,6 +131,41 @@ pub fn routes() -> Route {
             "/account/delete/cancel",
             page(post(compliance::cancel_delete)),
         )
+        .at("/requests", page(get(accountability::requests)))
+        .at("/requests/:id", page(get(accountability::request)))
+        .at(
+            "/requests/:id/complete",
+            page(post(accountability::complete_request)),
+        )
+        .at(
+            "/requests/:id/refuse",
+            page(post(accountability::refuse_request)),
+        )
+        .at(
+            "/requests/:id/extend",
+            page(post(accountability::extend_request)),
+        )
+        .at("/security", page(get(accountability::security)))
+        .at(
+            "/security/support",
+            page(post(accountability::grant_support)),
+        )
+        .at(
+            "/security/support/:id/revoke",
+            page(post(accountability::revoke_support)),
+        )
+        .at("/audit", page(get(accountability::audit)))
+        .at("/audit/export.csv", page(get(accountability::audit_csv)))
+        .at("/records", page(get(accountability::records)))
+        .at("/incidents/:id", page(get(accountability::incident)))
+        .at(
+            "/incidents/:id/decision",
+            page(post(accountability::incident_decision)),
+        )
+        .at(
+            "/incidents/:id/client-notice",
+            page(post(accountability::incident_client_notice)),
+        )
 }
 
 /// One entry of the panel's navigation.
@@ -155,6 +192,8 @@ pub(crate) struct Chrome {
     pub dpa: Option<String>,
     /// The owner asked to delete the business.
     pub closing: Option<&'static str>,
+    /// Security incidents waiting for the business: (id, reference, clock).
+    pub incidents: Vec<(uuid::Uuid, String, String)>,
 }
 
 /// A signed-in request to the panel.
@@ -168,6 +207,7 @@ pub(crate) struct Ctx {
     pub zone: Tz,
     pub standing: termino_domain::plan::Standing,
     pub dpa: termino_app::dpa::DpaState,
+    pub incidents: Vec<(uuid::Uuid, String, String)>,
 }
 
 impl Ctx {
@@ -208,8 +248,13 @@ impl Ctx {
             Ok(current) => termino_app::dpa::dpa_state(&business, &current, app.now()),
             Err(err) => return Err(p.failure(err)),
         };
+        let incidents = match app.incident_alerts(&principal).await {
+            Ok(i) => i,
+            Err(err) => return Err(p.failure(err)),
+        };
         Ok(Self {
             dpa,
+            incidents,
             standing,
             u: ui::ui(p.lang),
             p,
@@ -233,9 +278,18 @@ impl Ctx {
         // nothing but what gets it going again or out.
         // The full path: inside the nested panel routes `uri()` has no `/app`.
         let path = req.original_uri().path();
-        let exempt = ["/app/plan", "/app/dpa", "/app/account", "/app/logout"]
-            .iter()
-            .any(|p| path.starts_with(p));
+        // Clients' requests and incidents are answered even then.
+        let exempt = [
+            "/app/plan",
+            "/app/dpa",
+            "/app/account",
+            "/app/logout",
+            "/app/requests",
+            "/app/incidents",
+            "/app/security",
+        ]
+        .iter()
+        .any(|p| path.starts_with(p));
         if !exempt && termino_app::dpa::check_standing(&ctx.business, app.now()).is_err() {
             let u = ctx.u;
             let why = ctx
@@ -274,7 +328,7 @@ impl Ctx {
 
     pub fn chrome(&self, section: &str, req: &Request) -> Chrome {
         let u = self.u;
-        let items: [(&'static str, &'static str, &str); 13] = [
+        let items: [(&'static str, &'static str, &str); 15] = [
             ("/app", u.nav_today, "today"),
             ("/app/calendar", u.nav_calendar, "calendar"),
             ("/app/clients", u.nav_clients, "clients"),
@@ -288,6 +342,8 @@ impl Ctx {
             ("/app/plan", u.nav_plan, "plan"),
             ("/app/dpa", u.nav_dpa, "dpa"),
             ("/app/account", u.nav_account, "account"),
+            ("/app/requests", u.nav_requests, "requests"),
+            ("/app/security", u.nav_security, "security"),
         ];
         let saved = req
             .uri()
@@ -328,6 +384,7 @@ impl Ctx {
                 .business
                 .deletion_requested_at
                 .map(|_| u.closing_banner),
+            incidents: self.incidents.clone(),
         }
     }
 

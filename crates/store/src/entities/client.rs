@@ -21,6 +21,9 @@ pub struct Model {
     pub marketing_consent: Vec<u8>,
     pub email_index: Option<String>,
     pub phone_index: Option<String>,
+    /// Processing restricted at the client's request (Art. 18): kept, not
+    /// used.
+    pub restricted_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

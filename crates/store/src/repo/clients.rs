@@ -73,6 +73,8 @@ pub async fn replace(
         marketing_consent: Set(row.marketing_consent),
         email_index: Set(row.email_index),
         phone_index: Set(row.phone_index),
+        // Restriction is changed only by its own request.
+        restricted_at: sea_orm::ActiveValue::NotSet,
         created_at: Set(row.created_at),
         updated_at: Set(row.updated_at),
     };

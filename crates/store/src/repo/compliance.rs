@@ -277,7 +277,7 @@ pub async fn set_client_retention(
     Ok(())
 }
 
-fn stmt(db: &impl ConnectionTrait, pg: &str, values: Vec<sea_orm::Value>) -> Statement {
+pub(crate) fn stmt(db: &impl ConnectionTrait, pg: &str, values: Vec<sea_orm::Value>) -> Statement {
     let backend = db.get_database_backend();
     let sql = if backend == DbBackend::Postgres {
         pg.to_string()

@@ -115,3 +115,22 @@ pub async fn all(db: &impl ConnectionTrait) -> Result<Vec<OutboxMail>, StoreErro
         .all(db)
         .await?)
 }
+
+/// A business's sealed mail that is no longer waiting to go (sent or
+/// given up), to find what was sent to one client.
+pub async fn sealed_done_of(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+) -> Result<Vec<OutboxMail>, StoreError> {
+    Ok(MailOutbox::find()
+        .filter(mail_outbox::Column::TenantId.eq(tenant))
+        .filter(mail_outbox::Column::Sealed.eq(true))
+        .filter(mail_outbox::Column::Status.ne("pending"))
+        .all(db)
+        .await?)
+}
+
+pub async fn delete(db: &impl ConnectionTrait, id: Uuid) -> Result<(), StoreError> {
+    MailOutbox::delete_by_id(id).exec(db).await?;
+    Ok(())
+}

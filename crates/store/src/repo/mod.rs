@@ -3,6 +3,7 @@
 //!
 //! [`TenantScope`]: crate::TenantScope
 
+pub mod accountability;
 pub mod accounts;
 pub mod api_keys;
 pub mod billing;
