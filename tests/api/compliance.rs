@@ -58,13 +58,13 @@ async fn business(owner: &Session) -> Value {
     resp.json().await.unwrap()
 }
 
-async fn sql(app: &TestApp, query: &str) {
+pub(crate) async fn sql(app: &TestApp, query: &str) {
     let db = sea_orm::Database::connect(&app.database_url).await.unwrap();
     db.execute_unprepared(query).await.expect(query);
     db.close().await.ok();
 }
 
-async fn count(app: &TestApp, query: &str) -> i64 {
+pub(crate) async fn count(app: &TestApp, query: &str) -> i64 {
     let db = sea_orm::Database::connect(&app.database_url).await.unwrap();
     let row = db
         .query_one_raw(Statement::from_string(db.get_database_backend(), query))
@@ -76,7 +76,7 @@ async fn count(app: &TestApp, query: &str) -> i64 {
     n
 }
 
-fn id_literal(app: &TestApp, id: &str) -> String {
+pub(crate) fn id_literal(app: &TestApp, id: &str) -> String {
     // sea-orm keeps uuids as 16-byte blobs on SQLite and as uuid on PostgreSQL.
     match app.backend {
         Backend::Postgres => format!("'{id}'::uuid"),

@@ -380,7 +380,9 @@ async fn graphql_lists_cost_a_fixed_number_of_queries(app: &TestApp) {
         counts[0], counts[1],
         "the same number of queries for 10 and 100 bookings: {counts:?}"
     );
-    assert!(counts[1] <= 15, "{counts:?}");
+    // The budget includes one short transaction that records the read of
+    // client names in the business's audit log (issue 9).
+    assert!(counts[1] <= 20, "{counts:?}");
 }
 
 /// `bookingEvents` over WebSocket (graphql-transport-ws).

@@ -6,6 +6,7 @@
 
 mod helpers;
 
+mod accountability;
 mod api_keys;
 mod bad_input;
 mod binary;

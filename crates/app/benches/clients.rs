@@ -72,6 +72,9 @@ fn fixture() -> Fixture {
             Arc::new(FileMailer::new(dir.join("outbox"))),
             Arc::new(LocalKek::new(MasterKey::generate())),
         );
+        // Client writes need an accepted data-processing agreement.
+        app.publish_bundled_dpa().await.unwrap();
+        let version = app.current_dpa().await.unwrap().version;
         let (business, _) = app
             .create_business(termino_app::accounts::SignupInput {
                 company_name: "Salon Benchmark".into(),
@@ -83,7 +86,20 @@ fn fixture() -> Fixture {
                 time_zone: "Europe/Warsaw".into(),
                 language: "pl".into(),
                 phone_optional: true,
-                dpa: None,
+                dpa: Some((
+                    termino_app::dpa::DpaAcceptanceInput {
+                        version,
+                        language: "en".into(),
+                        company_name: "Salon Benchmark".into(),
+                        tax_id: "1234567883".into(),
+                        authority_confirmed: true,
+                    },
+                    termino_app::dpa::AcceptanceMeta {
+                        ip: String::new(),
+                        user_agent: "benchmark".into(),
+                        method: "cli",
+                    },
+                )),
             })
             .await
             .unwrap();
