@@ -19,6 +19,7 @@ mod m20261122_000010_refund_policy;
 mod m20261122_000011_plan_reminders;
 mod m20261122_000012_compliance;
 mod m20261122_000013_accountability;
+mod m20261122_000014_webhook_client;
 pub mod rls;
 
 pub struct Migrator;
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000011_plan_reminders::Migration),
             Box::new(m20261122_000012_compliance::Migration),
             Box::new(m20261122_000013_accountability::Migration),
+            Box::new(m20261122_000014_webhook_client::Migration),
         ]
     }
 }

@@ -18,16 +18,18 @@ use sha2::Sha256;
 use crate::helpers::{Backend, TestApp, owner_email};
 
 #[derive(Debug, Clone)]
-struct Hit {
-    id: String,
+pub(crate) struct Hit {
+    pub(crate) id: String,
     timestamp: String,
     signature: String,
-    body: String,
+    pub(crate) body: String,
     answered: u16,
 }
 
+/// A business's webhook endpoint: answers 500 to the first `fail_first`
+/// deliveries, then 200, and keeps what it was sent.
 #[derive(Clone, Default)]
-struct Receiver {
+pub(crate) struct Receiver {
     hits: Arc<Mutex<Vec<Hit>>>,
     failures_left: Arc<AtomicU32>,
 }
@@ -57,7 +59,7 @@ async fn hook(req: &Request, body: String, Data(r): Data<&Receiver>) -> poem::ht
 }
 
 impl Receiver {
-    async fn start(fail_first: u32) -> (Receiver, String) {
+    pub(crate) async fn start(fail_first: u32) -> (Receiver, String) {
         let r = Receiver::default();
         r.failures_left.store(fail_first, Ordering::SeqCst);
         let acceptor = TcpListener::bind("127.0.0.1:0")
@@ -70,7 +72,7 @@ impl Receiver {
         (r, format!("http://{addr}/hook"))
     }
 
-    fn hits(&self) -> Vec<Hit> {
+    pub(crate) fn hits(&self) -> Vec<Hit> {
         self.hits.lock().unwrap().clone()
     }
 }
@@ -94,7 +96,7 @@ fn verify(secret: &str, hit: &Hit) -> bool {
 
 /// Delivers until the receiver has `n` hits (bounded), from the test as
 /// well as the server's own worker.
-async fn deliver_until(app: &TestApp, r: &Receiver, n: usize) {
+pub(crate) async fn deliver_until(app: &TestApp, r: &Receiver, n: usize) {
     for _ in 0..600 {
         app.app().deliver_due_webhooks().await.unwrap();
         if r.hits().len() >= n {

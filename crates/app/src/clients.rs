@@ -733,6 +733,8 @@ impl App {
         if with_bookings {
             termino_store::repo::compliance::delete_client_bookings(&tx, &scope, id).await?;
         }
+        self.forget_client_in_webhooks(&tx, &scope, &keyring, id)
+            .await?;
         self.audit_in(&tx, &scope, event).await?;
         self.emit(
             &tx,

@@ -351,10 +351,12 @@ impl App {
             .filter(|e| e.active && e.events.split_whitespace().any(|x| x == event))
         {
             let mut data = data.clone();
+            let mut client_id = None;
             if endpoint.include_personal_data
                 && let (Some(p), Some(obj)) = (&personal, data.as_object_mut())
             {
                 obj.insert("client".into(), p.clone());
+                client_id = p.get("id").and_then(|id| id.as_str()?.parse().ok());
             }
             let id = Uuid::now_v7();
             let payload = json!({
@@ -384,11 +386,56 @@ impl App {
                     last_error: None,
                     created_at: now,
                     delivered_at: None,
+                    client_id,
                 },
             )
             .await?;
         }
         Ok(())
+    }
+
+    /// Erasure: the client's contact details leave every delivery that
+    /// carries them, queued or logged; the events stay, with ids only.
+    /// Runs in the caller's transaction, so the erasure is all or nothing.
+    pub(crate) async fn forget_client_in_webhooks(
+        &self,
+        tx: &Tx,
+        scope: &TenantScope,
+        keyring: &Keyring,
+        client: Uuid,
+    ) -> AppResult<u64> {
+        let rows = repo::deliveries_carrying(tx, scope, client).await?;
+        let mut stripped = 0;
+        for row in rows {
+            let payload = open(
+                keyring,
+                "webhook_deliveries",
+                "payload",
+                row.id,
+                &row.payload,
+            )
+            .and_then(|text| serde_json::from_str::<Value>(&text).ok());
+            let sealed = match payload {
+                Some(mut payload) => {
+                    if let Some(data) = payload.get_mut("data").and_then(Value::as_object_mut) {
+                        data.remove("client");
+                    }
+                    seal(
+                        keyring,
+                        "webhook_deliveries",
+                        "payload",
+                        row.id,
+                        payload.to_string().as_bytes(),
+                    )?
+                }
+                // Unreadable (its key version is gone): nothing can be
+                // sent or read from it, so nothing is kept.
+                None => Vec::new(),
+            };
+            repo::replace_payload(tx, scope, row.id, sealed).await?;
+            stripped += 1;
+        }
+        Ok(stripped)
     }
 
     /// Sends what is due; returns how many were delivered.

@@ -156,6 +156,39 @@ pub async fn save_attempt(db: &impl ConnectionTrait, row: DeliveryRow) -> Result
     Ok(done.rows_affected == 1)
 }
 
+/// Deliveries whose payload carries this client's contact details.
+pub async fn deliveries_carrying(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    client: Uuid,
+) -> Result<Vec<DeliveryRow>, StoreError> {
+    Ok(Deliveries::find()
+        .filter(webhook_delivery::Column::TenantId.eq(scope.id()))
+        .filter(webhook_delivery::Column::ClientId.eq(client))
+        .all(db)
+        .await?)
+}
+
+/// A payload rewritten without the client's details.
+pub async fn replace_payload(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    id: Uuid,
+    payload: Vec<u8>,
+) -> Result<(), StoreError> {
+    Deliveries::update_many()
+        .col_expr(webhook_delivery::Column::Payload, Expr::value(payload))
+        .col_expr(
+            webhook_delivery::Column::ClientId,
+            Expr::value(Option::<Uuid>::None),
+        )
+        .filter(webhook_delivery::Column::TenantId.eq(scope.id()))
+        .filter(webhook_delivery::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 pub async fn deliveries(
     db: &impl ConnectionTrait,
     scope: &TenantScope,
