@@ -353,3 +353,120 @@ async fn failing_endpoints_are_reported_and_personal_data_is_opt_in_sqlite() {
 async fn failing_endpoints_are_reported_and_personal_data_is_opt_in_postgres() {
     failing_endpoints_are_reported_and_personal_data_is_opt_in(Backend::Postgres).await;
 }
+
+/// An endpoint that holds the first delivery until told to answer (200),
+/// and answers every later one at once with 500.
+#[derive(Clone, Default)]
+struct Held {
+    seen: Arc<AtomicU32>,
+    release: Arc<tokio::sync::Notify>,
+}
+
+#[handler]
+async fn held_hook(Data(h): Data<&Held>) -> poem::http::StatusCode {
+    if h.seen.fetch_add(1, Ordering::SeqCst) == 0 {
+        h.release.notified().await;
+        poem::http::StatusCode::OK
+    } else {
+        poem::http::StatusCode::INTERNAL_SERVER_ERROR
+    }
+}
+
+/// A try that hangs past its lease is taken over by the next one: each try
+/// has its own number, and the late answer of the first does not overwrite
+/// what the second recorded.
+async fn a_try_that_outlives_its_lease_does_not_undo_the_next(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let held = Held::default();
+    let acceptor = TcpListener::bind("127.0.0.1:0")
+        .into_acceptor()
+        .await
+        .unwrap();
+    let addr = *acceptor.local_addr()[0].as_socket_addr().unwrap();
+    let routes = Route::new().at("/hook", post(held_hook)).data(held.clone());
+    tokio::spawn(async move { poem::Server::new_with_acceptor(acceptor).run(routes).await });
+
+    let owner = app.signup("zwloka").await;
+    let created: Value = owner
+        .post(
+            "/webhook-endpoints",
+            json!({"url": format!("http://{addr}/hook"), "events": ["client.created"]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let log_path = format!(
+        "/webhook-endpoints/{}/deliveries",
+        created["endpoint"]["id"].as_str().unwrap()
+    );
+    let resp = owner
+        .post("/clients", json!({"name": "Zofia Zwłoka"}))
+        .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+
+    // The first try (the worker's, or this one's) hangs at the endpoint.
+    let first = tokio::spawn({
+        let app = app.app().clone();
+        async move { app.deliver_due_webhooks().await }
+    });
+    for _ in 0..600 {
+        if held.seen.load(Ordering::SeqCst) >= 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(held.seen.load(Ordering::SeqCst), 1);
+
+    // Past its lease, a second try takes the delivery over and fails.
+    app.clock.advance(chrono::Duration::minutes(3));
+    for _ in 0..600 {
+        if held.seen.load(Ordering::SeqCst) >= 2 {
+            break;
+        }
+        app.app().deliver_due_webhooks().await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let recorded = || async {
+        let log: Value = owner.get(&log_path).await.json().await.unwrap();
+        log[0].clone()
+    };
+    let mut entry = recorded().await;
+    for _ in 0..600 {
+        if entry["last_status_code"] == 500 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        entry = recorded().await;
+    }
+    assert_eq!(entry["attempts"], 2, "{entry}");
+    assert_eq!(entry["status"], "pending");
+    assert_eq!(entry["last_status_code"], 500);
+
+    // The first try's late answer changes nothing: the second one's result
+    // stands, and the delivery is tried again after its back-off.
+    held.release.notify_one();
+    first.await.unwrap().unwrap();
+    for _ in 0..20 {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let now = recorded().await;
+        assert_eq!(
+            (&now["attempts"], &now["status"], &now["last_status_code"]),
+            (&json!(2), &json!("pending"), &json!(500)),
+            "{now}"
+        );
+    }
+    app.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_try_that_outlives_its_lease_does_not_undo_the_next_sqlite() {
+    a_try_that_outlives_its_lease_does_not_undo_the_next(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_try_that_outlives_its_lease_does_not_undo_the_next_postgres() {
+    a_try_that_outlives_its_lease_does_not_undo_the_next(Backend::Postgres).await;
+}

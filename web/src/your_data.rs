@@ -48,14 +48,24 @@ struct Business {
     language: String,
 }
 
-async fn business(app: &App, slug: &str) -> Result<Business, AppError> {
-    let b = app.public_business(slug).await?;
-    Ok(Business {
-        tenant: b.scope.id(),
-        slug: b.slug,
-        name: b.name,
-        language: b.language,
-    })
+/// The business whose page this is, or the page to answer instead (not
+/// found, or a failure).
+async fn business(
+    app: &App,
+    req: &Request,
+    policy: CookiePolicy,
+    slug: &str,
+) -> Result<Business, Response> {
+    match app.public_business(slug).await {
+        Ok(b) => Ok(Business {
+            tenant: b.scope.id(),
+            slug: b.slug,
+            name: b.name,
+            language: b.language,
+        }),
+        Err(AppError::NotFound) => Err(not_found(Page::new(req, policy))),
+        Err(e) => Err(Page::new(req, policy).failure(e)),
+    }
 }
 
 fn page_of(req: &Request, policy: CookiePolicy, b: &Business) -> Page {
@@ -111,10 +121,9 @@ pub async fn email_form(
     app: Data<&App>,
     policy: Data<&CookiePolicy>,
 ) -> Response {
-    match business(&app, &slug).await {
+    match business(&app, req, *policy.0, &slug).await {
         Ok(b) => email_page(&app, page_of(req, *policy.0, &b), &b, "", None),
-        Err(AppError::NotFound) => not_found(Page::new(req, *policy.0)),
-        Err(e) => Page::new(req, *policy.0).failure(e),
+        Err(answer) => answer,
     }
 }
 
@@ -126,10 +135,9 @@ pub async fn send_link(
     policy: Data<&CookiePolicy>,
     PageForm(form): PageForm<FormData>,
 ) -> Response {
-    let b = match business(&app, &slug).await {
+    let b = match business(&app, req, *policy.0, &slug).await {
         Ok(b) => b,
-        Err(AppError::NotFound) => return not_found(Page::new(req, *policy.0)),
-        Err(e) => return Page::new(req, *policy.0).failure(e),
+        Err(answer) => return answer,
     };
     let p = page_of(req, *policy.0, &b);
     if !crate::booking::form_ok(req, &app, b.tenant, form.get("form_token")) {
@@ -256,20 +264,12 @@ pub async fn show(
     app: Data<&App>,
     policy: Data<&CookiePolicy>,
 ) -> Response {
-    match business(&app, &slug).await {
+    match business(&app, req, *policy.0, &slug).await {
         Ok(b) => {
-            request_page(
-                &app,
-                page_of(req, *policy.0, &b),
-                &b,
-                &token,
-                &FormData::default(),
-                None,
-            )
-            .await
+            let p = page_of(req, *policy.0, &b);
+            request_page(&app, p, &b, &token, &FormData::default(), None).await
         }
-        Err(AppError::NotFound) => not_found(Page::new(req, *policy.0)),
-        Err(e) => Page::new(req, *policy.0).failure(e),
+        Err(answer) => answer,
     }
 }
 
@@ -281,10 +281,9 @@ pub async fn file(
     policy: Data<&CookiePolicy>,
     PageForm(form): PageForm<FormData>,
 ) -> Response {
-    let b = match business(&app, &slug).await {
+    let b = match business(&app, req, *policy.0, &slug).await {
         Ok(b) => b,
-        Err(AppError::NotFound) => return not_found(Page::new(req, *policy.0)),
-        Err(e) => return Page::new(req, *policy.0).failure(e),
+        Err(answer) => return answer,
     };
     let p = page_of(req, *policy.0, &b);
     if !crate::booking::form_ok(req, &app, b.tenant, form.get("form_token")) {

@@ -403,10 +403,8 @@ impl App {
         scope: &TenantScope,
         keyring: &Keyring,
         client: Uuid,
-    ) -> AppResult<u64> {
-        let rows = repo::deliveries_carrying(tx, scope, client).await?;
-        let mut stripped = 0;
-        for row in rows {
+    ) -> AppResult<()> {
+        for row in repo::deliveries_carrying(tx, scope, client).await? {
             let payload = open(
                 keyring,
                 "webhook_deliveries",
@@ -433,9 +431,8 @@ impl App {
                 None => Vec::new(),
             };
             repo::replace_payload(tx, scope, row.id, sealed).await?;
-            stripped += 1;
         }
-        Ok(stripped)
+        Ok(())
     }
 
     /// Sends what is due; returns how many were delivered.
