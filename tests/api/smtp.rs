@@ -160,3 +160,96 @@ async fn invitation_travels_over_smtp_sqlite() {
 async fn invitation_travels_over_smtp_postgres() {
     invitation_travels_over_smtp(Backend::Postgres).await;
 }
+
+/// An SMTP server that accepts connections and then says nothing until it
+/// is released: a mail server stalling for its whole time-out.
+struct StalledSmtp {
+    port: u16,
+    connected: Arc<tokio::sync::Notify>,
+    release: tokio::sync::watch::Sender<bool>,
+}
+
+impl StalledSmtp {
+    async fn start() -> StalledSmtp {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let connected = Arc::new(tokio::sync::Notify::new());
+        let (release, released) = tokio::sync::watch::channel(false);
+        let c = connected.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                c.notify_one();
+                let mut released = released.clone();
+                tokio::spawn(async move {
+                    let _ = released.wait_for(|r| *r).await;
+                    drop(stream);
+                });
+            }
+        });
+        StalledSmtp {
+            port,
+            connected,
+            release,
+        }
+    }
+}
+
+/// Issue 20, item 9: the mail worker used to claim, send and record in one
+/// transaction, so on SQLite it held the write lock for as long as the SMTP
+/// server took to answer (up to its 20 s time-out) and every booking
+/// meanwhile failed with "database is locked". Failed before the fix: the
+/// booking below waited out the busy time-out and answered 500.
+async fn a_stalled_smtp_server_does_not_delay_a_booking(backend: Backend) {
+    let smtp = StalledSmtp::start().await;
+    let Some(app) = TestApp::spawn_with(backend, |s| {
+        s.smtp_url = Some(format!("smtp://127.0.0.1:{}", smtp.port));
+    })
+    .await
+    else {
+        return;
+    };
+    let salon = crate::scheduling::salon(&app, "zawieszona-poczta", json!({})).await;
+    // A message to send: the worker (or this call) claims it and meets the
+    // silent server.
+    let resp = salon
+        .owner
+        .post(
+            "/invitations",
+            json!({"email": "ola@example.com", "role": "staff"}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let sender = app.app().clone();
+    let delivery = tokio::spawn(async move { sender.deliver_due_mail().await });
+    smtp.connected.notified().await;
+
+    // While the SMTP exchange hangs, a client books.
+    let date = crate::scheduling::day_ahead(2);
+    let slots = crate::scheduling::slots(&app, &salon, date, "Europe/Warsaw").await;
+    let start = slots[0]["start"].as_str().unwrap();
+    let resp = crate::scheduling::book(
+        &app,
+        &salon,
+        &crate::scheduling::booking_body(&salon, start, "klientka@example.com"),
+    )
+    .await;
+    assert_eq!(
+        resp.status(),
+        StatusCode::CREATED,
+        "{}",
+        resp.text().await.unwrap()
+    );
+    smtp.release.send_replace(true);
+    let _ = delivery.await;
+    app.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_smtp_server_does_not_delay_a_booking_sqlite() {
+    a_stalled_smtp_server_does_not_delay_a_booking(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_smtp_server_does_not_delay_a_booking_postgres() {
+    a_stalled_smtp_server_does_not_delay_a_booking(Backend::Postgres).await;
+}

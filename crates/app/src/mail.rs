@@ -20,6 +20,10 @@ use crate::{App, AppError, AppResult};
 /// last one is about a day and a half after the first.
 const MAX_ATTEMPTS: i32 = 12;
 
+/// How long a claimed message is left to the node that claimed it: well
+/// past a batch of SMTP time-outs, after which another node may retry it.
+const MAIL_LEASE: chrono::Duration = chrono::Duration::minutes(10);
+
 impl App {
     /// A link into Termino for a message.
     pub(crate) fn link(&self, path: &str) -> String {
@@ -239,48 +243,60 @@ impl App {
         self.inner.mail_waker.notify_one();
     }
 
-    /// Sends what is due; returns how many were sent.
+    /// Sends what is due; returns how many were sent. Messages are claimed
+    /// in one short transaction and their outcomes recorded in others: the
+    /// SMTP exchange (which may stall for its whole time-out) runs outside
+    /// any transaction, so on SQLite it never holds the write lock.
     pub async fn deliver_due_mail(&self) -> AppResult<usize> {
+        let now = self.now();
         let tx = self.db().begin().await?;
-        let due = mail_outbox::claim_due(&tx, self.now(), 20).await?;
+        let due = mail_outbox::claim_due(&tx, now, now + MAIL_LEASE, 10).await?;
+        commit(tx).await?;
         let mut sent = 0;
         for row in due {
-            let email = match self.open_mail(&row).await {
-                Ok(email) => email,
+            let outcome = match self.open_mail(&row).await {
+                Ok(email) => {
+                    self.inner
+                        .mailer
+                        .send(&email, &self.config().mail_from)
+                        .await
+                }
                 Err(reason) => {
                     // The business's keys are gone (or the row was altered):
                     // this message can never be sent.
                     tracing::warn!(event = "mail_unopenable", mail_id = %row.id, "sealed mail cannot be opened");
-                    mail_outbox::mark_failed(&tx, row, &reason, None).await?;
-                    continue;
+                    Err(termino_notify::SendError::Permanent(reason))
                 }
             };
-            match self
-                .inner
-                .mailer
-                .send(&email, &self.config().mail_from)
-                .await
-            {
+            let error;
+            let recorded = match outcome {
                 Ok(()) => {
-                    mail_outbox::mark_sent(&tx, row, self.now()).await?;
                     sent += 1;
+                    mail_outbox::Outcome::Sent { at: self.now() }
                 }
                 Err(err) => {
-                    let attempts = row.attempts + 1;
                     let retry = match err {
-                        termino_notify::SendError::Temporary(_) if attempts < MAX_ATTEMPTS => {
+                        termino_notify::SendError::Temporary(_) if row.attempts < MAX_ATTEMPTS => {
                             // 1, 2, 4 … minutes, capped at 8 hours.
-                            let minutes = 1i64 << attempts.clamp(0, 9);
+                            let minutes = 1i64 << row.attempts.clamp(0, 9);
                             Some(self.now() + chrono::Duration::minutes(minutes.min(480)))
                         }
                         _ => None,
                     };
-                    tracing::warn!(event = "mail_failed", mail_id = %row.id, attempts, error = %err, "mail delivery failed");
-                    mail_outbox::mark_failed(&tx, row, &err.to_string(), retry).await?;
+                    tracing::warn!(event = "mail_failed", mail_id = %row.id, attempts = row.attempts, error = %err, "mail delivery failed");
+                    error = err.to_string();
+                    mail_outbox::Outcome::Failed {
+                        error: &error,
+                        retry,
+                    }
                 }
+            };
+            if !mail_outbox::record(self.db().connection(), row.id, row.attempts, recorded).await? {
+                // Our lease ran out mid-send and a newer attempt took over:
+                // its outcome is the one that counts.
+                tracing::warn!(event = "mail_outcome_superseded", mail_id = %row.id, "a newer attempt claimed this mail");
             }
         }
-        commit(tx).await?;
         Ok(sent)
     }
 

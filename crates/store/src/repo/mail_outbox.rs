@@ -3,6 +3,7 @@
 //! loses nothing.
 
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
@@ -51,11 +52,16 @@ pub async fn enqueue(
     Ok(mail.id)
 }
 
-/// Due messages, oldest first. On PostgreSQL the rows are locked with
-/// SKIP LOCKED so several nodes can deliver without sending twice.
+/// Claims due messages, oldest first, for one delivery attempt each: the
+/// attempt is counted and the message leased until `lease_until` in the
+/// caller's (short) transaction, so the send itself happens outside any
+/// transaction and another node takes the message over only if this one
+/// never reports back. On PostgreSQL the rows are locked with SKIP LOCKED
+/// while they are claimed.
 pub async fn claim_due(
     db: &impl ConnectionTrait,
     now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
     limit: u64,
 ) -> Result<Vec<OutboxMail>, StoreError> {
     let mut query = MailOutbox::find()
@@ -69,43 +75,70 @@ pub async fn claim_due(
             sea_orm::sea_query::LockBehavior::SkipLocked,
         );
     }
-    Ok(query.all(db).await?)
-}
-
-pub async fn mark_sent(
-    db: &impl ConnectionTrait,
-    row: OutboxMail,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    let attempts = row.attempts + 1;
-    let mut active: mail_outbox::ActiveModel = row.into();
-    active.status = Set("sent".into());
-    active.attempts = Set(attempts);
-    active.sent_at = Set(Some(now));
-    active.last_error = Set(None);
-    // Sent: the text (links with tokens, client details) is not kept.
-    active.body_text = Set(String::new());
-    active.attachment = Set(None);
-    active.update(db).await?;
-    Ok(())
-}
-
-pub async fn mark_failed(
-    db: &impl ConnectionTrait,
-    row: OutboxMail,
-    error: &str,
-    next_attempt_at: Option<DateTime<Utc>>,
-) -> Result<(), StoreError> {
-    let attempts = row.attempts + 1;
-    let mut active: mail_outbox::ActiveModel = row.into();
-    active.attempts = Set(attempts);
-    active.last_error = Set(Some(error.chars().take(500).collect()));
-    match next_attempt_at {
-        Some(at) => active.next_attempt_at = Set(at),
-        None => active.status = Set("failed".into()),
+    let mut claimed = query.all(db).await?;
+    for row in &mut claimed {
+        row.attempts += 1;
+        row.next_attempt_at = lease_until;
+        MailOutbox::update_many()
+            .col_expr(mail_outbox::Column::Attempts, Expr::value(row.attempts))
+            .col_expr(mail_outbox::Column::NextAttemptAt, Expr::value(lease_until))
+            .filter(mail_outbox::Column::Id.eq(row.id))
+            .exec(db)
+            .await?;
     }
-    active.update(db).await?;
-    Ok(())
+    Ok(claimed)
+}
+
+/// How one claimed attempt ended.
+pub enum Outcome<'a> {
+    Sent {
+        at: DateTime<Utc>,
+    },
+    /// Tried again at `retry`, or given up (`None`).
+    Failed {
+        error: &'a str,
+        retry: Option<DateTime<Utc>>,
+    },
+}
+
+/// Records the outcome of attempt number `attempt`, unless a newer attempt
+/// has claimed the message since (its lease ran out): false then.
+pub async fn record(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    attempt: i32,
+    outcome: Outcome<'_>,
+) -> Result<bool, StoreError> {
+    let mut update = MailOutbox::update_many();
+    match outcome {
+        Outcome::Sent { at } => {
+            // Sent: the text (links with tokens, client details) is not kept.
+            update = update
+                .col_expr(mail_outbox::Column::Status, Expr::value("sent"))
+                .col_expr(mail_outbox::Column::SentAt, Expr::value(Some(at)))
+                .col_expr(mail_outbox::Column::LastError, Expr::value(None::<String>))
+                .col_expr(mail_outbox::Column::BodyText, Expr::value(""))
+                .col_expr(
+                    mail_outbox::Column::Attachment,
+                    Expr::value(None::<Vec<u8>>),
+                );
+        }
+        Outcome::Failed { error, retry } => {
+            let error: String = error.chars().take(500).collect();
+            update = update.col_expr(mail_outbox::Column::LastError, Expr::value(Some(error)));
+            update = match retry {
+                Some(at) => update.col_expr(mail_outbox::Column::NextAttemptAt, Expr::value(at)),
+                None => update.col_expr(mail_outbox::Column::Status, Expr::value("failed")),
+            };
+        }
+    }
+    let done = update
+        .filter(mail_outbox::Column::Id.eq(id))
+        .filter(mail_outbox::Column::Attempts.eq(attempt))
+        .filter(mail_outbox::Column::Status.eq("pending"))
+        .exec(db)
+        .await?;
+    Ok(done.rows_affected == 1)
 }
 
 /// Every message, newest last (tests and the operator's view).
