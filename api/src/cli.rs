@@ -585,7 +585,16 @@ async fn retention(settings: &Settings, cmd: RetentionCommand) -> anyhow::Result
                             c.tenant_id, c.reason, c.id, c.digest
                         );
                     }
+                    for tenant in &report.failed {
+                        println!("failed {tenant}: retried on the next run");
+                    }
                     println!("{}", report.summary());
+                    if !report.failed.is_empty() {
+                        anyhow::bail!(
+                            "retention failed for {} businesses (the others were done)",
+                            report.failed.len()
+                        );
+                    }
                 }
             }
         }

@@ -14,6 +14,7 @@ use termino_domain::account::Role;
 use termino_domain::plan::Standing;
 use termino_domain::retention as rules;
 use termino_store::repo::compliance::{self as repo, CertificateRow};
+use termino_store::repo::purges::{self, PurgeJournalRow};
 use termino_store::repo::tenants::Tenant;
 use termino_store::{TenantScope, commit};
 use uuid::Uuid;
@@ -57,16 +58,19 @@ pub struct RetentionReport {
     pub purged: Vec<CertificateRow>,
     pub clients_deleted: u64,
     pub billing_records_deleted: u64,
+    /// Businesses whose part of the run failed (retried on the next run).
+    pub failed: Vec<Uuid>,
 }
 
 impl RetentionReport {
     pub fn summary(&self) -> String {
         format!(
-            "{} reminders, {} businesses purged, {} clients deleted by retention rules, {} billing records past their keeping time deleted",
+            "{} reminders, {} businesses purged, {} clients deleted by retention rules, {} billing records past their keeping time deleted, {} businesses failed",
             self.reminders.len(),
             self.purged.len(),
             self.clients_deleted,
-            self.billing_records_deleted
+            self.billing_records_deleted,
+            self.failed.len()
         )
     }
 }
@@ -95,7 +99,7 @@ impl DeletionRequest {
 #[derive(Debug, PartialEq, Eq)]
 enum Due {
     Purge {
-        reason: &'static str,
+        reason: String,
         due_at: DateTime<Utc>,
     },
     /// Read-only, waiting for its purge: maybe a reminder.
@@ -114,7 +118,7 @@ fn due(tenant: &Tenant, now: DateTime<Utc>) -> Due {
         let grace_ends = rules::deletion_grace_ends(requested);
         return if now >= grace_ends {
             Due::Purge {
-                reason: "owner-request",
+                reason: "owner-request".into(),
                 due_at: grace_ends,
             }
         } else {
@@ -130,7 +134,8 @@ fn due(tenant: &Tenant, now: DateTime<Utc>) -> Due {
                 "trial-ended"
             } else {
                 "paid-period-ended"
-            },
+            }
+            .into(),
             due_at: purge_at,
         },
         (Standing::Expired { purge_at, .. }, _) => Due::Remind { purge_at },
@@ -232,28 +237,58 @@ impl App {
 
     async fn retention_pass(&self, now: DateTime<Utc>) -> AppResult<RetentionReport> {
         let mut report = RetentionReport::default();
-        let tenants = repo::retention_candidates(self.db().connection()).await?;
+        let db = self.db().connection();
+        let mut tenants = repo::retention_candidates(db).await?;
+        // A purge that was started is finished, whatever the business looks
+        // like now.
+        let mut started = std::collections::HashMap::new();
+        for journal in purges::unfinished(db).await? {
+            if !tenants.iter().any(|t| t.id == journal.tenant_id)
+                && let Some(t) =
+                    termino_store::repo::tenants::find_by_id(db, journal.tenant_id).await?
+            {
+                tenants.push(t);
+            }
+            started.insert(journal.tenant_id, journal);
+        }
         for tenant in tenants {
-            match due(&tenant, now) {
+            let due = match started.get(&tenant.id) {
+                Some(journal) => Due::Purge {
+                    reason: journal.reason.clone(),
+                    due_at: journal.due_at,
+                },
+                None => due(&tenant, now),
+            };
+            // One business's failure does not stop the others.
+            let outcome = match due {
                 Due::Purge { reason, due_at } => {
-                    report
-                        .purged
-                        .push(self.purge(&tenant, reason, due_at, now).await?);
-                }
-                Due::Remind { purge_at } => {
-                    if let Some(days) = self.remind_purge(&tenant, purge_at, now).await? {
-                        report.reminders.push((tenant.id, days));
+                    match self.purge(&tenant, &reason, due_at, now).await {
+                        Ok(certificate) => {
+                            report.purged.push(certificate);
+                            Ok(())
+                        }
+                        Err(err) => {
+                            self.purge_failed(&tenant, &err).await?;
+                            Err(err)
+                        }
                     }
                 }
-                Due::ClientRetention { months } => {
-                    report.clients_deleted +=
-                        self.apply_client_retention(&tenant, months, now).await?;
-                }
-                Due::Nothing => {}
+                Due::Remind { purge_at } => self
+                    .remind_purge(&tenant, purge_at, now)
+                    .await
+                    .map(|sent| report.reminders.extend(sent.map(|days| (tenant.id, days)))),
+                Due::ClientRetention { months } => self
+                    .apply_client_retention(&tenant, months, now)
+                    .await
+                    .map(|n| report.clients_deleted += n),
+                Due::Nothing => Ok(()),
+            };
+            if let Err(err) = outcome {
+                tracing::warn!(event = "retention_tenant_failed", tenant_id = %tenant.id, error = %err, "retention failed for one business; the others go on");
+                report.failed.push(tenant.id);
             }
         }
-        report.billing_records_deleted =
-            repo::delete_expired_billing_records(self.db().connection(), now).await?;
+        report.billing_records_deleted = repo::delete_expired_billing_records(db, now).await?;
         Ok(report)
     }
 
@@ -291,107 +326,168 @@ impl App {
         Ok(Some(days))
     }
 
-    /// Keys first, then rows in batches, then the certificate.
+    /// Keys first, then rows in batches, then the certificate. Every step
+    /// is written to the purge journal in the step's own transaction, so a
+    /// purge cut short anywhere is finished by the next run from what the
+    /// journal holds (members and owners included, whose memberships may
+    /// already be gone).
     async fn purge(
         &self,
         tenant: &Tenant,
-        reason: &'static str,
+        reason: &str,
         due_at: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> AppResult<CertificateRow> {
-        let started = chrono::SubsecRound::trunc_subsecs(self.now(), 6);
-        tracing::warn!(event = "purge_started", tenant_id = %tenant.id, reason, "purging a business");
-        let scope = TenantScope::authenticated(tenant.id);
-        // Who to tell and who may become orphaned, before anything goes.
-        let (owners, users) = {
-            let tx = self.db().begin_tenant(&scope).await?;
-            let members = termino_store::repo::accounts::members(&tx, &scope).await?;
-            commit(tx).await?;
-            let owners: Vec<String> = members
-                .iter()
-                .filter(|(m, _)| m.role == Role::Owner.as_str())
-                .map(|(_, u)| u.email.clone())
-                .collect();
-            let users: Vec<Uuid> = members.iter().map(|(_, u)| u.id).collect();
-            (owners, users)
+        let db = self.db();
+        if let Some(existing) = repo::certificate_of(db.connection(), tenant.id).await? {
+            return Ok(existing);
+        }
+        let journal = self.start_purge(tenant, reason, due_at).await?;
+        if journal.attempts > 0 {
+            tracing::warn!(event = "purge_resumed", tenant_id = %tenant.id, attempts = journal.attempts, "finishing a purge that was cut short");
+        }
+        let keys = match &journal.keys_destroyed {
+            Some(keys) => keys.clone(),
+            None => {
+                self.keys().destroy_all(tenant.id, now).await?;
+                let keys = serde_json::to_string(&self.keys().describe(tenant.id).await?)
+                    .map_err(anyhow::Error::from)?;
+                purges::record_keys(db.connection(), tenant.id, keys.clone()).await?;
+                keys
+            }
         };
-        self.keys().destroy_all(tenant.id, now).await?;
-        let keys = self.keys().describe(tenant.id).await?;
-        let db = self.db().connection();
-        let mut rows = serde_json::Map::new();
+        let mut rows: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&journal.rows_deleted).unwrap_or_default();
         for table in TENANT_TABLES {
-            let mut total = 0;
             loop {
-                let n = repo::delete_batch(db, table, "tenant_id", tenant.id, BATCH).await?;
-                total += n;
+                let tx = db.begin().await?;
+                let n = repo::delete_batch(&tx, table, "tenant_id", tenant.id, BATCH).await?;
+                purges::record_rows(&tx, tenant.id, add(&mut rows, table, n)).await?;
+                commit(tx).await?;
                 if n < u64::from(BATCH) {
                     break;
                 }
             }
-            rows.insert((*table).to_string(), json!(total));
         }
-        let audit = termino_store::repo::accountability::delete_audit_log(db, tenant.id).await?;
-        rows.insert("audit_events".into(), json!(audit));
-        let orphans = repo::delete_orphan_users(db, &users).await?;
-        rows.insert("users".into(), json!(orphans));
-        let gone = repo::delete_batch(db, "tenants", "id", tenant.id, 1).await?;
-        rows.insert("tenants".into(), json!(gone));
+        let tx = db.begin().await?;
+        let n = termino_store::repo::accountability::delete_audit_log(&tx, tenant.id).await?;
+        purges::record_rows(&tx, tenant.id, add(&mut rows, "audit_events", n)).await?;
+        commit(tx).await?;
+
+        // The last step in one transaction: users left without a business,
+        // the business itself, its certificate, the owners' notice, and the
+        // journal marked done.
+        let members: Vec<Uuid> = serde_json::from_str(&journal.members).unwrap_or_default();
+        let owner_ids: Vec<Uuid> = serde_json::from_str(&journal.owners).unwrap_or_default();
+        let tx = db.begin().await?;
+        let mut owners = Vec::new();
+        for id in &owner_ids {
+            if let Some(user) = termino_store::repo::accounts::find_user(&tx, *id).await? {
+                owners.push(user.email);
+            }
+        }
+        let orphans = repo::delete_orphan_users(&tx, &members).await?;
+        add(&mut rows, "users", orphans);
+        let gone = repo::delete_batch(&tx, "tenants", "id", tenant.id, 1).await?;
+        add(&mut rows, "tenants", gone);
         let mut certificate = CertificateRow {
             id: Uuid::now_v7(),
+            tenant_id: tenant.id,
+            slug: journal.slug.clone(),
+            reason: journal.reason.clone(),
+            requested_at: journal.requested_at,
+            due_at: journal.due_at,
+            deadline: journal.requested_at.map(rules::deletion_deadline),
+            started_at: journal.started_at,
+            finished_at: chrono::SubsecRound::trunc_subsecs(self.now(), 6),
+            keys_destroyed: keys,
+            rows_deleted: serde_json::Value::Object(rows).to_string(),
+            digest: String::new(),
+        };
+        certificate.digest = certificate_digest(&certificate);
+        repo::insert_certificate(&tx, certificate.clone()).await?;
+        // The owners hear that it is done, with the certificate's id; the
+        // message is not tied to the business any more.
+        let message = purged_notice(&certificate);
+        for to in &owners {
+            self.enqueue_mail(&tx, None, to, message.clone()).await?;
+        }
+        purges::finish(&tx, tenant.id, certificate.finished_at).await?;
+        commit(tx).await?;
+        self.wake_mail();
+        tracing::warn!(event = "purge_finished", tenant_id = %tenant.id, reason = %certificate.reason, certificate_id = %certificate.id, "business purged");
+        Ok(certificate)
+    }
+
+    /// The journal of this business's purge: the one already started, or a
+    /// new one naming its members and owners before anything goes.
+    async fn start_purge(
+        &self,
+        tenant: &Tenant,
+        reason: &str,
+        due_at: DateTime<Utc>,
+    ) -> AppResult<PurgeJournalRow> {
+        let scope = TenantScope::authenticated(tenant.id);
+        let tx = self.db().begin_tenant(&scope).await?;
+        let members = termino_store::repo::accounts::members(&tx, &scope).await?;
+        commit(tx).await?;
+        let owners: Vec<Uuid> = members
+            .iter()
+            .filter(|(m, _)| m.role == Role::Owner.as_str())
+            .map(|(_, u)| u.id)
+            .collect();
+        let users: Vec<Uuid> = members.iter().map(|(_, u)| u.id).collect();
+        let row = PurgeJournalRow {
             tenant_id: tenant.id,
             slug: tenant.slug.clone(),
             reason: reason.to_string(),
             requested_at: tenant.deletion_requested_at,
             due_at: chrono::SubsecRound::trunc_subsecs(due_at, 6),
-            deadline: tenant.deletion_requested_at.map(rules::deletion_deadline),
-            started_at: started,
-            finished_at: chrono::SubsecRound::trunc_subsecs(self.now(), 6),
-            keys_destroyed: serde_json::to_string(&keys).map_err(anyhow::Error::from)?,
-            rows_deleted: serde_json::Value::Object(rows).to_string(),
-            digest: String::new(),
+            started_at: chrono::SubsecRound::trunc_subsecs(self.now(), 6),
+            members: json!(users).to_string(),
+            owners: json!(owners).to_string(),
+            keys_destroyed: None,
+            rows_deleted: "{}".into(),
+            attempts: 0,
+            last_error: None,
+            finished_at: None,
         };
-        certificate.digest = certificate_digest(&certificate);
-        match repo::insert_certificate(db, certificate.clone()).await {
-            Ok(()) => {}
-            // A purge finished earlier by another run: keep its certificate.
-            Err(e) if e.is_unique(&["deletion_certificates"]) => {
-                if let Some(existing) = repo::certificate_of(db, tenant.id).await? {
-                    return Ok(existing);
-                }
+        let journal = purges::start(self.db().connection(), row).await?;
+        if journal.attempts == 0 && journal.keys_destroyed.is_none() {
+            tracing::warn!(event = "purge_started", tenant_id = %tenant.id, reason, "purging a business");
+        }
+        Ok(journal)
+    }
+
+    /// A purge failed part-way: noted in its journal (the next run finishes
+    /// it) and reported to Termino's operators on the first failure and
+    /// then once a day while it keeps failing.
+    async fn purge_failed(&self, tenant: &Tenant, err: &AppError) -> AppResult<()> {
+        let attempts =
+            purges::record_failure(self.db().connection(), tenant.id, &err.to_string()).await?;
+        tracing::error!(event = "purge_failed", tenant_id = %tenant.id, attempts, error = %err, "a purge failed part-way; the next retention run finishes it");
+        if attempts == 1 || attempts % 24 == 0 {
+            let operators = self.operator_emails().await?;
+            let tx = self.db().begin().await?;
+            for to in &operators {
+                self.enqueue_mail(
+                    &tx,
+                    None,
+                    to,
+                    termino_notify::texts::Message {
+                        subject: format!("Retention: the purge of business {} failed", tenant.id),
+                        body: format!(
+                            "The purge of business {} ({}) failed part-way, {attempts} time(s) so far. Its keys are destroyed first, so its client data is already unreadable; the hourly retention run finishes the rest from the purge journal.\nLook for event=purge_failed in the logs, or run `termino retention run` to retry now.\n\n— Termino",
+                            tenant.id, tenant.slug
+                        ),
+                    },
+                )
+                .await?;
             }
-            Err(e) => return Err(e.into()),
+            commit(tx).await?;
+            self.wake_mail();
         }
-        // The owners hear that it is done, with the certificate's id; the
-        // message is not tied to the business any more.
-        let body = format!(
-            "The business \"{}\" and all its data were deleted from Termino on {}. Its encryption keys were destroyed first, so every copy of its client data, backups included, is unreadable.\nDeletion certificate: {} (digest {}).\n\nFirma \"{}\" i wszystkie jej dane zostały usunięte z Termino {}. Najpierw zniszczono jej klucze szyfrujące, więc żadna kopia danych klientów, także w kopiach zapasowych, nie da się odczytać.\nCertyfikat usunięcia: {} (skrót {}).\n\n— Termino",
-            tenant.slug,
-            certificate.finished_at.format("%Y-%m-%d %H:%M UTC"),
-            certificate.id,
-            certificate.digest,
-            tenant.slug,
-            certificate.finished_at.format("%Y-%m-%d %H:%M UTC"),
-            certificate.id,
-            certificate.digest,
-        );
-        let tx = self.db().begin().await?;
-        for to in &owners {
-            self.enqueue_mail(
-                &tx,
-                None,
-                to,
-                termino_notify::texts::Message {
-                    subject: "Your business was deleted from Termino / Firma usunięta z Termino"
-                        .into(),
-                    body: body.clone(),
-                },
-            )
-            .await?;
-        }
-        commit(tx).await?;
-        self.wake_mail();
-        tracing::warn!(event = "purge_finished", tenant_id = %tenant.id, reason, certificate_id = %certificate.id, keys = keys.len(), "business purged");
-        Ok(certificate)
+        Ok(())
     }
 
     async fn apply_client_retention(
@@ -511,4 +607,23 @@ impl App {
         tracing::info!(event = "client_retention_set", tenant_id = %principal.tenant.id(), months, "client retention changed");
         Ok(())
     }
+}
+
+/// The owners' notice that their business is gone.
+fn purged_notice(certificate: &CertificateRow) -> termino_notify::texts::Message {
+    let at = certificate.finished_at.format("%Y-%m-%d %H:%M UTC");
+    let (slug, id, digest) = (&certificate.slug, certificate.id, &certificate.digest);
+    termino_notify::texts::Message {
+        subject: "Your business was deleted from Termino / Firma usunięta z Termino".into(),
+        body: format!(
+            "The business \"{slug}\" and all its data were deleted from Termino on {at}. Its encryption keys were destroyed first, so every copy of its client data, backups included, is unreadable.\nDeletion certificate: {id} (digest {digest}).\n\nFirma \"{slug}\" i wszystkie jej dane zostały usunięte z Termino {at}. Najpierw zniszczono jej klucze szyfrujące, więc żadna kopia danych klientów, także w kopiach zapasowych, nie da się odczytać.\nCertyfikat usunięcia: {id} (skrót {digest}).\n\n— Termino"
+        ),
+    }
+}
+
+/// Adds `n` deleted rows of `table` to the counts; the counts as JSON.
+fn add(rows: &mut serde_json::Map<String, serde_json::Value>, table: &str, n: u64) -> String {
+    let before = rows.get(table).and_then(serde_json::Value::as_u64);
+    rows.insert(table.to_string(), json!(before.unwrap_or(0) + n));
+    serde_json::Value::Object(rows.clone()).to_string()
 }

@@ -2,6 +2,7 @@
 
 use termino_domain::business::Language;
 
+#[derive(Debug, Clone)]
 pub struct Message {
     pub subject: String,
     pub body: String,

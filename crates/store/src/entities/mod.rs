@@ -17,6 +17,7 @@ pub mod password_reset;
 pub mod payment;
 pub mod payment_event;
 pub mod plan_change;
+pub mod purge_journal;
 pub mod service;
 pub mod service_staff;
 pub mod staff;

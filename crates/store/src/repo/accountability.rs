@@ -191,29 +191,23 @@ pub async fn audited_tenants(db: &impl ConnectionTrait) -> Result<Vec<Uuid>, Sto
 
 /// The purge of a whole business removes its log too; the database refuses
 /// any other delete.
-pub async fn delete_audit_log(
-    db: &sea_orm::DatabaseConnection,
-    tenant: Uuid,
-) -> Result<u64, StoreError> {
-    use sea_orm::TransactionTrait;
-    let tx = db.begin().await?;
+pub async fn delete_audit_log(tx: &crate::Tx, tenant: Uuid) -> Result<u64, StoreError> {
     if tx.get_database_backend() == DbBackend::Postgres {
         tx.execute_unprepared("SET LOCAL termino.purging = 'on'")
             .await?;
     }
     let n = exec(
-        &tx,
+        tx,
         "DELETE FROM audit_events WHERE tenant_id = $1",
         vec![tenant.into()],
     )
     .await?;
     exec(
-        &tx,
+        tx,
         "DELETE FROM audit_heads WHERE tenant_id = $1",
         vec![tenant.into()],
     )
     .await?;
-    tx.commit().await?;
     Ok(n)
 }
 

@@ -14,6 +14,7 @@ pub mod keystore;
 pub mod mail_outbox;
 pub mod password_resets;
 pub mod payments;
+pub mod purges;
 pub mod scheduling;
 pub mod tenants;
 pub mod webhooks;
