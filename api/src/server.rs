@@ -35,7 +35,7 @@ pub async fn build_app(settings: &Settings, clock: Clock) -> anyhow::Result<App>
     }
     let db = Database::connect(&settings.database_url).await?;
     db.migrate().await.context("migrating the main database")?;
-    let keystore = Database::connect(&settings.keystore_url).await?;
+    let keystore = Database::connect_keystore(&settings.keystore_url).await?;
     keystore
         .migrate_keystore()
         .await

@@ -21,6 +21,7 @@ mod m20261122_000012_compliance;
 mod m20261122_000013_accountability;
 mod m20261122_000014_webhook_client;
 mod m20261203_000001_purge_journal;
+mod m20261203_000002_forced_rls;
 pub mod rls;
 
 pub struct Migrator;
@@ -44,6 +45,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000013_accountability::Migration),
             Box::new(m20261122_000014_webhook_client::Migration),
             Box::new(m20261203_000001_purge_journal::Migration),
+            // Keep last: it forces row-level security on every table before it.
+            Box::new(m20261203_000002_forced_rls::Migration),
         ]
     }
 }

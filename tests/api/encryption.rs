@@ -90,7 +90,7 @@ async fn connect(url: &str) -> sea_orm::DatabaseConnection {
 
 /// Runs one statement on the main database, written for both backends.
 async fn exec(app: &TestApp, pg: &str, sqlite: &str, values: Vec<SqlValue>) {
-    let db = connect(&app.settings.database_url).await;
+    let db = connect(&app.database_url).await;
     let (backend, sql) = match app.backend {
         Backend::Postgres => (sea_orm::DbBackend::Postgres, pg),
         Backend::Sqlite => (sea_orm::DbBackend::Sqlite, sqlite),
@@ -136,7 +136,7 @@ async fn find_plaintext(app: &TestApp, needles: &[&str]) -> Vec<String> {
     match app.backend {
         Backend::Sqlite => sources.push(("main", file_bytes(&app.data_dir.join("termino.db")))),
         Backend::Postgres => {
-            let db = connect(&app.settings.database_url).await;
+            let db = connect(&app.database_url).await;
             let tables = db
                 .query_all_raw(Statement::from_string(sea_orm::DbBackend::Postgres, "SELECT table_name::text AS t FROM information_schema.tables WHERE table_schema = 'public'"))
                 .await
@@ -333,7 +333,7 @@ async fn keystore_rows(
     app: &TestApp,
     tenant: Uuid,
 ) -> Vec<termino_store::repo::keystore::TenantKeyRow> {
-    let ks = termino_store::Database::connect(&app.settings.keystore_url)
+    let ks = termino_store::Database::connect_keystore(&app.settings.keystore_url)
         .await
         .unwrap();
     let rows = termino_store::repo::keystore::keys_of(ks.connection(), tenant)

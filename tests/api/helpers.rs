@@ -51,6 +51,8 @@ pub struct TestApp {
     pub url: String,
     pub clock: Clock,
     pub data_dir: PathBuf,
+    /// For the tests' own look-ups: a superuser on PostgreSQL (the server
+    /// connects as the database's owner, `settings.database_url`).
     pub database_url: String,
     pg_admin: Option<(String, String)>,
     pub redis: Option<(String, String)>,
@@ -58,6 +60,26 @@ pub struct TestApp {
 
 fn unique() -> String {
     uuid::Uuid::new_v4().simple().to_string()
+}
+
+/// The login role that owns each test database (and so its schema).
+pub const DATABASE_OWNER: &str = "termino_owner";
+
+const CREATE_OWNER: &str = "DO $$ BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'termino_owner') THEN
+      CREATE ROLE termino_owner LOGIN CREATEROLE;
+    END IF;
+  EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+  END $$";
+
+/// Replaces the user in a PostgreSQL URL (no password: trust on loopback).
+pub fn with_user(url: &str, user: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return url.to_string();
+    };
+    let rest = &url[scheme_end..];
+    let host = rest.split_once('@').map_or(rest, |(_, host)| host);
+    format!("{}{user}@{host}", &url[..scheme_end])
 }
 
 /// Replaces the database name in a PostgreSQL URL.
@@ -105,7 +127,14 @@ impl TestApp {
                     return None;
                 };
                 let db = format!("termino_test_{}", unique());
-                pg_execute(&admin_url, &format!("CREATE DATABASE {db}")).await;
+                // Termino connects as the owner of its database, not as a
+                // superuser (who would pass every row-level security policy).
+                pg_execute(&admin_url, CREATE_OWNER).await;
+                pg_execute(
+                    &admin_url,
+                    &format!("CREATE DATABASE {db} OWNER {DATABASE_OWNER}"),
+                )
+                .await;
                 pg_admin = Some((admin_url.clone(), db.clone()));
                 if let Ok(redis_url) = std::env::var("TEST_REDIS_URL") {
                     redis = Some((redis_url, format!("termino-test:{}:", unique())));
@@ -113,10 +142,14 @@ impl TestApp {
                 with_database(&admin_url, &db)
             }
         };
+        let server_database_url = match backend {
+            Backend::Sqlite => database_url.clone(),
+            Backend::Postgres => with_user(&database_url, DATABASE_OWNER),
+        };
         let mut settings = Settings::from_sources(None, |_| None).unwrap();
         settings.listen = "127.0.0.1:0".parse().unwrap();
         settings.data_dir = data_dir.clone();
-        settings.database_url = database_url.clone();
+        settings.database_url = server_database_url;
         settings.keystore_url = termino_store::sqlite_url(&data_dir.join("keystore.db"));
         if let Some((url, prefix)) = &redis {
             settings.redis_url = Some(url.clone());

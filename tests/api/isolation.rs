@@ -6,7 +6,8 @@ use crate::on_both_backends;
 
 on_both_backends!(
     another_businesss_objects_are_not_found,
-    row_level_security_is_a_second_wall
+    row_level_security_is_a_second_wall,
+    row_level_security_is_forced_and_the_app_is_not_the_owner,
 );
 
 /// Every endpoint that takes an id answers 404 for another business's id,
@@ -116,4 +117,123 @@ async fn row_level_security_is_a_second_wall(app: &TestApp) {
         .unwrap();
     assert_eq!(err.rows_affected(), 0);
     tx.rollback().await.unwrap();
+}
+
+/// Issue 20, item 10. Failed before the fix: row-level security was
+/// enabled but not forced (the owner, as which the application connects,
+/// passed it), `users` and `mail_outbox` had none, and statements outside
+/// a tenant transaction ran as the owner.
+async fn row_level_security_is_forced_and_the_app_is_not_the_owner(app: &TestApp) {
+    use sea_orm::{ConnectionTrait, Statement};
+    if app.backend != crate::helpers::Backend::Postgres {
+        eprintln!("skipped: row-level security exists on PostgreSQL only");
+        return;
+    }
+    let a = app.signup("wymuszona-a").await;
+    app.signup("wymuszona-b").await;
+    // Mail for both businesses' clients and staff is in the outbox.
+    for (owner, who) in [(&a, "ala")] {
+        let resp = owner
+            .post(
+                "/invitations",
+                json!({"email": format!("{who}@example.com"), "role": "staff"}),
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::CREATED);
+    }
+    let q = |sql: &str| Statement::from_string(sea_orm::DbBackend::Postgres, sql.to_string());
+    let number = |row: Option<sea_orm::QueryResult>| -> i64 {
+        row.unwrap().try_get_by_index::<i64>(0).unwrap()
+    };
+
+    // Every table that holds a business's rows, and users and the outbox.
+    let admin = sea_orm::Database::connect(&app.database_url).await.unwrap();
+    let unforced = admin
+        .query_all_raw(q(
+            "SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname = 'public' AND c.relkind = 'r'
+               AND (c.relname IN ('tenants', 'users', 'mail_outbox')
+                    OR EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid
+                               AND a.attname = 'tenant_id' AND NOT a.attisdropped))
+               AND NOT (c.relrowsecurity AND c.relforcerowsecurity)",
+        ))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.try_get_by_index::<String>(0).unwrap())
+        .collect::<Vec<_>>();
+    assert!(unforced.is_empty(), "not forced: {unforced:?}");
+    let tables = number(
+        admin
+            .query_one_raw(q(
+                "SELECT count(*)::bigint FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                 WHERE n.nspname = 'public' AND c.relkind = 'r' AND c.relforcerowsecurity",
+            ))
+            .await
+            .unwrap(),
+    );
+    assert!(tables >= 20, "{tables} tables forced");
+
+    // The owner itself sees no business's rows…
+    let owner = sea_orm::Database::connect(&app.settings.database_url)
+        .await
+        .unwrap();
+    assert_eq!(
+        number(
+            owner
+                .query_one_raw(q("SELECT count(*)::bigint FROM memberships"))
+                .await
+                .unwrap()
+        ),
+        0
+    );
+    owner.close().await.ok();
+    let all_members = number(
+        admin
+            .query_one_raw(q("SELECT count(*)::bigint FROM memberships"))
+            .await
+            .unwrap(),
+    );
+    assert!(all_members >= 2);
+
+    // …and the application never works as the owner.
+    let db = app.app().db();
+    let who = db
+        .connection()
+        .query_one_raw(q("SELECT current_user::text"))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by_index::<String>(0)
+        .unwrap();
+    assert_eq!(who, "termino_system");
+
+    // A tenant transaction sees its own members and its own mail only.
+    let tenant = termino_store::repo::tenants::find_by_slug(db.connection(), "wymuszona-a")
+        .await
+        .unwrap()
+        .unwrap();
+    let tx = db
+        .begin_tenant(&termino_app::TenantScope::authenticated(tenant.id))
+        .await
+        .unwrap();
+    let users = number(
+        tx.query_one_raw(q("SELECT count(*)::bigint FROM users"))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(users, 1, "only the business's own owner");
+    let mail = tx
+        .query_all_raw(q("SELECT tenant_id FROM mail_outbox"))
+        .await
+        .unwrap();
+    assert!(!mail.is_empty());
+    for row in &mail {
+        let t: Option<uuid::Uuid> = row.try_get_by_index(0).unwrap();
+        assert_eq!(t, Some(tenant.id));
+    }
+    let updated = tx.execute_raw(q("UPDATE users SET name = 'x'")).await;
+    assert!(updated.is_err(), "a tenant transaction cannot write users");
+    tx.rollback().await.unwrap();
+    admin.close().await.ok();
 }

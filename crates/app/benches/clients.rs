@@ -61,7 +61,7 @@ fn fixture() -> Fixture {
         let url = termino_store::sqlite_url(&dir.join("termino.db"));
         let db = Database::connect(&url).await.unwrap();
         db.migrate().await.unwrap();
-        let keystore = Database::connect(&termino_store::sqlite_url(&dir.join("keystore.db"))).await.unwrap();
+        let keystore = Database::connect_keystore(&termino_store::sqlite_url(&dir.join("keystore.db"))).await.unwrap();
         keystore.migrate_keystore().await.unwrap();
         let app = App::new(
             db.clone(),

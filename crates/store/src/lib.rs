@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend,
+    ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
     SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
 use uuid::Uuid;
@@ -42,8 +42,110 @@ impl TenantScope {
 #[derive(Clone)]
 pub struct Database {
     conn: DatabaseConnection,
+    system: SystemConnection,
     /// Statements run on this pool: lets tests see N+1 query patterns.
     queries: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+/// The pool as the application uses it outside a transaction of its own:
+/// on the main PostgreSQL database each statement runs in a transaction of
+/// its own as the system role, never as the owner of the schema (row-level
+/// security is forced, so the owner would see no business's rows).
+#[derive(Clone)]
+pub struct SystemConnection {
+    conn: DatabaseConnection,
+    /// Whether transactions switch roles: the main database on PostgreSQL.
+    roles: bool,
+}
+
+impl SystemConnection {
+    async fn begin(&self) -> Result<DatabaseTransaction, DbErr> {
+        let tx = self.begin_plain().await?;
+        if self.roles {
+            tx.execute_unprepared(&format!(
+                "SELECT set_config('role', '{}', true)",
+                termino_migrations::rls::SYSTEM_ROLE
+            ))
+            .await?;
+        }
+        Ok(tx)
+    }
+
+    async fn begin_tenant(&self, scope: &TenantScope) -> Result<DatabaseTransaction, DbErr> {
+        if !self.roles {
+            return self.begin_plain().await;
+        }
+        let tx = self.begin_plain().await?;
+        tx.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT set_config('termino.tenant_id', $1, true), set_config('role', $2, true)",
+            [
+                scope.id().to_string().into(),
+                termino_migrations::rls::TENANT_ROLE.into(),
+            ],
+        ))
+        .await?;
+        Ok(tx)
+    }
+
+    async fn begin_plain(&self) -> Result<DatabaseTransaction, DbErr> {
+        self.conn
+            .begin_with_options(TransactionOptions {
+                isolation_level: None,
+                access_mode: None,
+                // SQLite: take the write lock up front, so two writers queue
+                // on the busy timeout instead of deadlocking on upgrade.
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            })
+            .await
+    }
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for SystemConnection {
+    fn get_database_backend(&self) -> DbBackend {
+        self.conn.get_database_backend()
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<sea_orm::ExecResult, DbErr> {
+        if !self.roles {
+            return self.conn.execute_raw(stmt).await;
+        }
+        let tx = self.begin().await?;
+        let result = tx.execute_raw(stmt).await?;
+        tx.commit().await?;
+        Ok(result)
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<sea_orm::ExecResult, DbErr> {
+        if !self.roles {
+            return self.conn.execute_unprepared(sql).await;
+        }
+        let tx = self.begin().await?;
+        let result = tx.execute_unprepared(sql).await?;
+        tx.commit().await?;
+        Ok(result)
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<sea_orm::QueryResult>, DbErr> {
+        if !self.roles {
+            return self.conn.query_one_raw(stmt).await;
+        }
+        let tx = self.begin().await?;
+        let result = tx.query_one_raw(stmt).await?;
+        tx.commit().await?;
+        Ok(result)
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<sea_orm::QueryResult>, DbErr> {
+        if !self.roles {
+            return self.conn.query_all_raw(stmt).await;
+        }
+        let tx = self.begin().await?;
+        let result = tx.query_all_raw(stmt).await?;
+        tx.commit().await?;
+        Ok(result)
+    }
 }
 
 impl std::fmt::Debug for Database {
@@ -74,7 +176,19 @@ pub fn sqlite_url(path: &Path) -> String {
 }
 
 impl Database {
+    /// The main database: on PostgreSQL every transaction runs as the
+    /// tenant or the system role (see [`SystemConnection`]).
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::open(url, true).await
+    }
+
+    /// The key store: a database of its own, without the main database's
+    /// roles.
+    pub async fn connect_keystore(url: &str) -> Result<Self, StoreError> {
+        Self::open(url, false).await
+    }
+
+    async fn open(url: &str, roles: bool) -> Result<Self, StoreError> {
         let mut options = ConnectOptions::new(url.to_string());
         options
             .sqlx_logging(false)
@@ -103,7 +217,15 @@ impl Database {
         conn.set_metric_callback(move |_| {
             counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         });
-        Ok(Self { conn, queries })
+        let system = SystemConnection {
+            roles: roles && conn.get_database_backend() == DbBackend::Postgres,
+            conn: conn.clone(),
+        };
+        Ok(Self {
+            conn,
+            system,
+            queries,
+        })
     }
 
     /// Statements run so far on this pool.
@@ -115,8 +237,9 @@ impl Database {
         self.conn.get_database_backend()
     }
 
-    pub fn connection(&self) -> &DatabaseConnection {
-        &self.conn
+    /// For statements outside a transaction of the caller's own.
+    pub fn connection(&self) -> &SystemConnection {
+        &self.system
     }
 
     pub async fn ping(&self) -> Result<(), StoreError> {
@@ -127,37 +250,16 @@ impl Database {
         let _ = self.conn.close().await;
     }
 
-    /// A transaction for global work (sign-up, log-in, look-ups by token).
+    /// A transaction for global work (sign-up, log-in, look-ups by token,
+    /// the workers), as the system role.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
-        Ok(self
-            .conn
-            .begin_with_options(TransactionOptions {
-                isolation_level: None,
-                access_mode: None,
-                // SQLite: take the write lock up front, so two writers queue
-                // on the busy timeout instead of deadlocking on upgrade.
-                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-            })
-            .await?)
+        Ok(self.system.begin().await?)
     }
 
-    /// A transaction that can see only one tenant's rows.
+    /// A transaction that can see only one tenant's rows (on PostgreSQL
+    /// row-level security holds it to them, whatever a query says).
     pub async fn begin_tenant(&self, scope: &TenantScope) -> Result<Tx, StoreError> {
-        let tx = self.begin().await?;
-        if self.backend() == DbBackend::Postgres {
-            tx.execute_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                "SELECT set_config('termino.tenant_id', $1, true)",
-                [scope.id().to_string().into()],
-            ))
-            .await?;
-            tx.execute_unprepared(&format!(
-                "SET LOCAL ROLE {}",
-                termino_migrations::rls::TENANT_ROLE
-            ))
-            .await?;
-        }
-        Ok(tx)
+        Ok(self.system.begin_tenant(scope).await?)
     }
 
     pub async fn migrate(&self) -> Result<(), StoreError> {
