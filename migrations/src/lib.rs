@@ -21,7 +21,8 @@ mod m20261122_000012_compliance;
 mod m20261122_000013_accountability;
 mod m20261122_000014_webhook_client;
 mod m20261203_000001_purge_journal;
-mod m20261203_000002_forced_rls;
+mod m20261203_000003_jobs;
+mod m20261203_000999_forced_rls;
 pub mod rls;
 
 pub struct Migrator;
@@ -45,8 +46,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000013_accountability::Migration),
             Box::new(m20261122_000014_webhook_client::Migration),
             Box::new(m20261203_000001_purge_journal::Migration),
+            Box::new(m20261203_000003_jobs::Migration),
             // Keep last: it forces row-level security on every table before it.
-            Box::new(m20261203_000002_forced_rls::Migration),
+            Box::new(m20261203_000999_forced_rls::Migration),
         ]
     }
 }

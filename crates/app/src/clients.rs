@@ -845,9 +845,10 @@ impl App {
         for ((tenant, version), count) in self.inner.keys.take_pending() {
             match self.inner.keys.count(tenant, version, count, limit).await {
                 Ok(true) => {
-                    tracing::info!(event = "key_rotation_due", tenant_id = %tenant, version, "encryption count reached; rotating");
-                    if let Err(e) = self.rotate(tenant, Some(version)).await {
-                        tracing::warn!(event = "key_rotation_failed", tenant_id = %tenant, error = %e, "automatic rotation failed");
+                    tracing::info!(event = "key_rotation_due", tenant_id = %tenant, version, "encryption count reached; rotation queued");
+                    if let Err(e) = self.queue_rotation(tenant, version).await {
+                        // Counted again with the next batch, which queues it.
+                        tracing::warn!(event = "key_rotation_not_queued", tenant_id = %tenant, error = %e, "could not queue the rotation");
                     }
                 }
                 Ok(false) => {}
@@ -858,6 +859,29 @@ impl App {
                 }
             }
         }
+    }
+
+    /// Queues the rotation of a key version that reached its limit (once:
+    /// the job's key names the version).
+    async fn queue_rotation(&self, tenant: Uuid, version: u32) -> AppResult<()> {
+        let tx = self.db().begin().await?;
+        let job = crate::jobs::RotateKey { tenant, version };
+        self.enqueue_job(
+            &tx,
+            None,
+            format!("rotate:{tenant}:{version}"),
+            &job,
+            self.now(),
+        )
+        .await?;
+        commit(tx).await?;
+        self.wake_mail();
+        Ok(())
+    }
+
+    /// The rotation a [`crate::jobs::RotateKey`] job asks for.
+    pub(crate) async fn rotate_if_active(&self, tenant: Uuid, version: u32) -> AppResult<()> {
+        self.rotate(tenant, Some(version)).await.map(|_| ())
     }
 
     /// Rotates a business's data key: a new version, every value

@@ -16,6 +16,7 @@ pub mod deposits;
 pub mod dpa;
 pub mod error;
 pub mod export;
+pub mod jobs;
 pub mod keys;
 pub mod kv;
 pub mod mail;

@@ -333,6 +333,9 @@ impl App {
                     tracing::warn!(event = "incident_escalation_error", error = %err, "breach escalations failed; they are retried in a minute");
                 }
             }
+            if let Err(err) = self.run_due_jobs().await {
+                tracing::warn!(event = "jobs_worker_error", error = %err, "background jobs pass failed");
+            }
             if let Err(err) = self.deliver_due_webhooks().await {
                 tracing::warn!(event = "webhook_worker_error", error = %err, "webhook worker pass failed");
             }

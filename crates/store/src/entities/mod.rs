@@ -11,6 +11,7 @@ pub mod dpa_acceptance;
 pub mod dpa_version;
 pub mod idempotency_key;
 pub mod invitation;
+pub mod job;
 pub mod mail_outbox;
 pub mod membership;
 pub mod password_reset;

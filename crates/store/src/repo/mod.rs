@@ -10,6 +10,7 @@ pub mod billing;
 pub mod clients;
 pub mod compliance;
 pub mod invitations;
+pub mod jobs;
 pub mod keystore;
 pub mod mail_outbox;
 pub mod password_resets;
