@@ -16,11 +16,14 @@ use termino_store::{StoreError, TenantScope, Tx, commit};
 use uuid::Uuid;
 
 use crate::auth::{NewSession, Principal};
-use crate::secret::{hash_password, new_token, token_hash};
+use crate::kv::Taken;
+use crate::secret::{hash_password, new_token, opaque_key, token_hash};
 use crate::{App, AppError, AppResult};
 
 pub const INVITATION_DAYS: i64 = 7;
 pub const RESET_MINUTES: i64 = 60;
+/// Reset links sent to one address an hour at most.
+pub const RESET_MAILS_PER_HOUR: u64 = 3;
 
 /// What a business gives when it signs up.
 #[derive(Debug, Clone, Default)]
@@ -583,17 +586,34 @@ impl App {
     }
 
     /// Always succeeds, whether or not the address has an account, so that
-    /// the answer tells nothing about who uses Termino.
+    /// the answer tells nothing about who uses Termino. At most
+    /// [`RESET_MAILS_PER_HOUR`] links go to one address an hour (so nobody
+    /// can flood an inbox through us), and only the newest link works.
     pub async fn request_password_reset(&self, email: &str) -> AppResult<()> {
         let Ok(email) = EmailAddress::parse(email) else {
             return Ok(());
         };
+        // Counted for every address, known or not: the answer stays the same.
+        let throttle = format!("throttle:reset:{}", opaque_key("email", email.as_str()));
+        let hour = std::time::Duration::from_secs(3600);
+        if let Taken::No { .. } = self
+            .kv()
+            .take(&throttle, RESET_MAILS_PER_HOUR, hour)
+            .await?
+        {
+            tracing::info!(
+                event = "password_reset_throttled",
+                "password reset not sent: enough this hour"
+            );
+            return Ok(());
+        }
         let now = self.now();
         let tx = self.db().begin().await?;
         let Some(user) = accounts::find_user_by_email(&tx, email.as_str()).await? else {
             return Ok(());
         };
         let token = new_token();
+        password_resets::void_open(&tx, user.id, now).await?;
         password_resets::insert(
             &tx,
             password_resets::PasswordReset {
@@ -628,13 +648,7 @@ impl App {
         let found = password_resets::find_by_token_hash(&tx, &token_hash(token)).await?;
         let reset = match found {
             Some(r) if r.used_at.is_none() && r.expires_at > now => r,
-            _ => {
-                return Err(AppError::invalid(
-                    "token",
-                    "invalid_token",
-                    "this link is invalid or has expired; ask for a new one",
-                ));
-            }
+            _ => return Err(invalid_reset_link()),
         };
         let user = accounts::find_user(&tx, reset.user_id)
             .await?
@@ -642,8 +656,11 @@ impl App {
         check_new_password(password, &[&user.name, &user.email])
             .map_err(|p| AppError::invalid("password", p.code, p.message))?;
         let hash = hash_password(password.to_string()).await?;
-        accounts::set_password(&tx, user.id, hash, now).await?;
-        password_resets::mark_used(&tx, reset, now).await?;
+        // Two requests with one link: the first spends it.
+        if !password_resets::mark_used(&tx, reset, now).await? {
+            return Err(invalid_reset_link());
+        }
+        change_password(&tx, user.id, hash, now).await?;
         commit(tx).await?;
         tracing::info!(event = "password_reset", user_id = %user.id, "password changed by reset link");
         Ok(())
@@ -656,10 +673,31 @@ impl App {
             .await?
             .ok_or(AppError::NotFound)?;
         let hash = hash_password(password.to_string()).await?;
-        accounts::set_password(&tx, user.id, hash, self.now()).await?;
+        change_password(&tx, user.id, hash, self.now()).await?;
         commit(tx).await?;
         Ok(())
     }
+}
+
+/// Every way a password changes: the sessions opened with the old one end
+/// and the reset links sent before stop working.
+async fn change_password(
+    tx: &Tx,
+    user_id: Uuid,
+    hash: String,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    accounts::set_password(tx, user_id, hash, now).await?;
+    password_resets::void_open(tx, user_id, now).await?;
+    Ok(())
+}
+
+fn invalid_reset_link() -> AppError {
+    AppError::invalid(
+        "token",
+        "invalid_token",
+        "this link is invalid or has expired; ask for a new one",
+    )
 }
 
 /// Two sign-ups racing past the pre-checks meet the unique indexes here.
