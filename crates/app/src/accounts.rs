@@ -11,7 +11,7 @@ use termino_domain::contact::{EmailAddress, PhoneNumber};
 use termino_domain::password::check_new_password;
 use termino_domain::plan::{PlanKind, trial_ends_at};
 use termino_notify::texts;
-use termino_store::repo::{accounts, invitations, password_resets, tenants};
+use termino_store::repo::{accounts, api_keys, invitations, password_resets, tenants};
 use termino_store::{StoreError, TenantScope, Tx, commit};
 use uuid::Uuid;
 
@@ -352,6 +352,13 @@ impl App {
         self.keep_an_owner(&tx, &principal.tenant, &current.role, Some(role))
             .await?;
         accounts::set_role(&tx, &principal.tenant, user_id, role.as_str()).await?;
+        // Keys act with an admin's rights: a person who may no longer hold
+        // keys loses theirs; an owner made admin keeps them (no key ever
+        // had more than an admin's rights).
+        if !role.can_manage_api_keys() {
+            self.revoke_keys_of(&tx, principal, user_id, "role changed")
+                .await?;
+        }
         self.audit_in(
             &tx,
             &principal.tenant,
@@ -383,8 +390,35 @@ impl App {
         self.keep_an_owner(&tx, &principal.tenant, &current.role, None)
             .await?;
         accounts::delete_membership(&tx, &principal.tenant, user_id).await?;
+        self.revoke_keys_of(&tx, principal, user_id, "member removed")
+            .await?;
         commit(tx).await?;
         tracing::info!(event = "member_removed", tenant_id = %principal.tenant.id(), user_id = %user_id, "member removed");
+        Ok(())
+    }
+
+    /// The API keys a person made go with their right to hold keys, in the
+    /// transaction that takes it away; each revocation is audited.
+    async fn revoke_keys_of(
+        &self,
+        tx: &Tx,
+        principal: &Principal,
+        user_id: Uuid,
+        why: &str,
+    ) -> AppResult<()> {
+        let revoked =
+            api_keys::revoke_created_by(tx, &principal.tenant, user_id, self.now()).await?;
+        for id in revoked {
+            self.audit_in(
+                tx,
+                &principal.tenant,
+                crate::audit::AuditEvent::new(principal.audit_actor(), "api_key.revoked")
+                    .on("api_key", id)
+                    .detail(why),
+            )
+            .await?;
+            tracing::info!(event = "api_key_revoked", tenant_id = %principal.tenant.id(), api_key_id = %id, reason = why, "API key revoked with its maker's rights");
+        }
         Ok(())
     }
 
