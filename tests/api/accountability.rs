@@ -461,6 +461,31 @@ async fn file(app: &TestApp, slug: &str, token: &str, body: Value) -> reqwest::R
         .unwrap()
 }
 
+/// The client asks for restriction (Art. 18) and the owner completes it.
+pub(crate) async fn restrict_client(app: &TestApp, s: &Salon, email: &str) {
+    let token = prove(app, &s.slug, email).await;
+    let resp = file(
+        app,
+        &s.slug,
+        &token,
+        json!({"kind": "restriction", "note": "proszę wstrzymać"}),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let id = open_request(&s.owner).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let resp = s
+        .owner
+        .post(
+            &format!("/data-requests/{id}/completion"),
+            json!({"decision": "complete"}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+}
+
 async fn open_request(owner: &Session) -> Value {
     let list: Value = owner.get("/data-requests").await.json().await.unwrap();
     list.as_array()

@@ -28,6 +28,7 @@ mod panel_pages;
 mod password_reset;
 mod payments;
 mod rate_limits;
+mod reschedule;
 mod scheduling;
 mod signup;
 mod smtp;
