@@ -27,6 +27,7 @@ on_both_backends!(
     erasure_leaves_no_plaintext_and_no_index_entry,
     request_deadlines_are_tracked_and_extended,
     a_breach_notifies_exactly_the_affected_businesses,
+    a_breach_notice_to_clients_cannot_be_sent_twice_in_parallel,
 );
 
 const OPERATOR_EMAIL: &str = "ops@termino.example.com";
@@ -459,6 +460,31 @@ async fn file(app: &TestApp, slug: &str, token: &str, body: Value) -> reqwest::R
         .send()
         .await
         .unwrap()
+}
+
+/// The client asks for restriction (Art. 18) and the owner completes it.
+pub(crate) async fn restrict_client(app: &TestApp, s: &Salon, email: &str) {
+    let token = prove(app, &s.slug, email).await;
+    let resp = file(
+        app,
+        &s.slug,
+        &token,
+        json!({"kind": "restriction", "note": "proszę wstrzymać"}),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let id = open_request(&s.owner).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let resp = s
+        .owner
+        .post(
+            &format!("/data-requests/{id}/completion"),
+            json!({"decision": "complete"}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
 }
 
 async fn open_request(owner: &Session) -> Value {
@@ -1383,3 +1409,66 @@ fn incident_reference(out: &str) -> String {
 }
 
 const TAX: &str = crate::helpers::TAX_ID;
+
+/// Issue 20, item 18: two parallel requests to send the client notice send
+/// one set of mails; the other request is told it was sent.
+async fn a_breach_notice_to_clients_cannot_be_sent_twice_in_parallel(app: &TestApp) {
+    let window_start = app.app().now() - Duration::minutes(5);
+    let s = salon(app, "dwa-razy", json!({})).await;
+    let free = slots(app, &s, day_ahead(9), "Europe/Warsaw").await;
+    let clients = ["ola@example.com", "pola@example.com"];
+    for (i, email) in clients.iter().enumerate() {
+        let start = free[i * 2]["start"].as_str().unwrap();
+        booked(app, &s, &client_booking(&s, start, "Ola Pola", email, "")).await;
+    }
+    let window_end = app.app().now();
+    create_operator(app).await;
+    let aware = (app.app().now() - Duration::minutes(1)).to_rfc3339();
+    let (ok, out) = run(
+        app,
+        &[
+            "breach",
+            "open",
+            "--operator",
+            OPERATOR_EMAIL,
+            "--aware-at",
+            &aware,
+            "--window-start",
+            &window_start.to_rfc3339(),
+            "--window-end",
+            &window_end.to_rfc3339(),
+            "--nature",
+            "a backup copied by an unauthorised person",
+            "--systems",
+            "backups",
+            "--categories",
+            "contact details",
+        ],
+    )
+    .await;
+    assert!(ok, "{out}");
+    let reference = incident_reference(&out);
+    let incidents: Value = s.owner.get("/incidents").await.json().await.unwrap();
+    let path = format!(
+        "/incidents/{}/client-notice",
+        incidents[0]["id"].as_str().unwrap()
+    );
+
+    let (a, b) = tokio::join!(
+        s.owner.post(&path, json!({})),
+        s.owner.post(&path, json!({}))
+    );
+    let mut statuses = [a.status(), b.status()];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::CONFLICT]);
+    // Exactly one notice per client is queued (read from the outbox, where
+    // the notice lands in the same transaction as the claim).
+    let outbox = termino_app::mail::outbox_opened(app.app()).await.unwrap();
+    for who in clients {
+        let notices = outbox
+            .iter()
+            .filter(|m| m.to == who && m.subject.contains(&reference))
+            .count();
+        assert_eq!(notices, 1, "{who}");
+    }
+}

@@ -7,8 +7,82 @@ use crate::on_both_backends;
 on_both_backends!(
     api_key_create_use_revoke,
     cli_creates_a_working_key,
-    scopes_limit_what_a_key_does
+    scopes_limit_what_a_key_does,
+    a_removed_members_api_keys_are_revoked_with_the_membership,
 );
+
+async fn key_status(app: &TestApp, secret: &str) -> StatusCode {
+    app.client()
+        .get(app.api("/me"))
+        .bearer_auth(secret)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+async fn new_key(session: &crate::helpers::Session, name: &str) -> (String, String) {
+    let resp = session.post("/api-keys", json!({ "name": name })).await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let created: Value = resp.json().await.unwrap();
+    (
+        created["key"]["id"].as_str().unwrap().to_string(),
+        created["secret"].as_str().unwrap().to_string(),
+    )
+}
+
+async fn user_id(owner: &crate::helpers::Session, email: &str) -> String {
+    let users: Value = owner.get("/users").await.json().await.unwrap();
+    users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == email)
+        .and_then(|u| u["id"].as_str())
+        .expect("the member")
+        .to_string()
+}
+
+/// Issue 20, item 16: a key belongs to the person who made it; it goes when
+/// their membership goes, or when their new role may not hold keys.
+async fn a_removed_members_api_keys_are_revoked_with_the_membership(app: &TestApp) {
+    let owner = app.signup("klucze-odejscie").await;
+    let (_, owners_key) = new_key(&owner, "owner's CRM").await;
+    let leaving = "leaving@klucze-odejscie.example.com";
+    let demoted = "demoted@klucze-odejscie.example.com";
+    let member = crate::invitations::join(app, &owner, leaving, "admin").await;
+    let (member_key_id, member_key) = new_key(&member, "member's sync").await;
+    let other = crate::invitations::join(app, &owner, demoted, "admin").await;
+    let (_, other_key) = new_key(&other, "other's sync").await;
+    assert_eq!(key_status(app, &member_key).await, StatusCode::OK);
+    assert_eq!(key_status(app, &other_key).await, StatusCode::OK);
+
+    let resp = owner
+        .delete(&format!("/users/{}", user_id(&owner, leaving).await))
+        .await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    assert_eq!(key_status(app, &member_key).await, StatusCode::UNAUTHORIZED);
+    let keys: Value = owner.get("/api-keys").await.json().await.unwrap();
+    let listed = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["id"] == member_key_id.as_str())
+        .expect("the revoked key is still listed");
+    assert!(listed["revoked_at"].is_string(), "{listed}");
+
+    // Staff may not hold keys: a downgrade to staff revokes them too.
+    let resp = owner
+        .patch(
+            &format!("/users/{}", user_id(&owner, demoted).await),
+            json!({"role": "staff"}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(key_status(app, &other_key).await, StatusCode::UNAUTHORIZED);
+    // The owner's own key is untouched.
+    assert_eq!(key_status(app, &owners_key).await, StatusCode::OK);
+}
 
 async fn scopes_limit_what_a_key_does(app: &TestApp) {
     let owner = app.signup("zakresy").await;

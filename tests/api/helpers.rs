@@ -329,6 +329,13 @@ impl TestApp {
 
     /// The newest message to an address (file names are time-ordered ids).
     pub fn latest_mail_to(&self, address: &str) -> String {
+        self.all_mail_to(address)
+            .pop()
+            .expect("a mail to the address")
+    }
+
+    /// Every message written to an address so far, oldest first, decoded.
+    pub fn all_mail_to(&self, address: &str) -> Vec<String> {
         let mut files: Vec<_> = std::fs::read_dir(self.data_dir.join("outbox"))
             .unwrap()
             .flatten()
@@ -338,11 +345,10 @@ impl TestApp {
         files.sort();
         files
             .iter()
-            .rev()
             .map(|p| std::fs::read_to_string(p).unwrap_or_default())
-            .find(|t| t.contains(&format!("To: {address}\r\n")))
+            .filter(|t| t.contains(&format!("To: {address}\r\n")))
             .map(|t| decode_quoted_printable(&t))
-            .expect("a mail to the address")
+            .collect()
     }
 
     /// Waits (up to 30 s) until `n` messages to the address were written.

@@ -5,8 +5,88 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, fields, problem};
 use crate::on_both_backends;
+use crate::scheduling::{booking_body, day_ahead, salon, slots};
 
-on_both_backends!(retried_posts_create_once);
+on_both_backends!(
+    retried_posts_create_once,
+    idempotency_keys_are_scoped_to_the_principal_that_made_them,
+);
+
+/// Issue 20, item 17: one business's two API keys, and a public caller,
+/// sending the same Idempotency-Key never get each other's stored answer
+/// (a booking's answer carries its manage token and the client's notes).
+async fn idempotency_keys_are_scoped_to_the_principal_that_made_them(app: &TestApp) {
+    let s = salon(app, "idem-zakres", json!({"capacity": 3})).await;
+    let mut secrets = Vec::new();
+    for name in ["sync A", "sync B"] {
+        let created: Value = s
+            .owner
+            .post("/api-keys", json!({ "name": name }))
+            .await
+            .json()
+            .await
+            .unwrap();
+        secrets.push(created["secret"].as_str().unwrap().to_string());
+    }
+    let start = slots(app, &s, day_ahead(6), "Europe/Warsaw").await[0]["start"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let body = booking_body(&s, &start, "zuzanna@example.com");
+    let post = |path: &str, key: Option<&str>, body: &Value| {
+        let mut req = app
+            .client()
+            .post(app.api(path))
+            .header("Idempotency-Key", "zamowienie-1")
+            .json(body);
+        if let Some(key) = key {
+            req = req.bearer_auth(key);
+        }
+        req.send()
+    };
+
+    let a = post("/bookings", Some(&secrets[0]), &body).await.unwrap();
+    assert_eq!(a.status(), StatusCode::CREATED);
+    let a: Value = a.json().await.unwrap();
+    // The same key and body from key B: B's own booking, not A's answer.
+    let b = post("/bookings", Some(&secrets[1]), &body).await.unwrap();
+    assert_eq!(b.status(), StatusCode::CREATED, "not a replay of A's");
+    let b: Value = b.json().await.unwrap();
+    assert_ne!(b["booking"]["id"], a["booking"]["id"]);
+    assert_ne!(b["manage_token"], a["manage_token"]);
+    // A public caller with the same key and body: not A's answer either.
+    let p = post(&format!("/public/{}/bookings", s.slug), None, &body)
+        .await
+        .unwrap();
+    assert_eq!(p.status(), StatusCode::CREATED, "not a replay of A's");
+    let p: Value = p.json().await.unwrap();
+    assert_ne!(p["manage_token"], a["manage_token"]);
+    assert_ne!(p["booking"]["id"], a["booking"]["id"]);
+    // A's own retry still replays A's answer.
+    let again = post("/bookings", Some(&secrets[0]), &body).await.unwrap();
+    assert_eq!(again.status(), StatusCode::OK);
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again["manage_token"], a["manage_token"]);
+
+    // Other creating POSTs: B's request with A's key is B's own.
+    let a = post(
+        "/clients",
+        Some(&secrets[0]),
+        &json!({"name": "Klientka A", "email": "a@idem.example.com"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(a.status(), StatusCode::CREATED);
+    let b = post(
+        "/clients",
+        Some(&secrets[1]),
+        &json!({"name": "Klientka B", "email": "b@idem.example.com"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(b.status(), StatusCode::CREATED, "not A's key reused");
+    assert!(b.headers().get("idempotent-replayed").is_none());
+}
 
 async fn retried_posts_create_once(app: &TestApp) {
     let owner = app.signup("ponow").await;

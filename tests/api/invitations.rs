@@ -73,7 +73,7 @@ async fn invite_a_new_person(app: &TestApp) {
     assert_eq!(users.as_array().unwrap().len(), 2);
 }
 
-async fn join(
+pub(crate) async fn join(
     app: &TestApp,
     owner: &crate::helpers::Session,
     email: &str,

@@ -9,6 +9,7 @@ on_both_backends!(
     bad_credentials_get_one_message,
     failures_are_throttled_per_account,
     failures_are_throttled_per_address,
+    the_login_throttle_is_atomic_under_parallel_wrong_passwords,
     sessions_expire_when_idle,
     cookie_requests_need_the_csrf_token,
     sessions_live_in_redis_when_configured,
@@ -125,6 +126,43 @@ async fn failures_are_throttled_per_account(app: &TestApp) {
     assert!(retry > 0 && retry <= 15 * 60);
     let p = problem(resp).await;
     assert!(p["type"].as_str().unwrap().ends_with("/too-many-attempts"));
+}
+
+/// Issue 20, item 6: the throttle decides with one atomic counter update,
+/// so a burst of parallel guesses gets no more verdicts than the limit.
+async fn the_login_throttle_is_atomic_under_parallel_wrong_passwords(app: &TestApp) {
+    app.signup("rownolegle").await;
+    let email = owner_email("rownolegle");
+    let client = app.client();
+    let guesses = (0..40).map(|i| {
+        client
+            .post(app.api("/auth/login"))
+            .json(&json!({"email": email, "password": format!("Wrong-Password-{i}")}))
+            .send()
+    });
+    let answers = futures_util::future::join_all(guesses).await;
+    let statuses: Vec<StatusCode> = answers.into_iter().map(|r| r.unwrap().status()).collect();
+    let judged = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let throttled = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!(judged + throttled, 40, "{statuses:?}");
+    assert!(
+        (1..=5).contains(&judged),
+        "{judged} guesses were judged with a limit of 5"
+    );
+    // The account stays locked for the right password too.
+    let resp = client
+        .post(app.api("/auth/login"))
+        .json(&json!({"email": email, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
 }
 
 async fn failures_are_throttled_per_address(app: &TestApp) {

@@ -17,7 +17,7 @@ use poem::web::{Data, Path};
 use poem::{Request, Response, handler};
 use serde::Deserialize;
 use termino_app::bookings::{
-    BookingRequest, BookingStatus, ClientDetails, PublicBusiness, parse_zone,
+    BookingRequest, BookingStatus, ClientDetails, Idempotency, KeyOwner, PublicBusiness, parse_zone,
 };
 use termino_app::catalog::Service;
 use termino_app::{App, AppError};
@@ -966,7 +966,11 @@ pub async fn details_submit(
         .book(
             &business.scope,
             request,
-            Some((&format!("form:{}", form.token), fingerprint.as_bytes())),
+            Some(Idempotency {
+                owner: KeyOwner::Form,
+                key: &format!("form:{}", form.token),
+                body: fingerprint.as_bytes(),
+            }),
         )
         .await
     {

@@ -10,7 +10,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi, Tags};
 use termino_app::App;
 use termino_app::bookings::{
-    BookingRequest, BookingStatus, ClientDetails as AppClient, parse_zone,
+    BookingRequest, BookingStatus, ClientDetails as AppClient, Idempotency, KeyOwner, parse_zone,
 };
 use termino_store::repo::scheduling::BookingFilter;
 use uuid::Uuid;
@@ -512,8 +512,9 @@ impl SchedulingApi {
     /// Book for a client
     ///
     /// The client is found (by e-mail, then phone) or created. Send an
-    /// `Idempotency-Key` to retry safely: the same key and body answer the
-    /// first result; the same key with another body is 422.
+    /// `Idempotency-Key` to retry safely: the same key and body from the
+    /// same API key or person answer the first result; the same key with
+    /// another body is 422. Keys of other callers never meet.
     #[oai(path = "/bookings", method = "post", tag = "Tag::Bookings")]
     async fn create_booking(
         &self,
@@ -524,7 +525,8 @@ impl SchedulingApi {
         body: JsonBody<BookingInput>,
     ) -> Result<BookingCreated> {
         let p = authorize(&app, req, &auth).await?;
-        book(&app, &p.tenant, &p.tenant_slug, key.0, body.0).await
+        let owner = KeyOwner::Principal(&p);
+        book(&app, &p.tenant, &p.tenant_slug, (owner, key.0), body.0).await
     }
 
     /// A booking
@@ -660,11 +662,12 @@ impl SchedulingApi {
     }
 }
 
+/// `key`: the `Idempotency-Key`, if sent, and who sent it.
 async fn book(
     app: &App,
     scope: &termino_app::TenantScope,
     slug: &str,
-    key: Option<String>,
+    (owner, key): (KeyOwner<'_>, Option<String>),
     input: BookingInput,
 ) -> Result<BookingCreated> {
     let key = idempotency_key(&key)?;
@@ -673,7 +676,11 @@ async fn book(
         .book(
             scope,
             booking_request(input),
-            key.map(|k| (k, body.as_slice())),
+            key.map(|key| Idempotency {
+                owner,
+                key,
+                body: &body,
+            }),
         )
         .await?;
     let manage_url = format!(
@@ -764,17 +771,21 @@ impl PublicApi {
 
     /// Book
     ///
-    /// Send an `Idempotency-Key` to retry safely.
+    /// Send an `Idempotency-Key` to retry safely: a retry from the same
+    /// address with the same key and body answers the first result.
     #[oai(path = "/public/:slug/bookings", method = "post")]
     async fn book(
         &self,
         app: Data<&App>,
+        req: &Request,
         slug: Path<String>,
         #[oai(name = "Idempotency-Key")] key: Header<Option<String>>,
         body: JsonBody<BookingInput>,
     ) -> Result<BookingCreated> {
         let b = app.public_business(&slug.0).await?;
-        book(&app, &b.scope, &b.slug, key.0, body.0).await
+        let ip = termino_web::http::client_ip(req);
+        let owner = KeyOwner::Address(ip.as_deref());
+        book(&app, &b.scope, &b.slug, (owner, key.0), body.0).await
     }
 
     /// A booking by its manage token

@@ -11,16 +11,19 @@ use termino_domain::contact::{EmailAddress, PhoneNumber};
 use termino_domain::password::check_new_password;
 use termino_domain::plan::{PlanKind, trial_ends_at};
 use termino_notify::texts;
-use termino_store::repo::{accounts, invitations, password_resets, tenants};
+use termino_store::repo::{accounts, api_keys, invitations, password_resets, tenants};
 use termino_store::{StoreError, TenantScope, Tx, commit};
 use uuid::Uuid;
 
 use crate::auth::{NewSession, Principal};
-use crate::secret::{hash_password, new_token, token_hash};
+use crate::kv::Taken;
+use crate::secret::{hash_password, new_token, opaque_key, token_hash};
 use crate::{App, AppError, AppResult};
 
 pub const INVITATION_DAYS: i64 = 7;
 pub const RESET_MINUTES: i64 = 60;
+/// Reset links sent to one address an hour at most.
+pub const RESET_MAILS_PER_HOUR: u64 = 3;
 
 /// What a business gives when it signs up.
 #[derive(Debug, Clone, Default)]
@@ -349,6 +352,13 @@ impl App {
         self.keep_an_owner(&tx, &principal.tenant, &current.role, Some(role))
             .await?;
         accounts::set_role(&tx, &principal.tenant, user_id, role.as_str()).await?;
+        // Keys act with an admin's rights: a person who may no longer hold
+        // keys loses theirs; an owner made admin keeps them (no key ever
+        // had more than an admin's rights).
+        if !role.can_manage_api_keys() {
+            self.revoke_keys_of(&tx, principal, user_id, "role changed")
+                .await?;
+        }
         self.audit_in(
             &tx,
             &principal.tenant,
@@ -380,8 +390,35 @@ impl App {
         self.keep_an_owner(&tx, &principal.tenant, &current.role, None)
             .await?;
         accounts::delete_membership(&tx, &principal.tenant, user_id).await?;
+        self.revoke_keys_of(&tx, principal, user_id, "member removed")
+            .await?;
         commit(tx).await?;
         tracing::info!(event = "member_removed", tenant_id = %principal.tenant.id(), user_id = %user_id, "member removed");
+        Ok(())
+    }
+
+    /// The API keys a person made go with their right to hold keys, in the
+    /// transaction that takes it away; each revocation is audited.
+    async fn revoke_keys_of(
+        &self,
+        tx: &Tx,
+        principal: &Principal,
+        user_id: Uuid,
+        why: &str,
+    ) -> AppResult<()> {
+        let revoked =
+            api_keys::revoke_created_by(tx, &principal.tenant, user_id, self.now()).await?;
+        for id in revoked {
+            self.audit_in(
+                tx,
+                &principal.tenant,
+                crate::audit::AuditEvent::new(principal.audit_actor(), "api_key.revoked")
+                    .on("api_key", id)
+                    .detail(why),
+            )
+            .await?;
+            tracing::info!(event = "api_key_revoked", tenant_id = %principal.tenant.id(), api_key_id = %id, reason = why, "API key revoked with its maker's rights");
+        }
         Ok(())
     }
 
@@ -583,17 +620,34 @@ impl App {
     }
 
     /// Always succeeds, whether or not the address has an account, so that
-    /// the answer tells nothing about who uses Termino.
+    /// the answer tells nothing about who uses Termino. At most
+    /// [`RESET_MAILS_PER_HOUR`] links go to one address an hour (so nobody
+    /// can flood an inbox through us), and only the newest link works.
     pub async fn request_password_reset(&self, email: &str) -> AppResult<()> {
         let Ok(email) = EmailAddress::parse(email) else {
             return Ok(());
         };
+        // Counted for every address, known or not: the answer stays the same.
+        let throttle = format!("throttle:reset:{}", opaque_key("email", email.as_str()));
+        let hour = std::time::Duration::from_secs(3600);
+        if let Taken::No { .. } = self
+            .kv()
+            .take(&throttle, RESET_MAILS_PER_HOUR, hour)
+            .await?
+        {
+            tracing::info!(
+                event = "password_reset_throttled",
+                "password reset not sent: enough this hour"
+            );
+            return Ok(());
+        }
         let now = self.now();
         let tx = self.db().begin().await?;
         let Some(user) = accounts::find_user_by_email(&tx, email.as_str()).await? else {
             return Ok(());
         };
         let token = new_token();
+        password_resets::void_open(&tx, user.id, now).await?;
         password_resets::insert(
             &tx,
             password_resets::PasswordReset {
@@ -628,13 +682,7 @@ impl App {
         let found = password_resets::find_by_token_hash(&tx, &token_hash(token)).await?;
         let reset = match found {
             Some(r) if r.used_at.is_none() && r.expires_at > now => r,
-            _ => {
-                return Err(AppError::invalid(
-                    "token",
-                    "invalid_token",
-                    "this link is invalid or has expired; ask for a new one",
-                ));
-            }
+            _ => return Err(invalid_reset_link()),
         };
         let user = accounts::find_user(&tx, reset.user_id)
             .await?
@@ -642,8 +690,11 @@ impl App {
         check_new_password(password, &[&user.name, &user.email])
             .map_err(|p| AppError::invalid("password", p.code, p.message))?;
         let hash = hash_password(password.to_string()).await?;
-        accounts::set_password(&tx, user.id, hash, now).await?;
-        password_resets::mark_used(&tx, reset, now).await?;
+        // Two requests with one link: the first spends it.
+        if !password_resets::mark_used(&tx, reset, now).await? {
+            return Err(invalid_reset_link());
+        }
+        change_password(&tx, user.id, hash, now).await?;
         commit(tx).await?;
         tracing::info!(event = "password_reset", user_id = %user.id, "password changed by reset link");
         Ok(())
@@ -656,10 +707,31 @@ impl App {
             .await?
             .ok_or(AppError::NotFound)?;
         let hash = hash_password(password.to_string()).await?;
-        accounts::set_password(&tx, user.id, hash, self.now()).await?;
+        change_password(&tx, user.id, hash, self.now()).await?;
         commit(tx).await?;
         Ok(())
     }
+}
+
+/// Every way a password changes: the sessions opened with the old one end
+/// and the reset links sent before stop working.
+async fn change_password(
+    tx: &Tx,
+    user_id: Uuid,
+    hash: String,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    accounts::set_password(tx, user_id, hash, now).await?;
+    password_resets::void_open(tx, user_id, now).await?;
+    Ok(())
+}
+
+fn invalid_reset_link() -> AppError {
+    AppError::invalid(
+        "token",
+        "invalid_token",
+        "this link is invalid or has expired; ask for a new one",
+    )
 }
 
 /// Two sign-ups racing past the pre-checks meet the unique indexes here.

@@ -12,6 +12,7 @@ use termino_store::repo::{accounts, api_keys, tenants};
 use termino_store::{TenantScope, commit};
 use uuid::Uuid;
 
+use crate::kv::Taken;
 use crate::secret::{new_token, opaque_key, token_hash, verify_password};
 use crate::{App, AppError, AppResult};
 
@@ -224,7 +225,7 @@ impl App {
         })
     }
 
-    /// Checks throttling, then the password. `business` picks one of the
+    /// Takes a log-in attempt (throttling), then checks the password. `business` picks one of the
     /// person's businesses by slug; without it, the oldest membership.
     pub async fn login(
         &self,
@@ -243,19 +244,11 @@ impl App {
             .as_ref()
             .map(|ip| format!("throttle:login:ip:{}", opaque_key("ip", ip)));
         let config = self.config();
-        for (key, limit) in [
-            (&account_key, config.login_failures_per_account),
-            (&ip_key, config.login_failures_per_ip),
-        ] {
-            if let Some(key) = key {
-                let (count, ttl) = self.kv().count(key).await?;
-                if count >= limit {
-                    return Err(AppError::Throttled {
-                        retry_after_secs: ttl,
-                    });
-                }
-            }
-        }
+        let limits = [
+            (account_key.as_deref(), config.login_failures_per_account),
+            (ip_key.as_deref(), config.login_failures_per_ip),
+        ];
+        self.take_attempts(&limits, config.login_window).await?;
 
         let user = match &email {
             Some(e) => accounts::find_user_by_email(self.db().connection(), e.as_str()).await?,
@@ -269,8 +262,7 @@ impl App {
         let user = match user {
             Some(u) if password_ok => u,
             _ => {
-                self.record_login_failure(&account_key, &ip_key, config.login_window)
-                    .await?;
+                // The attempts taken stay taken: they are the failure.
                 tracing::info!(event = "login_failed", "log-in refused");
                 return Err(AppError::BadCredentials);
             }
@@ -283,12 +275,15 @@ impl App {
         };
         let Some((_, tenant)) = chosen else {
             // A person whose last membership was removed has nowhere to go.
-            self.record_login_failure(&account_key, &ip_key, config.login_window)
-                .await?;
             return Err(AppError::BadCredentials);
         };
+        // The right password clears the account's failures and gives the
+        // address its attempt back.
         if let Some(key) = &account_key {
             self.kv().delete(key).await?;
+        }
+        if let Some(key) = &ip_key {
+            self.kv().give_back(key).await?;
         }
         tracing::info!(event = "login", user_id = %user.id, tenant_id = %tenant.id, "logged in");
         self.audit(
@@ -299,14 +294,25 @@ impl App {
         self.open_session(user.id, tenant.id, tenant.slug).await
     }
 
-    async fn record_login_failure(
+    /// Takes one attempt under each limit before a password is checked.
+    /// Each take is one atomic counter update that decides, so parallel
+    /// guesses can never get more verdicts than the limit; a failed
+    /// attempt keeps what it took, and a refusal gives back what it took.
+    pub(crate) async fn take_attempts(
         &self,
-        account_key: &Option<String>,
-        ip_key: &Option<String>,
+        limits: &[(Option<&str>, u64)],
         window: Duration,
     ) -> AppResult<()> {
-        for key in [account_key, ip_key].into_iter().flatten() {
-            self.kv().hit(key, window).await?;
+        let mut taken = Vec::new();
+        for (key, limit) in limits {
+            let Some(key) = key else { continue };
+            if let Taken::No { retry_after_secs } = self.kv().take(key, *limit, window).await? {
+                for key in taken {
+                    self.kv().give_back(key).await?;
+                }
+                return Err(AppError::Throttled { retry_after_secs });
+            }
+            taken.push(*key);
         }
         Ok(())
     }

@@ -125,6 +125,63 @@ pub struct CreatedBooking {
     pub replayed: bool,
 }
 
+/// Who sent a request with an `Idempotency-Key`. A stored answer is
+/// replayed only to its own sender: never to another API key, person or
+/// client of the business (a booking's answer carries its manage token).
+#[derive(Debug, Clone, Copy)]
+pub enum KeyOwner<'a> {
+    /// A person's session or an API key of the business.
+    Principal(&'a Principal),
+    /// A public caller without credentials: the client's address is all
+    /// that ties a retry to its sender. (A form token would tie it better,
+    /// but the public REST API has none to require.)
+    Address(Option<&'a str>),
+    /// The booking page's own form: its token, signed by this server and
+    /// new with every page, is the key and already its sender's alone.
+    Form,
+}
+
+impl KeyOwner<'_> {
+    /// The key as stored: a digest of sender and key (fixed length, and
+    /// no address in the clear).
+    fn scoped(&self, key: &str) -> String {
+        let owner = match self {
+            KeyOwner::Principal(p) => match &p.actor {
+                crate::auth::Actor::User { user_id, .. } => format!("user:{user_id}"),
+                crate::auth::Actor::ApiKey { key_id, .. } => format!("api_key:{key_id}"),
+                crate::auth::Actor::Operator { operator_id, .. } => {
+                    format!("operator:{operator_id}")
+                }
+            },
+            KeyOwner::Address(ip) => format!("address:{}", ip.unwrap_or("")),
+            KeyOwner::Form => "form".into(),
+        };
+        let mut h = Sha256::new();
+        for part in [owner.as_bytes(), key.as_bytes()] {
+            h.update((part.len() as u64).to_be_bytes());
+            h.update(part);
+        }
+        hex::encode(h.finalize())
+    }
+}
+
+/// A booking request's `Idempotency-Key`, its sender and its body.
+#[derive(Debug, Clone, Copy)]
+pub struct Idempotency<'a> {
+    pub owner: KeyOwner<'a>,
+    pub key: &'a str,
+    pub body: &'a [u8],
+}
+
+/// Where a booking goes once every rule passed ([`App::place`]).
+struct Placement {
+    tenant: termino_store::repo::tenants::Tenant,
+    service: ServiceRow,
+    rules: ServiceRules,
+    staff_id: Uuid,
+    slot: termino_domain::schedule::Slot,
+}
+
 /// What a public page may show of a business.
 #[derive(Debug, Clone)]
 pub struct PublicBusiness {
@@ -495,104 +552,43 @@ impl App {
 
     /// Books a slot. The client is found or created through the encrypted
     /// client records. With an idempotency key, a retry of the same request
-    /// answers the first result; the same key with another request is 422.
+    /// by the same sender answers the first result; the same key with
+    /// another request is 422.
     pub async fn book(
         &self,
         scope: &TenantScope,
         request: BookingRequest,
-        idempotency: Option<(&str, &[u8])>,
+        idempotency: Option<Idempotency<'_>>,
     ) -> AppResult<CreatedBooking> {
         let _ = parse_zone("client_zone", &request.client_zone)?;
-        let request_hash = idempotency.map(|(_, body)| hex::encode(Sha256::digest(body)));
-        if let (Some((key, _)), Some(hash)) = (idempotency, &request_hash)
+        let remembered_as = idempotency
+            .as_ref()
+            .map(|i| (i.owner.scoped(i.key), hex::encode(Sha256::digest(i.body))));
+        if let Some((key, hash)) = &remembered_as
             && let Some(replay) = self.replay(scope, key, hash).await?
         {
             return Ok(replay);
         }
         let now = self.now();
         let tx = self.db().begin_tenant(scope).await?;
-        let service = self.active_service(&tx, scope, request.service_id).await?;
-        let rules = rules_of(&service);
-        let candidates = self
-            .performers(&tx, scope, &service, request.staff_id)
-            .await?;
-        if candidates.is_empty() {
-            return Err(AppError::invalid(
-                "service_id",
-                "no_staff",
-                "nobody performs this service yet",
-            ));
-        }
-        let closures = self
-            .closed_time(
+        let Placement {
+            tenant,
+            service,
+            rules,
+            staff_id,
+            slot,
+        } = self
+            .place(
                 &tx,
                 scope,
-                request.start - Duration::days(1),
-                request.start + Duration::days(1),
-            )
-            .await?;
-        // "Anyone": among those free at that time, the one with the fewest
-        // bookings that day.
-        let staff_id = if candidates.len() == 1 {
-            candidates[0]
-        } else {
-            let day = (
-                request.start - Duration::hours(12),
-                request.start + Duration::hours(12),
-            );
-            let calendars = self
-                .calendars(&tx, scope, &candidates, day.0, day.1, None)
-                .await?;
-            let free: Vec<(Uuid, u32)> = calendars
-                .iter()
-                .filter_map(|c| {
-                    check_slot(c, &rules, &closures, request.start, now)
-                        .ok()
-                        .map(|s| (c.staff_id, s.seats_left))
-                })
-                .collect();
-            let load: HashMap<Uuid, u32> = calendars
-                .iter()
-                .map(|c| (c.staff_id, c.busy.len() as u32))
-                .collect();
-            let slot = AnySlot {
-                start: request.start,
-                end: request.start + Duration::minutes(i64::from(rules.duration_min)),
-                staff: free,
-            };
-            match fair_pick(&slot, &load) {
-                Some(id) => id,
-                None => {
-                    // Say why with the first candidate's precise reason.
-                    let c = &calendars[0];
-                    return Err(slot_problem(
-                        check_slot(c, &rules, &closures, request.start, now)
-                            .err()
-                            .unwrap_or(SlotProblem::Taken),
-                    ));
-                }
-            }
-        };
-        // Serialise on the staff member, then check again with what is
-        // committed now.
-        repo::lock_staff(&tx, scope, staff_id).await?;
-        let calendar = self
-            .calendars(
-                &tx,
-                scope,
-                &[staff_id],
-                request.start - Duration::days(1),
-                request.start + Duration::days(1),
+                request.service_id,
+                request.staff_id,
+                request.start,
                 None,
             )
             .await?;
-        let calendar = calendar.first().ok_or(AppError::NotFound)?;
-        let slot =
-            check_slot(calendar, &rules, &closures, request.start, now).map_err(slot_problem)?;
 
-        // Read-only accounts, a missing agreement and the free plan's cap
-        // stop the booking before anything is written.
-        let tenant = self.check_processing(&tx, scope).await?;
+        // The free plan's cap counts new bookings (a move is not one).
         crate::billing::check_booking_cap(&tx, scope, &tenant, now).await?;
         let (client_id, _, counted) = self
             .find_or_create_client_in(
@@ -661,7 +657,7 @@ impl App {
         let row = repo::insert_booking(&tx, scope, row)
             .await
             .map_err(store_to_conflict)?;
-        if let (Some((key, _)), Some(hash)) = (idempotency, &request_hash) {
+        if let Some((key, hash)) = &remembered_as {
             let remembered = serde_json::json!({
                 "booking_id": id,
                 "token": base64_seal(&keyring, id, "manage_token", &token)?,
@@ -671,7 +667,7 @@ impl App {
                 scope,
                 repo::IdempotencyRow {
                     tenant_id: scope.id(),
-                    key: key.to_string(),
+                    key: key.clone(),
                     request_hash: hash.clone(),
                     status: 201,
                     body: remembered.to_string(),
@@ -725,6 +721,117 @@ impl App {
             booking: self.open_booking(&keyring, &row),
             manage_token: token,
             replayed: false,
+        })
+    }
+
+    /// Every rule a booking must pass, for a new booking and a moved one
+    /// alike (`moving`: the booking being moved, whose own time is free to
+    /// it): the service is still offered and the staff member (or, with
+    /// none asked for, the fairest free one) still performs it; the time
+    /// passes notice, the booking window, working hours, closures and
+    /// capacity against what is committed, with the staff member's row
+    /// locked so the answer holds until commit; the account may take
+    /// bookings (plan, not read-only, the agreement accepted); and a moved
+    /// booking's client is not restricted (a new one's is checked when the
+    /// client is found).
+    async fn place(
+        &self,
+        tx: &Tx,
+        scope: &TenantScope,
+        service_id: Uuid,
+        staff: Option<Uuid>,
+        start: DateTime<Utc>,
+        moving: Option<&BookingRow>,
+    ) -> AppResult<Placement> {
+        let now = self.now();
+        let except = moving.map(|b| b.id);
+        let service = self.active_service(tx, scope, service_id).await?;
+        let rules = rules_of(&service);
+        let candidates = self.performers(tx, scope, &service, staff).await?;
+        if candidates.is_empty() {
+            return Err(AppError::invalid(
+                "service_id",
+                "no_staff",
+                "nobody performs this service yet",
+            ));
+        }
+        let closures = self
+            .closed_time(
+                tx,
+                scope,
+                start - Duration::days(1),
+                start + Duration::days(1),
+            )
+            .await?;
+        // "Anyone": among those free at that time, the one with the fewest
+        // bookings that day.
+        let staff_id = if candidates.len() == 1 {
+            candidates[0]
+        } else {
+            let day = (start - Duration::hours(12), start + Duration::hours(12));
+            let calendars = self
+                .calendars(tx, scope, &candidates, day.0, day.1, except)
+                .await?;
+            let free: Vec<(Uuid, u32)> = calendars
+                .iter()
+                .filter_map(|c| {
+                    check_slot(c, &rules, &closures, start, now)
+                        .ok()
+                        .map(|s| (c.staff_id, s.seats_left))
+                })
+                .collect();
+            let load: HashMap<Uuid, u32> = calendars
+                .iter()
+                .map(|c| (c.staff_id, c.busy.len() as u32))
+                .collect();
+            let slot = AnySlot {
+                start,
+                end: start + Duration::minutes(i64::from(rules.duration_min)),
+                staff: free,
+            };
+            match fair_pick(&slot, &load) {
+                Some(id) => id,
+                None => {
+                    // Say why with the first candidate's precise reason.
+                    let c = &calendars[0];
+                    return Err(slot_problem(
+                        check_slot(c, &rules, &closures, start, now)
+                            .err()
+                            .unwrap_or(SlotProblem::Taken),
+                    ));
+                }
+            }
+        };
+        // Serialise on the staff member, then check again with what is
+        // committed now.
+        repo::lock_staff(tx, scope, staff_id).await?;
+        let calendar = self
+            .calendars(
+                tx,
+                scope,
+                &[staff_id],
+                start - Duration::days(1),
+                start + Duration::days(1),
+                except,
+            )
+            .await?;
+        let calendar = calendar.first().ok_or(AppError::NotFound)?;
+        let slot = check_slot(calendar, &rules, &closures, start, now).map_err(slot_problem)?;
+        // Read-only accounts and a missing agreement stop it before
+        // anything is written.
+        let tenant = self.check_processing(tx, scope).await?;
+        if let Some(booking) = moving
+            && let Some(client) =
+                termino_store::repo::clients::get(tx, scope, booking.client_id).await?
+        {
+            crate::clients::check_not_restricted(&client)?;
+        }
+        Ok(Placement {
+            tenant,
+            service,
+            rules,
+            staff_id,
+            slot,
         })
     }
 
@@ -856,13 +963,16 @@ impl App {
     }
 
     /// Moves a booking (same booking, same client) to a new start, and
-    /// optionally another staff member.
+    /// optionally another staff member, through every check a new booking
+    /// passes. A client moving a booking the business had to approve asks
+    /// for its approval again; the business moving it approves it itself.
     async fn move_booking(
         &self,
         scope: &TenantScope,
         id: Uuid,
         new_start: DateTime<Utc>,
         new_staff: Option<Uuid>,
+        by: &str,
     ) -> AppResult<BookingRow> {
         let now = self.now();
         let tx = self.db().begin_tenant(scope).await?;
@@ -877,23 +987,22 @@ impl App {
                 message: format!("a {} booking cannot be moved", status.as_str()),
             });
         }
-        let service = repo::get_service(&tx, scope, row.service_id)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        let rules = rules_of(&service);
-        let staff_id = match new_staff {
-            Some(s) => self.performers(&tx, scope, &service, Some(s)).await?[0],
-            None => row.staff_id,
-        };
-        repo::lock_staff(&tx, scope, staff_id).await?;
-        let window = (new_start - Duration::days(1), new_start + Duration::days(1));
-        let closures = self.closed_time(&tx, scope, window.0, window.1).await?;
-        // The booking's own time does not block its move.
-        let calendars = self
-            .calendars(&tx, scope, &[staff_id], window.0, window.1, Some(row.id))
+        let Placement {
+            service,
+            rules,
+            staff_id,
+            slot,
+            ..
+        } = self
+            .place(
+                &tx,
+                scope,
+                row.service_id,
+                Some(new_staff.unwrap_or(row.staff_id)),
+                new_start,
+                Some(&row),
+            )
             .await?;
-        let calendar = calendars.first().ok_or(AppError::NotFound)?;
-        let slot = check_slot(calendar, &rules, &closures, new_start, now).map_err(slot_problem)?;
         let mut moved = row.clone();
         moved.staff_id = staff_id;
         moved.starts_at = slot.start;
@@ -902,6 +1011,9 @@ impl App {
         moved.occupied_end = slot.end + Duration::minutes(i64::from(rules.buffer_after_min));
         moved.class_key = class_key(&service, row.id, slot.start);
         moved.updated_at = now;
+        if by == "client" && service.requires_approval {
+            moved.status = BookingStatus::Requested.as_str().into();
+        }
         let saved = repo::save_booking(&tx, scope, moved)
             .await
             .map_err(store_to_conflict)?;
@@ -942,7 +1054,7 @@ impl App {
         staff_id: Option<Uuid>,
     ) -> AppResult<Booking> {
         let row = self
-            .move_booking(&principal.tenant, id, start, staff_id)
+            .move_booking(&principal.tenant, id, start, staff_id, "business")
             .await?;
         self.audit(
             &principal.tenant,
@@ -1155,7 +1267,7 @@ impl App {
         let (business, booking) = self.managed_booking(slug, token).await?;
         self.before_cutoff(&business, &booking)?;
         let row = self
-            .move_booking(&business.scope, booking.id, start, None)
+            .move_booking(&business.scope, booking.id, start, None, "client")
             .await?;
         self.opened(business.scope.id(), &row).await
     }

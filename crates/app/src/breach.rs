@@ -773,11 +773,7 @@ impl App {
     ) -> AppResult<BusinessIncident> {
         let view = self.business_incident(principal, incident).await?;
         if view.notice.client_notice_sent_at.is_some() {
-            return Err(AppError::Conflict {
-                kind: "already-sent",
-                field: None,
-                message: "the client notice for this incident has been sent".into(),
-            });
+            return Err(already_sent());
         }
         let scope = principal.tenant;
         let i = &view.incident;
@@ -807,6 +803,12 @@ impl App {
         }
         let keyring = self.keys().for_write(scope.id(), self.now()).await?;
         let tx = self.db().begin_tenant(&scope).await?;
+        // The claim comes first, in the transaction that queues the mail:
+        // of two requests racing past the check above, one sends.
+        let now = self.now().trunc_subsecs(6);
+        if !repo::claim_client_notice(&tx, view.notice.id, now).await? {
+            return Err(already_sent());
+        }
         let mut sent = 0i64;
         for email in &emails {
             self.enqueue_sealed_mail(
@@ -825,8 +827,8 @@ impl App {
         repo::update_notice(
             &tx,
             view.notice.id,
-            "client_notice_sent_at = $1, client_notice_recipients = $2",
-            vec![self.now().trunc_subsecs(6).into(), sent.into()],
+            "client_notice_recipients = $1",
+            vec![sent.into()],
         )
         .await?;
         self.audit_in(
@@ -840,5 +842,13 @@ impl App {
         commit(tx).await?;
         self.wake_mail();
         self.business_incident(principal, incident).await
+    }
+}
+
+fn already_sent() -> AppError {
+    AppError::Conflict {
+        kind: "already-sent",
+        field: None,
+        message: "the client notice for this incident has been sent".into(),
     }
 }

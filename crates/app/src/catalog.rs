@@ -154,6 +154,13 @@ fn validate_service(input: &ServiceInput) -> Result<(), ValidationErrors> {
     let name = input.name.trim();
     if name.is_empty() || name.chars().count() > 120 {
         e.add("name", "invalid_length", "1 to 120 characters");
+    } else if name.chars().any(char::is_control) {
+        // A name is one line wherever it goes (mail subjects, calendars).
+        e.add(
+            "name",
+            "invalid_chars",
+            "must not contain control characters",
+        );
     }
     if input.description.chars().count() > 2000 {
         e.add("description", "too_long", "at most 2,000 characters");

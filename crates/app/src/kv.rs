@@ -20,6 +20,16 @@ impl From<redis::RedisError> for KvError {
     }
 }
 
+/// The answer of [`Kv::take`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Taken {
+    Yes,
+    /// Every use of the window is taken.
+    No {
+        retry_after_secs: u64,
+    },
+}
+
 #[derive(Clone)]
 pub enum Kv {
     Memory(Arc<Mutex<HashMap<String, (String, Instant)>>>),
@@ -191,6 +201,90 @@ impl Kv {
                     .query_async(&mut conn)
                     .await?;
                 Ok((count, ttl.max(1) as u64))
+            }
+        }
+    }
+
+    /// Takes one of `limit` uses of `key` within `window` (counted from the
+    /// first use), in one atomic step: the counter never passes the limit,
+    /// so callers racing each other cannot take more between them than it
+    /// allows (a check followed by a separate update could).
+    pub async fn take(&self, key: &str, limit: u64, window: Duration) -> Result<Taken, KvError> {
+        let window = window.max(Duration::from_secs(1));
+        match self {
+            Kv::Memory(map) => {
+                let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
+                let now = Instant::now();
+                let entry = map
+                    .entry(key.to_string())
+                    .or_insert_with(|| ("0".into(), now + window));
+                if entry.1 <= now {
+                    *entry = ("0".into(), now + window);
+                }
+                let left = entry.1.saturating_duration_since(now).as_secs().max(1);
+                let count = entry.0.parse::<u64>().unwrap_or(0);
+                if count >= limit {
+                    return Ok(Taken::No {
+                        retry_after_secs: left,
+                    });
+                }
+                entry.0 = (count + 1).to_string();
+                Ok(Taken::Yes)
+            }
+            Kv::Redis { conn, prefix } => {
+                // One script runs atomically in Redis: read, compare, add.
+                const TAKE: &str = "\
+                    local n = tonumber(redis.call('GET', KEYS[1]) or '0') \
+                    if n < tonumber(ARGV[1]) then redis.call('INCR', KEYS[1]) end \
+                    if redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end \
+                    return {n < tonumber(ARGV[1]) and 1 or 0, redis.call('TTL', KEYS[1])}";
+                let mut conn = conn.clone();
+                let (taken, ttl): (i64, i64) = redis::cmd("EVAL")
+                    .arg(TAKE)
+                    .arg(1)
+                    .arg(format!("{prefix}{key}"))
+                    .arg(limit)
+                    .arg(window.as_secs())
+                    .query_async(&mut conn)
+                    .await?;
+                Ok(if taken == 1 {
+                    Taken::Yes
+                } else {
+                    Taken::No {
+                        retry_after_secs: ttl.max(1) as u64,
+                    }
+                })
+            }
+        }
+    }
+
+    /// Gives back one use taken with [`Kv::take`] (an attempt that turned
+    /// out not to count), keeping the window.
+    pub async fn give_back(&self, key: &str) -> Result<(), KvError> {
+        match self {
+            Kv::Memory(map) => {
+                let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
+                if let Some(entry) = map.get_mut(key)
+                    && entry.1 > Instant::now()
+                {
+                    let count = entry.0.parse::<u64>().unwrap_or(0);
+                    entry.0 = count.saturating_sub(1).to_string();
+                }
+                Ok(())
+            }
+            Kv::Redis { conn, prefix } => {
+                // Never below zero, and never a key without its expiry.
+                const GIVE_BACK: &str = "\
+                    if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then \
+                    redis.call('DECR', KEYS[1]) end return 0";
+                let mut conn = conn.clone();
+                let _: i64 = redis::cmd("EVAL")
+                    .arg(GIVE_BACK)
+                    .arg(1)
+                    .arg(format!("{prefix}{key}"))
+                    .query_async(&mut conn)
+                    .await?;
+                Ok(())
             }
         }
     }

@@ -130,12 +130,9 @@ impl App {
     ) -> AppResult<(String, Operator)> {
         let throttle = format!("ops-login:{}", token_hash(&email.trim().to_lowercase()));
         let window = self.config().login_window;
-        let (failures, _) = self.kv().count(&throttle).await?;
-        if failures >= self.config().login_failures_per_account {
-            return Err(AppError::Throttled {
-                retry_after_secs: window.as_secs(),
-            });
-        }
+        let limit = self.config().login_failures_per_account;
+        self.take_attempts(&[(Some(&throttle), limit)], window)
+            .await?;
         let found =
             repo::operator_by_email(self.db().connection(), &email.trim().to_lowercase()).await?;
         let hash = match &found {
@@ -144,10 +141,10 @@ impl App {
         };
         let ok = verify_password(password.to_string(), hash).await;
         let Some(op) = found.filter(|_| ok) else {
-            self.kv().hit(&throttle, window).await?;
             tracing::info!(event = "operator_login_failed", "operator log-in refused");
             return Err(AppError::BadCredentials);
         };
+        self.kv().delete(&throttle).await?;
         let token = new_token();
         let session = OperatorSession {
             operator_id: op.id,

@@ -814,6 +814,23 @@ pub async fn update_notice(
     Ok(())
 }
 
+/// Claims the sending of a business's client notice: true for exactly one
+/// caller however many race, as the row changes only while it is unsent.
+pub async fn claim_client_notice(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let claimed = exec(
+        db,
+        "UPDATE incident_notices SET client_notice_sent_at = $1 \
+         WHERE id = $2 AND client_notice_sent_at IS NULL",
+        vec![now.into(), id.into()],
+    )
+    .await?;
+    Ok(claimed == 1)
+}
+
 /// When the outbox sent a mail, if it has.
 pub async fn mail_sent_at(
     db: &impl ConnectionTrait,

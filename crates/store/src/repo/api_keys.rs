@@ -83,3 +83,33 @@ pub async fn revoke(
     active.revoked_at = Set(Some(now));
     Ok(Some(active.update(db).await?))
 }
+
+/// Revokes every live key a person made in a business; returns their ids.
+pub async fn revoke_created_by(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Vec<Uuid>, StoreError> {
+    let live: Vec<Uuid> = ApiKeys::find()
+        .filter(api_key::Column::TenantId.eq(scope.id()))
+        .filter(api_key::Column::CreatedBy.eq(user_id))
+        .filter(api_key::Column::RevokedAt.is_null())
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|k| k.id)
+        .collect();
+    if !live.is_empty() {
+        ApiKeys::update_many()
+            .col_expr(
+                api_key::Column::RevokedAt,
+                sea_orm::sea_query::Expr::value(now),
+            )
+            .filter(api_key::Column::TenantId.eq(scope.id()))
+            .filter(api_key::Column::Id.is_in(live.clone()))
+            .exec(db)
+            .await?;
+    }
+    Ok(live)
+}
