@@ -32,5 +32,6 @@ mod scheduling;
 mod signup;
 mod smtp;
 mod tpay;
+mod tpay_jws;
 mod web_pages;
 mod webhooks;

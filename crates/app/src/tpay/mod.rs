@@ -243,8 +243,9 @@ impl App {
     ) -> AppResult<Applied> {
         let trust = jws::Trust {
             cert_base: &self.config().tpay_cert_base,
+            cache: self.tpay_certs(),
         };
-        jws::verify(&self.http(), &trust, signature, body, self.now())
+        jws::verify(&trust, signature, body, self.now())
             .await
             .map_err(|e| {
                 tracing::warn!(problem = %e, "a tpay notification was refused");
