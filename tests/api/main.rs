@@ -27,6 +27,7 @@ mod login;
 mod panel_pages;
 mod password_reset;
 mod payments;
+mod plan_events;
 mod rate_limits;
 mod scheduling;
 mod signup;

@@ -17,6 +17,8 @@ pub mod password_reset;
 pub mod payment;
 pub mod payment_event;
 pub mod plan_change;
+pub mod plan_checkout;
+pub mod refused_payment_event;
 pub mod service;
 pub mod service_staff;
 pub mod staff;
