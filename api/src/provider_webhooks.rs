@@ -43,6 +43,7 @@ pub async fn stripe(req: &Request, body: Body, app: Data<&App>) -> Response {
                     termino_app::billing::Applied::Changed => "changed",
                     termino_app::billing::Applied::Duplicate => "duplicate",
                     termino_app::billing::Applied::Ignored => "ignored",
+                    termino_app::billing::Applied::Refused => "refused",
                 }
             )),
         Err(AppError::Invalid(errors)) => {

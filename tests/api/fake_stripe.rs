@@ -220,18 +220,45 @@ pub fn event(id: &str, kind: &str, object: Value) -> Value {
     })
 }
 
-pub fn checkout_completed(tenant: &str, customer: &str, subscription: &str) -> Value {
+/// Pro's price a seat a month, as Termino asks Stripe for it.
+pub const MONTH_SEAT: i64 = 4900;
+
+/// A Checkout Session of a subscription, completed and paid: one seat
+/// a month at Pro's price.
+pub fn checkout_completed(
+    session: &str,
+    tenant: &str,
+    customer: &str,
+    subscription: &str,
+) -> Value {
+    session_paid(session, tenant, customer, subscription, MONTH_SEAT, 0)
+}
+
+/// A completed subscription Checkout Session for `subtotal`, less a
+/// `discount` recorded by Stripe (a coupon of the account's own).
+pub fn session_paid(
+    session: &str,
+    tenant: &str,
+    customer: &str,
+    subscription: &str,
+    subtotal: i64,
+    discount: i64,
+) -> Value {
+    let total = subtotal - discount;
     json!({
-        "id": format!("cs_test_done_{subscription}"), "object": "checkout.session",
-        "mode": "subscription", "status": "complete", "payment_status": "paid",
+        "id": session, "object": "checkout.session",
+        "mode": "subscription", "status": "complete",
+        "payment_status": if total == 0 { "no_payment_required" } else { "paid" },
         "client_reference_id": tenant, "customer": customer, "subscription": subscription,
-        "amount_total": 4900, "currency": "pln", "invoice": "in_first",
-        "metadata": {"tenant_id": tenant, "interval": "month"},
+        "amount_subtotal": subtotal, "amount_total": total, "currency": "pln",
+        "total_details": {"amount_discount": discount, "amount_shipping": 0, "amount_tax": 0},
+        "invoice": "in_first", "metadata": {"tenant_id": tenant, "interval": "month"},
     })
 }
 
 /// An invoice of a subscription (API 2025-03-31 and later: the
-/// subscription under `parent.subscription_details`).
+/// subscription under `parent.subscription_details`, each line's price
+/// under `pricing`), one seat at Pro's monthly price.
 pub fn invoice(
     id: &str,
     tenant: &str,
@@ -241,25 +268,72 @@ pub fn invoice(
     paid: bool,
     currency: &str,
 ) -> Value {
+    let mut i = invoice_priced(
+        id,
+        tenant,
+        subscription,
+        (period_start, period_end),
+        (MONTH_SEAT, 1),
+        currency,
+    );
+    if !paid {
+        i["amount_paid"] = json!(0);
+        i["status"] = json!("open");
+    }
+    i
+}
+
+/// A paid invoice of `quantity` seats at `unit` each.
+pub fn invoice_priced(
+    id: &str,
+    tenant: &str,
+    subscription: &str,
+    (period_start, period_end): (i64, i64),
+    (unit, quantity): (i64, i64),
+    currency: &str,
+) -> Value {
+    let amount = unit * quantity;
     json!({
         "id": id, "object": "invoice", "customer": "cus_test_1", "currency": currency,
-        "amount_due": 4900, "amount_paid": if paid { 4900 } else { 0 },
-        "status": if paid { "paid" } else { "open" }, "billing_reason": "subscription_cycle",
+        "amount_due": amount, "amount_paid": amount, "subtotal": amount, "total": amount,
+        "total_discount_amounts": [],
+        "status": "paid", "billing_reason": "subscription_cycle",
         "parent": {"type": "subscription_details", "quote_details": null,
             "subscription_details": {"metadata": {"tenant_id": tenant}, "subscription": subscription}},
         "lines": {"object": "list", "has_more": false, "data": [{
-            "id": format!("il_{id}"), "object": "line_item", "amount": 4900, "currency": currency,
-            "period": {"start": period_start, "end": period_end}, "quantity": 1,
+            "id": format!("il_{id}"), "object": "line_item", "amount": amount, "currency": currency,
+            "period": {"start": period_start, "end": period_end}, "quantity": quantity,
+            "pricing": {"type": "price_details", "unit_amount_decimal": unit.to_string(),
+                "price_details": {"price": format!("price_{unit}"), "product": "prod_termino_pro"}},
+            "parent": {"type": "subscription_item_details", "subscription_item_details": {
+                "subscription": subscription, "subscription_item": "si_1", "proration": false}},
+        }]},
+    })
+}
+
+/// A subscription of one seat at `unit` a month.
+pub fn subscription_priced(
+    id: &str,
+    tenant: &str,
+    status: &str,
+    period_end: i64,
+    unit: i64,
+) -> Value {
+    json!({
+        "id": id, "object": "subscription", "status": status, "customer": "cus_test_1",
+        "cancel_at_period_end": false, "metadata": {"tenant_id": tenant},
+        "items": {"object": "list", "data": [{
+            "id": "si_1", "object": "subscription_item", "current_period_end": period_end,
+            "quantity": 1,
+            "price": {"id": format!("price_{unit}"), "object": "price", "currency": "pln",
+                "unit_amount": unit, "recurring": {"interval": "month", "interval_count": 1},
+                "product": "prod_termino_pro", "type": "recurring"},
         }]},
     })
 }
 
 pub fn subscription(id: &str, tenant: &str, status: &str, period_end: i64) -> Value {
-    json!({
-        "id": id, "object": "subscription", "status": status, "customer": "cus_test_1",
-        "cancel_at_period_end": false, "metadata": {"tenant_id": tenant},
-        "items": {"object": "list", "data": [{"id": "si_1", "object": "subscription_item", "current_period_end": period_end}]},
-    })
+    subscription_priced(id, tenant, status, period_end, MONTH_SEAT)
 }
 
 /// A connected account's news, as a Connect endpoint receives it.

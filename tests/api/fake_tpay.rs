@@ -25,12 +25,6 @@ pub const CLIENT_ID: &str = "01K-test-client";
 pub const CLIENT_SECRET: &str = "test-client-secret";
 pub const SECURITY_CODE: &str = "test-security-code";
 
-/// A certificate authority and a certificate it issued, with the key.
-struct Issued {
-    pem: String,
-    key: RsaPrivateKey,
-}
-
 fn rsa_key() -> (RsaPrivateKey, rcgen::KeyPair) {
     let key = RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap();
     let pem = key.to_pkcs8_pem(LineEnding::LF).unwrap();
@@ -38,33 +32,42 @@ fn rsa_key() -> (RsaPrivateKey, rcgen::KeyPair) {
     (key, pair)
 }
 
-fn authority(name: &str) -> (rcgen::Certificate, rcgen::KeyPair, String) {
-    let (_, pair) = rsa_key();
+/// The root's name in the fake (tpay's real one has its own).
+const ROOT_NAME: &str = "Test tpay JWS root";
+
+type Validity = Option<((i32, u8, u8), (i32, u8, u8))>;
+
+fn authority(name: &str, key: &rcgen::KeyPair, validity: Validity) -> rcgen::Certificate {
     let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
     params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
     params
         .distinguished_name
         .push(rcgen::DnType::CommonName, name);
-    let cert = params.self_signed(&pair).unwrap();
-    let pem = cert.pem();
-    (cert, pair, pem)
+    if let Some(((y1, m1, d1), (y2, m2, d2))) = validity {
+        params.not_before = rcgen::date_time_ymd(y1, m1, d1);
+        params.not_after = rcgen::date_time_ymd(y2, m2, d2);
+    }
+    params.self_signed(key).unwrap()
 }
 
-fn issue(ca: &rcgen::Certificate, ca_key: &rcgen::KeyPair, expired: bool) -> Issued {
-    let (key, pair) = rsa_key();
+/// A signing certificate (PEM) for `leaf_key`, issued by `ca` with
+/// `ca_key`. Every fake leaf has the same key: what differs is who signed
+/// the certificate, in whose name, and when it is valid.
+fn issue(
+    leaf_key: &rcgen::KeyPair,
+    ca: &rcgen::Certificate,
+    ca_key: &rcgen::KeyPair,
+    validity: Validity,
+) -> String {
     let mut params = rcgen::CertificateParams::new(vec!["notifications.test".into()]).unwrap();
     params
         .distinguished_name
         .push(rcgen::DnType::CommonName, "notifications-jws");
-    if expired {
-        params.not_before = rcgen::date_time_ymd(2020, 1, 1);
-        params.not_after = rcgen::date_time_ymd(2021, 1, 1);
+    if let Some(((y1, m1, d1), (y2, m2, d2))) = validity {
+        params.not_before = rcgen::date_time_ymd(y1, m1, d1);
+        params.not_after = rcgen::date_time_ymd(y2, m2, d2);
     }
-    let cert = params.signed_by(&pair, ca, ca_key).unwrap();
-    Issued {
-        pem: cert.pem(),
-        key,
-    }
+    params.signed_by(leaf_key, ca, ca_key).unwrap().pem()
 }
 
 #[derive(Clone, Default)]
@@ -73,14 +76,31 @@ struct State {
     refunds: Arc<Mutex<Vec<(String, Value)>>>,
     counter: Arc<AtomicU32>,
     pems: Arc<Mutex<Vec<(String, String)>>>,
+    /// Certificates served, counted (what Termino fetched).
+    fetches: Arc<AtomicU32>,
 }
 
 pub struct FakeTpay {
     pub url: String,
     state: State,
-    leaf: Issued,
-    rogue: Issued,
-    expired: Issued,
+    /// The one key every fake signing certificate is for.
+    key: RsaPrivateKey,
+}
+
+/// The certificate names under `/x509/`, for [`FakeTpay::signed_by`].
+pub mod cert {
+    /// tpay's own signing certificate.
+    pub const TPAY: &str = "notifications-jws.pem";
+    /// Issued by someone else's authority, under another name.
+    pub const ROGUE: &str = "rogue.pem";
+    /// Issued in tpay's root's name, signed by another key.
+    pub const IMPOSTOR: &str = "impostor.pem";
+    /// Signed by tpay's root key, but naming another issuer.
+    pub const MISNAMED: &str = "misnamed.pem";
+    /// Issued by tpay's root, expired in 2021.
+    pub const EXPIRED: &str = "expired.pem";
+    /// Issued by tpay's root, valid from 2035.
+    pub const NOT_YET_VALID: &str = "not-yet-valid.pem";
 }
 
 fn bearer_ok(req: &Request) -> bool {
@@ -154,6 +174,13 @@ fn refunds(
 
 #[handler]
 fn certificate(Path(name): Path<String>, Data(s): Data<&State>) -> Response {
+    s.fetches.fetch_add(1, Ordering::SeqCst);
+    // `copy-N.pem`: tpay's own certificate under as many names as asked.
+    let name = if name.starts_with("copy-") {
+        cert::TPAY.to_string()
+    } else {
+        name
+    };
     match s.pems.lock().unwrap().iter().find(|(n, _)| *n == name) {
         Some((_, pem)) => Response::builder()
             .content_type("application/x-pem-file")
@@ -166,17 +193,48 @@ fn certificate(Path(name): Path<String>, Data(s): Data<&State>) -> Response {
 
 impl FakeTpay {
     pub async fn start() -> FakeTpay {
-        let (root, root_key, root_pem) = authority("Test tpay JWS root");
-        let leaf = issue(&root, &root_key, false);
-        let expired = issue(&root, &root_key, true);
-        let (rogue_root, rogue_key, _) = authority("Someone else's root");
-        let rogue = issue(&rogue_root, &rogue_key, false);
+        Self::start_with_root(None).await
+    }
+
+    /// tpay's root itself expired (2020–2021), its signing certificate
+    /// still valid.
+    pub async fn start_with_expired_root() -> FakeTpay {
+        Self::start_with_root(Some(((2020, 1, 1), (2021, 1, 1)))).await
+    }
+
+    async fn start_with_root(root_validity: Validity) -> FakeTpay {
+        let (_, root_key) = rsa_key();
+        let (_, other_key) = rsa_key();
+        let (key, leaf_key) = rsa_key();
+        let root = authority(ROOT_NAME, &root_key, root_validity);
+        let impostor_root = authority(ROOT_NAME, &other_key, None);
+        let rogue_root = authority("Someone else's root", &other_key, None);
+        let misnamed_root = authority("Not tpay's root", &root_key, None);
+        let by_root = |validity| issue(&leaf_key, &root, &root_key, validity);
         let state = State::default();
         *state.pems.lock().unwrap() = vec![
-            ("tpay-jws-root.pem".into(), root_pem),
-            ("notifications-jws.pem".into(), leaf.pem.clone()),
-            ("expired.pem".into(), expired.pem.clone()),
-            ("rogue.pem".into(), rogue.pem.clone()),
+            ("tpay-jws-root.pem".into(), root.pem()),
+            (cert::TPAY.into(), by_root(None)),
+            (
+                cert::EXPIRED.into(),
+                by_root(Some(((2020, 1, 1), (2021, 1, 1)))),
+            ),
+            (
+                cert::NOT_YET_VALID.into(),
+                by_root(Some(((2035, 1, 1), (2040, 1, 1)))),
+            ),
+            (
+                cert::ROGUE.into(),
+                issue(&leaf_key, &rogue_root, &other_key, None),
+            ),
+            (
+                cert::IMPOSTOR.into(),
+                issue(&leaf_key, &impostor_root, &other_key, None),
+            ),
+            (
+                cert::MISNAMED.into(),
+                issue(&leaf_key, &misnamed_root, &root_key, None),
+            ),
         ];
         let acceptor = TcpListener::bind("127.0.0.1:0")
             .into_acceptor()
@@ -193,10 +251,13 @@ impl FakeTpay {
         FakeTpay {
             url: format!("http://{addr}"),
             state,
-            leaf,
-            rogue,
-            expired,
+            key,
         }
+    }
+
+    /// How many certificates were fetched from the fake so far.
+    pub fn certificate_fetches(&self) -> u32 {
+        self.state.fetches.load(Ordering::SeqCst)
     }
 
     pub fn transactions(&self) -> Vec<Value> {
@@ -234,46 +295,36 @@ impl FakeTpay {
         .unwrap()
     }
 
-    fn sign(key: &RsaPrivateKey, x5u: &str, body: &str) -> String {
+    /// Signed with the certificate at `x5u`.
+    pub fn signed_at(&self, x5u: &str, body: &str) -> String {
         let header = URL_SAFE_NO_PAD.encode(json!({"alg": "RS256", "x5u": x5u}).to_string());
         let input = format!("{header}.{}", URL_SAFE_NO_PAD.encode(body));
-        let sig = SigningKey::<Sha256>::new(key.clone()).sign(input.as_bytes());
+        let sig = SigningKey::<Sha256>::new(self.key.clone()).sign(input.as_bytes());
         format!("{header}..{}", URL_SAFE_NO_PAD.encode(sig.to_bytes()))
+    }
+
+    /// Signed with the certificate called `name` on the fake (see [`cert`]).
+    pub fn signed_by(&self, name: &str, body: &str) -> String {
+        self.signed_at(&format!("{}/x509/{name}", self.url), body)
     }
 
     /// The JWS tpay would send, by its own certificate.
     pub fn signed(&self, body: &str) -> String {
-        Self::sign(
-            &self.leaf.key,
-            &format!("{}/x509/notifications-jws.pem", self.url),
-            body,
-        )
+        self.signed_by(cert::TPAY, body)
     }
 
     /// Signed by a certificate someone else's authority issued.
     pub fn signed_by_rogue(&self, body: &str) -> String {
-        Self::sign(
-            &self.rogue.key,
-            &format!("{}/x509/rogue.pem", self.url),
-            body,
-        )
+        self.signed_by(cert::ROGUE, body)
     }
 
     /// Signed by tpay's certificate that has expired.
     pub fn signed_by_expired(&self, body: &str) -> String {
-        Self::sign(
-            &self.expired.key,
-            &format!("{}/x509/expired.pem", self.url),
-            body,
-        )
+        self.signed_by(cert::EXPIRED, body)
     }
 
     /// The right key, but the certificate named elsewhere.
     pub fn signed_elsewhere(&self, body: &str) -> String {
-        Self::sign(
-            &self.leaf.key,
-            "https://tpay.example.evil/x509/notifications-jws.pem",
-            body,
-        )
+        self.signed_at("https://tpay.example.evil/x509/notifications-jws.pem", body)
     }
 }

@@ -7,10 +7,10 @@ use serde_json::{Value, json};
 use crate::booking_pages::{get_page, post_form};
 use crate::deposits::book_on_page;
 use crate::fake_tpay::{CLIENT_ID, CLIENT_SECRET, FakeTpay, MERCHANT_ID, SECURITY_CODE};
-use crate::helpers::{Backend, TestApp};
+use crate::helpers::{Backend, Session, TestApp};
 use crate::scheduling::{Salon, salon};
 
-async fn spawn(backend: Backend, fake: &FakeTpay) -> Option<TestApp> {
+pub(crate) async fn spawn(backend: Backend, fake: &FakeTpay) -> Option<TestApp> {
     let base = fake.url.clone();
     TestApp::spawn_with(backend, move |s| {
         s.tpay_api_base = base.clone();
@@ -19,7 +19,7 @@ async fn spawn(backend: Backend, fake: &FakeTpay) -> Option<TestApp> {
     .await
 }
 
-async fn tpay_salon(app: &TestApp, slug: &str) -> Salon {
+pub(crate) async fn tpay_salon(app: &TestApp, slug: &str) -> Salon {
     let s = salon(
         app,
         slug,
@@ -66,7 +66,7 @@ async fn tpay_salon(app: &TestApp, slug: &str) -> Salon {
     s
 }
 
-async fn notify(app: &TestApp, body: &str, jws: Option<&str>) -> (StatusCode, String) {
+pub(crate) async fn notify(app: &TestApp, body: &str, jws: Option<&str>) -> (StatusCode, String) {
     let mut req = app
         .client()
         .post(format!("{}/webhooks/tpay", app.url))
@@ -80,7 +80,7 @@ async fn notify(app: &TestApp, body: &str, jws: Option<&str>) -> (StatusCode, St
     (status, resp.text().await.unwrap())
 }
 
-async fn status_of(s: &Salon, id: &str) -> Value {
+pub(crate) async fn status_of(s: &Salon, id: &str) -> Value {
     let b: Value = s
         .owner
         .get(&format!("/bookings/{id}"))
@@ -225,24 +225,28 @@ both!(
     forged_tpay_notifications_change_nothing
 );
 
-async fn a_plan_period_paid_through_tpay_and_reminders(backend: Backend) {
-    let fake = FakeTpay::start().await;
+/// Termino's own tpay account for plans (merchant 7070).
+const PLAN_MERCHANT: &str = "7070";
+const PLAN_CODE: &str = "termino-code";
+
+async fn spawn_with_plans(backend: Backend, fake: &FakeTpay) -> Option<TestApp> {
     let base = fake.url.clone();
-    let Some(app) = TestApp::spawn_with(backend, move |s| {
+    TestApp::spawn_with(backend, move |s| {
         s.tpay_api_base = base.clone();
         s.tpay_cert_base = base;
         s.tpay_plans = Some(termino_app::tpay::TpayCredentials {
-            merchant_id: "7070".into(),
+            merchant_id: PLAN_MERCHANT.into(),
             client_id: CLIENT_ID.into(),
             client_secret: CLIENT_SECRET.into(),
-            security_code: "termino-code".into(),
+            security_code: PLAN_CODE.into(),
         });
     })
     .await
-    else {
-        return;
-    };
-    let owner = app.signup("tpay-plan").await;
+}
+
+/// The owner pays a month of Pro through tpay: the transaction Termino
+/// created.
+async fn start_plan(app: &TestApp, fake: &FakeTpay, owner: &Session) -> Value {
     let resp = post_form(
         &owner.client,
         &format!("{}/app/plan/tpay", app.url),
@@ -256,11 +260,20 @@ async fn a_plan_period_paid_through_tpay_and_reminders(backend: Backend) {
             .unwrap()
             .starts_with("https://secure.tpay.com/")
     );
-    let t = fake.transactions().pop().unwrap();
+    fake.transactions().pop().unwrap()
+}
+
+async fn a_plan_period_paid_through_tpay_and_reminders(backend: Backend) {
+    let fake = FakeTpay::start().await;
+    let Some(app) = spawn_with_plans(backend, &fake).await else {
+        return;
+    };
+    let owner = app.signup("tpay-plan").await;
+    let t = start_plan(&app, &fake, &owner).await;
     assert_eq!(t["amount"], json!(49.0));
     let crc = t["hiddenDescription"].as_str().unwrap().to_string();
     assert!(crc.starts_with("plan."), "{crc}");
-    let body = fake.notification("7070", "termino-code", &crc, "TR-PLAN-1", "49.00");
+    let body = fake.notification(PLAN_MERCHANT, PLAN_CODE, &crc, "TR-PLAN-1", "49.00");
     let (status, answer) = notify(&app, &body, Some(&fake.signed(&body))).await;
     assert_eq!((status, answer.as_str()), (StatusCode::OK, "TRUE"));
     let b: Value = owner.get("/business").await.json().await.unwrap();
@@ -296,7 +309,7 @@ async fn a_plan_period_paid_through_tpay_and_reminders(backend: Backend) {
             .contains("Termino Pro ends on")
     );
     // Paid again before the end: the next month starts where this ends.
-    let body = fake.notification("7070", "termino-code", &crc, "TR-PLAN-2", "49.00");
+    let body = fake.notification(PLAN_MERCHANT, PLAN_CODE, &crc, "TR-PLAN-2", "49.00");
     let (status, _) = notify(&app, &body, Some(&fake.signed(&body))).await;
     assert_eq!(status, StatusCode::OK);
     let owner = app.login(&owner_email, crate::helpers::PASSWORD).await;
@@ -316,5 +329,95 @@ mod plan_by_tpay {
     async fn postgres() {
         super::a_plan_period_paid_through_tpay_and_reminders(crate::helpers::Backend::Postgres)
             .await;
+    }
+}
+
+/// Issue 20, item 2, through tpay: a plan period is paid for every seat
+/// (the active staff when the transaction was created), and only by a
+/// transaction Termino created.
+async fn a_business_cannot_give_itself_a_paid_plan_through_tpay(backend: Backend) {
+    let fake = FakeTpay::start().await;
+    let Some(app) = spawn_with_plans(backend, &fake).await else {
+        return;
+    };
+    let owner = app.signup("tpay-miejsca").await;
+    let tenant = owner.get("/business").await.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for name in ["Anna", "Beata", "Celina"] {
+        let resp = owner.post("/staff", json!({"name": name})).await;
+        assert_eq!(resp.status(), StatusCode::CREATED);
+    }
+    let t = start_plan(&app, &fake, &owner).await;
+    assert_eq!(t["amount"], json!(147.0), "three seats");
+    let crc = t["hiddenDescription"].as_str().unwrap().to_string();
+    let plan =
+        || async { owner.get("/business").await.json::<Value>().await.unwrap()["plan"].clone() };
+    // One seat's price for this transaction: signed by tpay, for
+    // Termino's merchant, and still not a period of Pro.
+    let one_seat = fake.notification(PLAN_MERCHANT, PLAN_CODE, &crc, "TR-SEAT-1", "49.00");
+    let (status, answer) = notify(&app, &one_seat, Some(&fake.signed(&one_seat))).await;
+    assert_eq!((status, answer.as_str()), (StatusCode::OK, "TRUE"));
+    assert_eq!(plan().await, "trial", "one seat's price");
+    // A plan payment Termino never created, for the full amount.
+    let made_up = format!("plan.{tenant}.month.0badc0de");
+    let forged = fake.notification(PLAN_MERCHANT, PLAN_CODE, &made_up, "TR-SEAT-2", "147.00");
+    let (status, _) = notify(&app, &forged, Some(&fake.signed(&forged))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(plan().await, "trial", "a transaction Termino never created");
+    // A fourth person joins after the transaction was made: its amount,
+    // for the seats it was made for, pays the period.
+    let resp = owner.post("/staff", json!({"name": "Dorota"})).await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let full = fake.notification(PLAN_MERCHANT, PLAN_CODE, &crc, "TR-SEAT-3", "147.00");
+    let (status, answer) = notify(&app, &full, Some(&fake.signed(&full))).await;
+    assert_eq!((status, answer.as_str()), (StatusCode::OK, "TRUE"));
+    assert_eq!(plan().await, "pro");
+    // The two refused are kept, with their reasons.
+    let mut refused: Vec<(String, String, Option<String>)> = app
+        .app()
+        .refused_payment_events(10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| {
+            assert_eq!(r.provider, "tpay");
+            (r.event_id, r.reason, r.tenant_id.map(|t| t.to_string()))
+        })
+        .collect();
+    refused.sort();
+    assert_eq!(
+        refused,
+        vec![
+            (
+                "TR-SEAT-1:TRUE".to_string(),
+                "underpaid".to_string(),
+                Some(tenant.clone())
+            ),
+            (
+                "TR-SEAT-2:TRUE".to_string(),
+                "unknown_payment".to_string(),
+                Some(tenant.clone())
+            ),
+        ]
+    );
+    app.finish().await;
+}
+
+mod a_business_cannot_give_itself_a_paid_plan_through_tpay {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::a_business_cannot_give_itself_a_paid_plan_through_tpay(
+            crate::helpers::Backend::Sqlite,
+        )
+        .await;
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        super::a_business_cannot_give_itself_a_paid_plan_through_tpay(
+            crate::helpers::Backend::Postgres,
+        )
+        .await;
     }
 }

@@ -145,6 +145,8 @@ struct Inner {
     form_secret: termino_crypto::DataKey,
     /// Booking changes in this process, for GraphQL subscriptions.
     booking_events: tokio::sync::broadcast::Sender<BookingNotice>,
+    /// tpay's notification certificates, bounded.
+    tpay_certs: tpay::jws::CertCache,
 }
 
 /// A booking changed (sent after the change committed).
@@ -180,6 +182,7 @@ impl App {
                 config,
                 mailer,
                 mail_waker: tokio::sync::Notify::new(),
+                tpay_certs: tpay::jws::CertCache::default(),
             }),
         }
     }
@@ -241,6 +244,16 @@ impl App {
             kind,
             booking_id,
         });
+    }
+
+    /// tpay's notification certificates held now (at most
+    /// [`tpay::jws::CACHE_ENTRIES`]).
+    pub fn tpay_certificates_cached(&self) -> usize {
+        self.inner.tpay_certs.len()
+    }
+
+    pub(crate) fn tpay_certs(&self) -> &tpay::jws::CertCache {
+        &self.inner.tpay_certs
     }
 
     pub fn keys(&self) -> &keys::KeyService {

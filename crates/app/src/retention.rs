@@ -44,10 +44,12 @@ const TENANT_TABLES: &[&str] = &[
     "api_keys",
     "invitations",
     "plan_changes",
+    "plan_checkouts",
     "subprocessor_objections",
     "support_grants",
     "data_requests",
     "mail_outbox",
+    "jobs",
     "memberships",
 ];
 

@@ -6,13 +6,15 @@
 //! Nothing personal goes to Stripe: the tenant's id is the only reference
 //! (Checkout asks the payer for their own details).
 
+mod plan_checks;
+pub mod refusals;
+mod stripe_events;
 pub mod stripe_signature;
 
 use std::collections::HashMap;
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Datelike, Utc};
-use serde_json::Value;
 use stripe::{ClientBuilder, IdempotencyKey, RequestStrategy, StripeRequest};
 use stripe_checkout::CheckoutSessionMode;
 use stripe_checkout::checkout_session::{
@@ -102,6 +104,9 @@ pub enum Applied {
     Duplicate,
     /// Verified; nothing to do for this event type or object.
     Ignored,
+    /// Verified, but not what Termino sold (see [`refusals`]): kept as
+    /// refused, nothing changed.
+    Refused,
 }
 
 fn owner_only(principal: &Principal) -> AppResult<()> {
@@ -249,6 +254,26 @@ impl App {
                 .send(&client)
         })
         .await?;
+        // Kept with what it sold: only this session (and the subscription
+        // its verified completion names) moves the plan.
+        let tx = self.db().begin_tenant(&principal.tenant).await?;
+        repo::record_checkout(
+            &tx,
+            repo::PlanCheckoutRow {
+                provider: "stripe".into(),
+                reference: session.id.as_str().to_string(),
+                tenant_id: tenant,
+                interval: interval.as_str().into(),
+                seats: view.seats,
+                unit_minor: interval.per_staff_minor(),
+                currency: PLAN_CURRENCY.into(),
+                subscription_id: None,
+                created_at: self.now(),
+                completed_at: None,
+            },
+        )
+        .await?;
+        commit(tx).await?;
         session
             .url
             .ok_or_else(|| provider_down("checkout", "the session has no address"))
@@ -287,238 +312,6 @@ impl App {
         .await?;
         Ok(session.url)
     }
-
-    /// A notification from Stripe: verified, applied once by its event id,
-    /// in one transaction with the change it causes.
-    pub async fn apply_stripe_notification(
-        &self,
-        signature: Option<&str>,
-        body: &[u8],
-    ) -> AppResult<Applied> {
-        let config = self.stripe_config()?;
-        stripe_signature::verify(signature, body, &config.webhook_secrets, self.now()).map_err(
-            |e| {
-                tracing::warn!(problem = %e, "a Stripe notification was refused");
-                AppError::invalid("stripe-signature", "invalid_signature", e.to_string())
-            },
-        )?;
-        let event: Value = serde_json::from_slice(body)
-            .map_err(|_| AppError::invalid("body", "invalid_json", "not a JSON event"))?;
-        let id = event["id"].as_str().unwrap_or_default().to_string();
-        let kind = event["type"].as_str().unwrap_or_default().to_string();
-        if id.is_empty() || kind.is_empty() {
-            return Err(AppError::invalid("body", "invalid_event", "no id or type"));
-        }
-        let object = &event["data"]["object"];
-        // A connected account's news, or a client's payment for a booking:
-        // not Termino's own billing.
-        if kind == "account.updated" {
-            return self.apply_account_update(&id, &kind, object).await;
-        }
-        if object["metadata"]["payment_id"].is_string() {
-            return self.apply_deposit_event(&id, &kind, &event).await;
-        }
-        let now = self.now();
-        let tx = self.db().begin().await?;
-        let tenant = self.tenant_of_stripe_object(&tx, &kind, object).await?;
-        if !repo::record_event(
-            &tx,
-            "stripe",
-            &id,
-            &kind,
-            tenant.as_ref().map(|t| t.id),
-            now,
-        )
-        .await?
-        {
-            commit(tx).await?;
-            tracing::info!(event = %id, kind = %kind, "Stripe event already applied");
-            return Ok(Applied::Duplicate);
-        }
-        let Some(mut tenant) = tenant else {
-            commit(tx).await?;
-            tracing::info!(event = %id, kind = %kind, "Stripe event acknowledged, nothing to do");
-            return Ok(Applied::Ignored);
-        };
-        let before = (
-            tenant.plan.clone(),
-            tenant.plan_state.clone(),
-            tenant.paid_until,
-        );
-        let ids_before = (
-            tenant.stripe_customer_id.clone(),
-            tenant.stripe_subscription_id.clone(),
-            tenant.billing_interval.clone(),
-        );
-        match kind.as_str() {
-            "checkout.session.completed"
-                if object["mode"] == "subscription" && object["payment_status"] != "unpaid" =>
-            {
-                tenant.stripe_customer_id = object["customer"].as_str().map(str::to_string);
-                tenant.stripe_subscription_id = object["subscription"].as_str().map(str::to_string);
-                tenant.billing_interval = object["metadata"]["interval"]
-                    .as_str()
-                    .and_then(Interval::parse)
-                    .map(|i| i.as_str().to_string())
-                    .or(tenant.billing_interval);
-                self.to_pro(&mut tenant, now);
-            }
-            "invoice.paid" | "invoice.payment_succeeded" => {
-                if object["currency"].as_str() != Some(PLAN_CURRENCY) {
-                    tracing::warn!(event = %id, "a plan invoice in an unexpected currency was not applied");
-                } else if let Some(end) = period_end(object) {
-                    // Termino's own tax record, kept apart from the
-                    // business's data.
-                    if let Some(invoice) = object["id"].as_str() {
-                        termino_store::repo::compliance::record_billing(
-                            &tx,
-                            termino_store::repo::compliance::BillingRecordRow {
-                                id: Uuid::now_v7(),
-                                tenant_id: tenant.id,
-                                provider: "stripe".into(),
-                                reference: invoice.to_string(),
-                                amount_minor: object["amount_paid"].as_i64().unwrap_or(0),
-                                currency: PLAN_CURRENCY.to_string(),
-                                paid_at: now,
-                                keep_until: termino_domain::retention::tax_record_keep_until(now),
-                            },
-                        )
-                        .await?;
-                    }
-                    if tenant.paid_until.is_none_or(|p| p < end) {
-                        tenant.paid_until = Some(end);
-                    }
-                    if let Some(customer) = object["customer"].as_str() {
-                        tenant.stripe_customer_id = Some(customer.to_string());
-                    }
-                    if let Some(sub) = subscription_of(object) {
-                        tenant.stripe_subscription_id = Some(sub);
-                    }
-                    self.to_pro(&mut tenant, now);
-                    tenant.plan_state = STATE_ACTIVE.into();
-                }
-            }
-            "invoice.payment_failed" => {
-                // A failure for a period already paid (an old, late event)
-                // changes nothing.
-                let stale = period_end(object)
-                    .zip(tenant.paid_until)
-                    .is_some_and(|(end, paid)| end <= paid);
-                if !stale && tenant.plan == PlanKind::Pro.as_str() {
-                    tenant.plan_state = STATE_PAST_DUE.into();
-                }
-            }
-            "customer.subscription.updated" => match object["status"].as_str() {
-                Some("past_due" | "unpaid") => tenant.plan_state = STATE_PAST_DUE.into(),
-                Some("active") => tenant.plan_state = STATE_ACTIVE.into(),
-                Some("canceled") => tenant.plan_state = STATE_CANCELLED.into(),
-                _ => {}
-            },
-            "customer.subscription.deleted" => {
-                // Paid time stays paid; what happens after it ends is the
-                // retention rules' business.
-                tenant.plan_state = STATE_CANCELLED.into();
-            }
-            _ => {}
-        }
-        let after = (
-            tenant.plan.clone(),
-            tenant.plan_state.clone(),
-            tenant.paid_until,
-        );
-        let ids_after = (
-            tenant.stripe_customer_id.clone(),
-            tenant.stripe_subscription_id.clone(),
-            tenant.billing_interval.clone(),
-        );
-        if after == before {
-            // The plan stands; ids learnt from the event are still kept.
-            if ids_after != ids_before {
-                tenant.updated_at = now;
-                repo::save_billing(&tx, tenant).await?;
-            }
-            commit(tx).await?;
-            tracing::info!(event = %id, kind = %kind, "Stripe event acknowledged, the plan stands");
-            return Ok(Applied::Ignored);
-        }
-        tenant.updated_at = now;
-        let saved = repo::save_billing(&tx, tenant).await?;
-        repo::insert_plan_change(
-            &tx,
-            PlanChangeRow {
-                tenant_id: saved.id,
-                id: Uuid::now_v7(),
-                plan: saved.plan.clone(),
-                state: saved.plan_state.clone(),
-                paid_until: saved.paid_until,
-                reason: kind.clone(),
-                provider: "stripe".into(),
-                event_id: Some(id.clone()),
-                created_at: now,
-            },
-        )
-        .await?;
-        commit(tx).await?;
-        tracing::info!(event = %id, kind = %kind, tenant = %saved.id, plan = %saved.plan, state = %saved.plan_state, "plan changed");
-        Ok(Applied::Changed)
-    }
-
-    fn to_pro(&self, tenant: &mut Tenant, now: DateTime<Utc>) {
-        if tenant.plan != PlanKind::Pro.as_str() {
-            tenant.plan = PlanKind::Pro.as_str().into();
-            tenant.plan_started_at = now;
-        }
-        tenant.plan_state = STATE_ACTIVE.into();
-    }
-
-    /// Our tenant for a Stripe object: the id we put in its metadata (or
-    /// as the client reference), else the subscription we recorded.
-    async fn tenant_of_stripe_object(
-        &self,
-        tx: &termino_store::Tx,
-        kind: &str,
-        object: &Value,
-    ) -> AppResult<Option<Tenant>> {
-        let from_metadata = [
-            &object["metadata"]["tenant_id"],
-            &object["client_reference_id"],
-            &object["parent"]["subscription_details"]["metadata"]["tenant_id"],
-            &object["subscription_details"]["metadata"]["tenant_id"],
-        ]
-        .into_iter()
-        .find_map(|v| v.as_str().and_then(|s| s.parse::<Uuid>().ok()));
-        if let Some(id) = from_metadata {
-            return Ok(repo::tenant(tx, id).await?);
-        }
-        let subscription = if kind.starts_with("customer.subscription.") {
-            object["id"].as_str().map(str::to_string)
-        } else {
-            subscription_of(object)
-        };
-        match subscription {
-            Some(sub) => Ok(repo::tenant_by_subscription(tx, &sub).await?),
-            None => Ok(None),
-        }
-    }
-}
-
-/// The subscription an invoice belongs to: where API 2025-03-31 and later
-/// put it, or the older top-level field.
-fn subscription_of(invoice: &Value) -> Option<String> {
-    invoice["parent"]["subscription_details"]["subscription"]
-        .as_str()
-        .or_else(|| invoice["subscription"].as_str())
-        .map(str::to_string)
-}
-
-/// The end of the latest period an invoice pays for.
-fn period_end(invoice: &Value) -> Option<DateTime<Utc>> {
-    invoice["lines"]["data"]
-        .as_array()?
-        .iter()
-        .filter_map(|line| line["period"]["end"].as_i64())
-        .max()
-        .and_then(|t| DateTime::from_timestamp(t, 0))
 }
 
 fn plan_limit(message: String) -> AppError {

@@ -5,12 +5,12 @@
 //! and md5sum, see [`jws`]), applied once, and answered `TRUE`.
 
 pub mod jws;
+mod plans;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use termino_domain::account::Role;
 use termino_store::repo::payments as repo;
-use termino_store::repo::scheduling;
 use termino_store::repo::{billing, tenants};
 use termino_store::{TenantScope, commit};
 use uuid::Uuid;
@@ -243,8 +243,9 @@ impl App {
     ) -> AppResult<Applied> {
         let trust = jws::Trust {
             cert_base: &self.config().tpay_cert_base,
+            cache: self.tpay_certs(),
         };
-        jws::verify(&self.http(), &trust, signature, body, self.now())
+        jws::verify(&trust, signature, body, self.now())
             .await
             .map_err(|e| {
                 tracing::warn!(problem = %e, "a tpay notification was refused");
@@ -258,8 +259,8 @@ impl App {
                 .map(|(_, v)| v.as_str())
                 .unwrap_or("")
         };
-        if let Some((tenant, interval)) = parse_plan_crc(get("tr_crc")) {
-            return self.apply_tpay_plan(&form, tenant, interval).await;
+        if plans::is_plan_crc(get("tr_crc")) {
+            return self.apply_tpay_plan(&form).await;
         }
         let payment_id = get("tr_crc").parse::<Uuid>().ok();
         let Some(payment_id) = payment_id else {
@@ -335,7 +336,10 @@ impl App {
 
 /// The notification is for this merchant, and its md5sum was made with
 /// the merchant's security code.
-fn check_merchant<'a>(creds: &TpayCredentials, get: &impl Fn(&str) -> &'a str) -> AppResult<()> {
+pub(super) fn check_merchant<'a>(
+    creds: &TpayCredentials,
+    get: &impl Fn(&str) -> &'a str,
+) -> AppResult<()> {
     use subtle::ConstantTimeEq;
     if get("id") != creds.merchant_id {
         tracing::warn!("a tpay notification for another merchant was refused");
@@ -360,220 +364,4 @@ fn check_merchant<'a>(creds: &TpayCredentials, get: &impl Fn(&str) -> &'a str) -
         ));
     }
     Ok(())
-}
-
-/// Our reference for a plan period paid through tpay.
-fn plan_crc(tenant: Uuid, interval: crate::billing::Interval) -> String {
-    let nonce: u32 = rand::random();
-    format!("plan.{tenant}.{}.{nonce:08x}", interval.as_str())
-}
-
-fn parse_plan_crc(crc: &str) -> Option<(Uuid, crate::billing::Interval)> {
-    let mut parts = crc.split('.');
-    if parts.next()? != "plan" {
-        return None;
-    }
-    let tenant = parts.next()?.parse().ok()?;
-    let interval = crate::billing::Interval::parse(parts.next()?)?;
-    Some((tenant, interval))
-}
-
-impl App {
-    /// One period of Pro paid through tpay (BLIK, transfer, card): the
-    /// owner is sent to tpay's page; the notification extends the plan.
-    pub async fn start_plan_tpay(
-        &self,
-        principal: &Principal,
-        interval: crate::billing::Interval,
-    ) -> AppResult<String> {
-        principal.require(
-            principal.user_id().is_some() && principal.role() == Role::Owner,
-            "managing the plan",
-        )?;
-        let creds = self.config().tpay_plans.clone().ok_or_else(|| {
-            AppError::Unavailable("online payment is not configured on this server".into())
-        })?;
-        let view = self.plan(principal).await?;
-        let me = self.me(principal).await?.ok_or(AppError::Unauthenticated)?;
-        let public = self.config().public_url.trim_end_matches('/').to_string();
-        let amount = interval.per_staff_minor() * view.seats;
-        let (_, _, url) = self
-            .tpay_create_transaction(
-                &creds,
-                amount,
-                match interval {
-                    crate::billing::Interval::Month => "Termino Pro, 1 month",
-                    crate::billing::Interval::Year => "Termino Pro, 1 year",
-                },
-                &plan_crc(principal.tenant.id(), interval),
-                (&me.email, &me.name),
-                &format!("{public}/app/plan?paid=1"),
-                &format!("{public}/app/plan"),
-            )
-            .await
-            .map(|r| (r.0, r.1, r.2))?;
-        Ok(url)
-    }
-}
-
-impl App {
-    /// A plan period paid through Termino's own tpay account.
-    async fn apply_tpay_plan(
-        &self,
-        form: &[(String, String)],
-        tenant_id: Uuid,
-        interval: crate::billing::Interval,
-    ) -> AppResult<Applied> {
-        let get = |k: &str| {
-            form.iter()
-                .find(|(n, _)| n == k)
-                .map(|(_, v)| v.as_str())
-                .unwrap_or("")
-        };
-        let creds = self
-            .config()
-            .tpay_plans
-            .clone()
-            .ok_or_else(|| AppError::invalid("id", "wrong_merchant", "no tpay account"))?;
-        check_merchant(&creds, &get)?;
-        let now = self.now();
-        let event_id = format!("{}:{}", get("tr_id"), get("tr_status"));
-        let tx = self.db().begin().await?;
-        let tenant = billing::tenant(&tx, tenant_id).await?;
-        if !billing::record_event(
-            &tx,
-            "tpay",
-            &event_id,
-            "plan",
-            tenant.as_ref().map(|t| t.id),
-            now,
-        )
-        .await?
-        {
-            commit(tx).await?;
-            return Ok(Applied::Duplicate);
-        }
-        let Some(mut tenant) = tenant else {
-            commit(tx).await?;
-            return Ok(Applied::Ignored);
-        };
-        let seats = scheduling::staff(&tx, &TenantScope::authenticated(tenant.id), true)
-            .await?
-            .len()
-            .max(1) as i64;
-        let paid = get("tr_paid")
-            .parse::<f64>()
-            .map(|v| (v * 100.0).round() as i64)
-            .unwrap_or(0);
-        // At least one seat's price for the period: a smaller payment is
-        // not a period (the business is told by tpay's own receipt).
-        if !matches!(get("tr_status"), "TRUE" | "PAID") || paid < interval.per_staff_minor() {
-            commit(tx).await?;
-            tracing::warn!(tenant = %tenant.id, "a tpay plan payment did not cover a period; not applied");
-            return Ok(Applied::Ignored);
-        }
-        let _ = seats;
-        let from = tenant.paid_until.filter(|p| *p > now).unwrap_or(now);
-        let months = match interval {
-            crate::billing::Interval::Month => 1,
-            crate::billing::Interval::Year => 12,
-        };
-        let until = from
-            .checked_add_months(chrono::Months::new(months))
-            .unwrap_or(from);
-        if tenant.plan != "pro" {
-            tenant.plan = "pro".into();
-            tenant.plan_started_at = now;
-        }
-        tenant.plan_state = crate::billing::STATE_ACTIVE.into();
-        tenant.paid_until = Some(until);
-        tenant.billing_interval = Some(interval.as_str().into());
-        tenant.updated_at = now;
-        let saved = billing::save_billing(&tx, tenant).await?;
-        termino_store::repo::compliance::record_billing(
-            &tx,
-            termino_store::repo::compliance::BillingRecordRow {
-                id: Uuid::now_v7(),
-                tenant_id: saved.id,
-                provider: "tpay".into(),
-                reference: get("tr_id").to_string(),
-                amount_minor: paid,
-                currency: "PLN".into(),
-                paid_at: now,
-                keep_until: termino_domain::retention::tax_record_keep_until(now),
-            },
-        )
-        .await?;
-        billing::insert_plan_change(
-            &tx,
-            billing::PlanChangeRow {
-                tenant_id: saved.id,
-                id: Uuid::now_v7(),
-                plan: saved.plan.clone(),
-                state: saved.plan_state.clone(),
-                paid_until: saved.paid_until,
-                reason: "paid a period through tpay".into(),
-                provider: "tpay".into(),
-                event_id: Some(event_id),
-                created_at: now,
-            },
-        )
-        .await?;
-        commit(tx).await?;
-        tracing::info!(tenant = %saved.id, "plan period paid through tpay");
-        Ok(Applied::Changed)
-    }
-
-    /// Owners of plans paid period by period hear 7 days and 1 day before
-    /// the paid time ends (once each). The worker calls this.
-    pub async fn remind_plan_renewals(&self) -> AppResult<usize> {
-        let now = self.now();
-        let ending =
-            billing::plans_ending(self.db().connection(), now, now + chrono::Duration::days(7))
-                .await?;
-        let mut sent = 0;
-        for mut tenant in ending {
-            let Some(until) = tenant.paid_until else {
-                continue;
-            };
-            let stage = if until - now <= chrono::Duration::days(1) {
-                1
-            } else {
-                7
-            };
-            let key = format!("{}:{stage}", until.timestamp());
-            let later = format!("{}:1", until.timestamp());
-            if tenant.plan_reminder_sent.as_deref() == Some(key.as_str())
-                || tenant.plan_reminder_sent.as_deref() == Some(later.as_str())
-            {
-                continue;
-            }
-            let scope = TenantScope::authenticated(tenant.id);
-            let tx = self.db().begin_tenant(&scope).await?;
-            let owners = crate::mail::owner_emails(&tx, &scope).await?;
-            let date = until.format("%Y-%m-%d").to_string();
-            let link = self.link("/app/plan");
-            for to in owners {
-                let message = termino_notify::texts::Message {
-                    subject: format!(
-                        "Termino Pro ends on {date} / Plan Termino Pro kończy się {date}"
-                    ),
-                    body: format!(
-                        "Your Termino Pro plan is paid until {date}. To keep it, pay the next period: {link}\n\nTwój plan Termino Pro jest opłacony do {date}. Aby go zachować, opłać kolejny okres: {link}\n\n— Termino"
-                    ),
-                };
-                self.enqueue_mail(&tx, Some(tenant.id), &to, message)
-                    .await?;
-            }
-            tenant.plan_reminder_sent = Some(key);
-            tenant.updated_at = now;
-            billing::save_billing(&tx, tenant).await?;
-            commit(tx).await?;
-            sent += 1;
-        }
-        if sent > 0 {
-            self.wake_mail();
-        }
-        Ok(sent)
-    }
 }

@@ -1,11 +1,14 @@
-//! Termino's own billing: plan changes and applied provider events.
+//! Termino's own billing: plan changes, applied and refused provider
+//! events, and the plan payments Termino started.
 //!
 //! Provider notifications arrive without a tenant session; they run in a
 //! plain transaction and name the tenant explicitly.
 
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -118,6 +121,119 @@ pub async fn plans_ending(
         .filter(tenant::Column::StripeSubscriptionId.is_null())
         .filter(tenant::Column::PaidUntil.gt(now))
         .filter(tenant::Column::PaidUntil.lte(until))
+        .all(db)
+        .await?)
+}
+
+// ---- Plan payments Termino started, and refused notifications -----------
+
+pub use crate::entities::plan_checkout::Model as PlanCheckoutRow;
+pub use crate::entities::refused_payment_event::Model as RefusedEventRow;
+use crate::entities::{plan_checkout, refused_payment_event};
+
+/// Records a plan payment Termino started (the same one again, e.g. the
+/// same Checkout Session replayed by its idempotency key, is kept once).
+pub async fn record_checkout(
+    db: &impl ConnectionTrait,
+    row: PlanCheckoutRow,
+) -> Result<(), StoreError> {
+    plan_checkout::Entity::insert(plan_checkout::ActiveModel::from(row))
+        .on_conflict(
+            OnConflict::columns([
+                plan_checkout::Column::Provider,
+                plan_checkout::Column::Reference,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn checkout(
+    db: &impl ConnectionTrait,
+    provider: &str,
+    reference: &str,
+) -> Result<Option<PlanCheckoutRow>, StoreError> {
+    Ok(
+        plan_checkout::Entity::find_by_id((provider.to_string(), reference.to_string()))
+            .one(db)
+            .await?,
+    )
+}
+
+/// The Stripe checkout whose verified completion named `subscription`.
+pub async fn checkout_by_subscription(
+    db: &impl ConnectionTrait,
+    subscription: &str,
+) -> Result<Option<PlanCheckoutRow>, StoreError> {
+    Ok(plan_checkout::Entity::find()
+        .filter(plan_checkout::Column::Provider.eq("stripe"))
+        .filter(plan_checkout::Column::SubscriptionId.eq(subscription))
+        .one(db)
+        .await?)
+}
+
+/// Whether the business has a Stripe checkout started since `since` and
+/// not completed yet.
+pub async fn has_open_checkout(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+    since: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    Ok(plan_checkout::Entity::find()
+        .filter(plan_checkout::Column::Provider.eq("stripe"))
+        .filter(plan_checkout::Column::TenantId.eq(tenant))
+        .filter(plan_checkout::Column::CompletedAt.is_null())
+        .filter(plan_checkout::Column::CreatedAt.gt(since))
+        .one(db)
+        .await?
+        .is_some())
+}
+
+/// The checkout was completed, for `subscription`.
+pub async fn complete_checkout(
+    db: &impl ConnectionTrait,
+    row: PlanCheckoutRow,
+    subscription: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let mut active: plan_checkout::ActiveModel = row.into();
+    active.subscription_id = Set(subscription);
+    active.completed_at = Set(Some(now));
+    active.update(db).await?;
+    Ok(())
+}
+
+/// Keeps a refused notification (once per event).
+pub async fn record_refusal(
+    db: &impl ConnectionTrait,
+    row: RefusedEventRow,
+) -> Result<(), StoreError> {
+    refused_payment_event::Entity::insert(refused_payment_event::ActiveModel::from(row))
+        .on_conflict(
+            OnConflict::columns([
+                refused_payment_event::Column::Provider,
+                refused_payment_event::Column::EventId,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// The latest refused notifications, newest first.
+pub async fn refused_events(
+    db: &impl ConnectionTrait,
+    limit: u64,
+) -> Result<Vec<RefusedEventRow>, StoreError> {
+    Ok(refused_payment_event::Entity::find()
+        .order_by_desc(refused_payment_event::Column::ReceivedAt)
+        .order_by_asc(refused_payment_event::Column::EventId)
+        .limit(limit)
         .all(db)
         .await?)
 }
