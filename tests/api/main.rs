@@ -33,4 +33,5 @@ mod signup;
 mod smtp;
 mod tpay;
 mod web_pages;
+mod webhook_targets;
 mod webhooks;
