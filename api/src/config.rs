@@ -27,10 +27,16 @@ struct FileSettings {
     rate_limit_per_key: Option<u64>,
     rate_limit_public: Option<u64>,
     webhooks_allow_private: Option<bool>,
+    trusted_proxies: Option<Vec<String>>,
+    allowed_origins: Option<Vec<String>>,
+    max_body_bytes: Option<usize>,
     stripe_api_base: Option<String>,
     tpay_api_base: Option<String>,
     tpay_cert_base: Option<String>,
 }
+
+/// 1 MiB: far above any form, JSON call or GraphQL query Termino takes.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LogFormat {
@@ -72,6 +78,14 @@ pub struct Settings {
     pub rate_limit_public: u64,
     /// Webhook endpoints may be loopback or private addresses.
     pub webhooks_allow_private: bool,
+    /// Reverse proxies whose `X-Forwarded-For` is believed; none by
+    /// default, so the header is ignored.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Origins (`https://host[:port]`) whose pages may open the GraphQL
+    /// WebSocket; empty: the public URL's origin only.
+    pub allowed_origins: Vec<String>,
+    /// The largest request body the server reads, in bytes.
+    pub max_body_bytes: usize,
     /// Termino's Stripe secret key (environment only). Without it, plans
     /// cannot be paid online.
     pub stripe_secret_key: Option<String>,
@@ -264,6 +278,56 @@ impl Settings {
             Some(v) => parse_bool("TERMINO_WEBHOOKS_ALLOW_PRIVATE", &v)?,
             None => file_settings.webhooks_allow_private.unwrap_or(false),
         };
+        let list = |name: &str, from_file: Option<Vec<String>>| -> Vec<String> {
+            match env(name) {
+                Some(v) => v
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+                None => from_file.unwrap_or_default(),
+            }
+        };
+        let trusted_proxies = list("TERMINO_TRUSTED_PROXIES", file_settings.trusted_proxies.clone())
+            .iter()
+            .map(|text| parse_network(text))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| ConfigError::Invalid {
+                name: "TERMINO_TRUSTED_PROXIES",
+                message: "must be addresses or networks such as 10.0.0.0/8, 192.0.2.7 or fd00::/8, comma-separated".into(),
+            })?;
+        let allowed_origins = list(
+            "TERMINO_ALLOWED_ORIGINS",
+            file_settings.allowed_origins.clone(),
+        )
+        .into_iter()
+        .map(|o| o.trim_end_matches('/').to_ascii_lowercase())
+        .collect::<Vec<_>>();
+        let is_origin = |o: &str| {
+            o.strip_prefix("https://")
+                .or_else(|| o.strip_prefix("http://"))
+                .is_some_and(|host| !host.is_empty() && !host.contains('/'))
+        };
+        if let Some(bad) = allowed_origins.iter().find(|o| !is_origin(o)) {
+            return Err(ConfigError::Invalid {
+                name: "TERMINO_ALLOWED_ORIGINS",
+                message: format!("{bad:?} is not an origin such as https://book.example.com"),
+            });
+        }
+        let max_body_bytes = match env("TERMINO_MAX_BODY_BYTES") {
+            Some(v) => v
+                .parse()
+                .ok()
+                .filter(|n| *n >= 1024)
+                .ok_or(ConfigError::Invalid {
+                    name: "TERMINO_MAX_BODY_BYTES",
+                    message: "must be a whole number of bytes, at least 1024".into(),
+                })?,
+            None => file_settings
+                .max_body_bytes
+                .unwrap_or(DEFAULT_MAX_BODY_BYTES),
+        };
         let stripe_secret_key = env("TERMINO_STRIPE_SECRET_KEY").filter(|k| !k.is_empty());
         let stripe_webhook_secrets: Vec<String> = env("TERMINO_STRIPE_WEBHOOK_SECRET")
             .unwrap_or_default()
@@ -340,6 +404,9 @@ impl Settings {
             rate_limit_per_key,
             rate_limit_public,
             webhooks_allow_private,
+            trusted_proxies,
+            allowed_origins,
+            max_body_bytes,
             stripe_secret_key,
             stripe_webhook_secrets,
             stripe_api_base,
@@ -348,6 +415,18 @@ impl Settings {
             tpay_plans,
         })
     }
+}
+
+/// A network (`10.0.0.0/8`) or one address (`192.0.2.7`, `::1`).
+fn parse_network(text: &str) -> Option<ipnet::IpNet> {
+    text.parse::<ipnet::IpNet>()
+        .ok()
+        .or_else(|| {
+            text.parse::<std::net::IpAddr>()
+                .ok()
+                .map(ipnet::IpNet::from)
+        })
+        .map(|net| net.trunc())
 }
 
 fn parse_bool(name: &'static str, value: &str) -> Result<bool, ConfigError> {
@@ -404,6 +483,35 @@ mod tests {
         let shown = format!("{s:?}");
         assert!(!shown.contains("s3cr3t"), "{shown}");
         assert!(shown.contains("termino:***@db"));
+    }
+
+    #[test]
+    fn proxies_origins_and_body_limit_are_read() {
+        let s = Settings::from_sources(None, |k| match k {
+            "TERMINO_TRUSTED_PROXIES" => Some("10.0.0.0/8, 192.0.2.7,fd00::/8".into()),
+            "TERMINO_ALLOWED_ORIGINS" => Some("https://Book.example.com/".into()),
+            "TERMINO_MAX_BODY_BYTES" => Some("65536".into()),
+            _ => None,
+        })
+        .unwrap();
+        let shown: Vec<String> = s.trusted_proxies.iter().map(|n| n.to_string()).collect();
+        assert_eq!(shown, ["10.0.0.0/8", "192.0.2.7/32", "fd00::/8"]);
+        assert_eq!(s.allowed_origins, ["https://book.example.com"]);
+        assert_eq!(s.max_body_bytes, 65536);
+        let defaults = Settings::from_sources(None, |_| None).unwrap();
+        assert!(defaults.trusted_proxies.is_empty());
+        assert_eq!(defaults.max_body_bytes, DEFAULT_MAX_BODY_BYTES);
+        for (name, value) in [
+            ("TERMINO_TRUSTED_PROXIES", "10.0.0.0/33"),
+            ("TERMINO_TRUSTED_PROXIES", "proxy.local"),
+            ("TERMINO_ALLOWED_ORIGINS", "https://book.example.com/path"),
+            ("TERMINO_MAX_BODY_BYTES", "12"),
+        ] {
+            let err = Settings::from_sources(None, |k| (k == name).then(|| value.to_string()))
+                .err()
+                .unwrap();
+            assert!(err.to_string().contains(name), "{name}={value}: {err}");
+        }
     }
 
     #[test]

@@ -10,11 +10,10 @@ use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{
     Context, ErrorExtensions, ID, InputObject, Object, Schema, SimpleObject, Subscription,
 };
-use async_graphql_poem::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
+use async_graphql_poem::{GraphQLRequest, GraphQLResponse};
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
-use poem::web::websocket::WebSocket;
-use poem::web::{Data, Html};
+use poem::web::Data;
 use poem::{IntoResponse, Request, Response, handler};
 use termino_app::auth::Principal;
 use termino_app::bookings::{BookingRequest, BookingStatus, ClientDetails};
@@ -25,8 +24,10 @@ use termino_store::repo::scheduling::BookingFilter;
 use tokio::sync::OnceCell;
 use uuid::Uuid;
 
+use crate::graphql_ws::SocketSession;
 use crate::rest::auth::principal_from_request;
 use crate::rest::problem::ApiError;
+use crate::rest::rate_limit::RateBucket;
 
 pub type TerminoSchema = Schema<Query, Mutation, Subscription>;
 
@@ -899,24 +900,40 @@ impl Subscription {
     ) -> async_graphql::Result<impl Stream<Item = BookingEvent>> {
         let p = allowed(ctx, Area::Bookings, Access::Read)?;
         let tenant = p.tenant.id();
-        let rx = ctx.data_unchecked::<App>().booking_events();
-        Ok(futures_util::stream::unfold(rx, move |mut rx| async move {
-            use tokio::sync::broadcast::error::RecvError;
-            loop {
-                match rx.recv().await {
-                    Ok(n) if n.tenant == tenant => {
-                        let event = BookingEvent {
-                            kind: n.kind.to_string(),
-                            booking_id: ID(n.booking_id.to_string()),
-                        };
-                        return Some((event, rx));
+        let app = ctx.data_unchecked::<App>().clone();
+        let socket = ctx.data_opt::<Arc<SocketSession>>().cloned();
+        let rx = match &socket {
+            Some(socket) => socket.booking_events(&app),
+            None => app.booking_events(),
+        };
+        Ok(futures_util::stream::unfold(
+            (rx, app, socket),
+            move |(mut rx, app, socket)| async move {
+                use tokio::sync::broadcast::error::RecvError;
+                loop {
+                    match rx.recv().await {
+                        Ok(n) if n.tenant == tenant => {
+                            // A key revoked or a session ended since the
+                            // socket opened: close it instead of telling.
+                            if let Some(socket) = &socket
+                                && !socket.still_valid(&app).await
+                            {
+                                socket.end();
+                                return None;
+                            }
+                            let event = BookingEvent {
+                                kind: n.kind.to_string(),
+                                booking_id: ID(n.booking_id.to_string()),
+                            };
+                            return Some((event, (rx, app, socket)));
+                        }
+                        // Another business's event, or missed ones: go on.
+                        Ok(_) | Err(RecvError::Lagged(_)) => continue,
+                        Err(RecvError::Closed) => return None,
                     }
-                    // Another business's event, or missed ones: go on.
-                    Ok(_) | Err(RecvError::Lagged(_)) => continue,
-                    Err(RecvError::Closed) => return None,
                 }
-            }
-        }))
+            },
+        ))
     }
 }
 
@@ -925,10 +942,11 @@ pub fn schema(app: App) -> TerminoSchema {
         .data(app)
         .limit_depth(8)
         .limit_complexity(2_000)
+        .extension(crate::graphql_guard::Guard)
         .finish()
 }
 
-fn per_request(app: &App, principal: Principal) -> async_graphql::Data {
+pub(crate) fn per_request(app: &App, principal: Principal) -> async_graphql::Data {
     let mut data = async_graphql::Data::default();
     data.insert(DataLoader::new(
         ServiceLoader(app.clone(), principal.clone(), OnceCell::new()),
@@ -959,58 +977,10 @@ pub async fn graphql_post(
     };
     let mut request = gql.0;
     request.data = per_request(&app, principal);
+    if let Some(bucket) = req.extensions().get::<RateBucket>() {
+        request.data.insert(bucket.clone());
+    }
     GraphQLResponse::from(schema.execute(request).await).into_response()
-}
-
-/// GET: the GraphiQL page, or a WebSocket for subscriptions (credentials
-/// from the upgrade request, or `{"authorization": "Bearer …"}` in the
-/// connection_init payload).
-#[handler]
-pub async fn graphql_get(
-    req: &Request,
-    app: Data<&App>,
-    schema: Data<&TerminoSchema>,
-    ws: Option<WebSocket>,
-    protocol: Option<GraphQLProtocol>,
-) -> Response {
-    let (Some(ws), Some(protocol)) = (ws, protocol) else {
-        return Html(
-            async_graphql::http::GraphiQLSource::build()
-                .endpoint("/graphql")
-                .subscription_endpoint("/graphql")
-                .finish(),
-        )
-        .into_response();
-    };
-    let from_upgrade = principal_from_request(&app, req).await.ok();
-    let app = app.0.clone();
-    let schema = schema.0.clone();
-    ws.protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |stream| {
-            let init_app = app.clone();
-            GraphQLWebSocket::new(stream, schema, protocol)
-                .on_connection_init(move |payload| async move {
-                    let principal = match from_upgrade {
-                        Some(p) => p,
-                        None => {
-                            let token = payload
-                                .get("authorization")
-                                .and_then(|v| v.as_str())
-                                .and_then(|v| v.strip_prefix("Bearer "))
-                                .ok_or_else(|| {
-                                    async_graphql::Error::new("authentication required")
-                                })?;
-                            init_app
-                                .authenticate_api_key(token)
-                                .await
-                                .map_err(|_| async_graphql::Error::new("authentication required"))?
-                        }
-                    };
-                    Ok(per_request(&init_app, principal))
-                })
-                .serve()
-        })
-        .into_response()
 }
 
 /// For the SDL snapshot.

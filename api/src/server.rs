@@ -47,7 +47,7 @@ pub async fn build_app(settings: &Settings, clock: Clock) -> anyhow::Result<App>
             .with_context(|| {
                 format!("connecting to Redis at {}", termino_store::redact_url(url))
             })?,
-        None => Kv::memory(),
+        None => Kv::memory(clock.clone()),
     };
     let config = AppConfig {
         public_url: settings.public_url.clone(),
@@ -259,9 +259,14 @@ pub fn routes(app: App, settings: &Settings) -> impl Endpoint + 'static {
         .at("/api/v1/openapi.json", spec)
         .at(
             "/graphql",
-            get(crate::graphql::graphql_get)
+            get(crate::graphql_ws::graphql_get)
                 .post(crate::graphql::graphql_post)
-                .data(crate::graphql::schema(app.clone())),
+                .around(rest::rate_limit::limit)
+                .data(crate::graphql::schema(app.clone()))
+                .data(crate::graphql_ws::AllowedOrigins::new(
+                    &settings.allowed_origins,
+                    &settings.public_url,
+                )),
         )
         .nest(
             "/api/v1",
@@ -271,11 +276,19 @@ pub fn routes(app: App, settings: &Settings) -> impl Endpoint + 'static {
                 .around(rest::rate_limit::limit),
         )
         .nest("/api/docs", docs)
-        .nest("/", termino_web::routes())
+        .nest(
+            "/",
+            termino_web::routes().around(rest::rate_limit::limit_forms),
+        )
         .with(poem::middleware::CookieJarManager::new())
+        .around(crate::body_limit::limit_bodies)
         .around(log_requests)
         .data(app)
         .data(cookies)
+        .data(crate::body_limit::BodyLimit(settings.max_body_bytes))
+        .data(termino_web::http::TrustedProxies(
+            settings.trusted_proxies.clone(),
+        ))
 }
 
 /// A server running in the background (tests, and `serve` below).

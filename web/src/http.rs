@@ -1,6 +1,8 @@
 //! HTTP pieces both the pages and the REST API need: the session cookie,
 //! the client's address, the CSRF check.
 
+use std::net::IpAddr;
+
 use poem::Request;
 use poem::http::Method;
 use subtle::ConstantTimeEq;
@@ -93,11 +95,55 @@ pub fn form_csrf_ok(req: &Request, submitted: &str) -> bool {
     cookie(req, FORM_CSRF_COOKIE).is_some_and(|expected| tokens_match(&expected, submitted))
 }
 
-/// The peer's address, for throttling only (hashed before it is stored).
+/// Reverse proxies whose `X-Forwarded-For` is believed (the operator's
+/// `TERMINO_TRUSTED_PROXIES`), shared through poem's `Data`. Without it the
+/// header is ignored: anyone can write it.
+#[derive(Debug, Clone, Default)]
+pub struct TrustedProxies(pub Vec<ipnet::IpNet>);
+
+impl TrustedProxies {
+    fn trusts(&self, ip: IpAddr) -> bool {
+        self.0.iter().any(|net| net.contains(&ip))
+    }
+
+    /// The client behind a chain of hops: the peer, unless it is a trusted
+    /// proxy; then, from the right of `X-Forwarded-For`, the first address
+    /// that is not one (what is further left the client wrote itself).
+    pub fn client(&self, peer: IpAddr, forwarded_for: &[&str]) -> IpAddr {
+        let mut client = peer;
+        let hops = forwarded_for
+            .iter()
+            .rev()
+            .flat_map(|header| header.rsplit(','))
+            .map(str::trim);
+        for hop in hops {
+            if !self.trusts(client) {
+                break;
+            }
+            match hop.parse::<IpAddr>() {
+                Ok(ip) => client = ip,
+                // Not an address: the last trusted hop is all we know.
+                Err(_) => break,
+            }
+        }
+        client
+    }
+}
+
+/// The client's address, for throttling, rate limits and the evidence of
+/// an acceptance (hashed before it is stored for throttling).
 pub fn client_ip(req: &Request) -> Option<String> {
-    req.remote_addr()
-        .as_socket_addr()
-        .map(|addr| addr.ip().to_string())
+    let peer = req.remote_addr().as_socket_addr()?.ip();
+    let Some(trusted) = req.data::<TrustedProxies>().filter(|t| !t.0.is_empty()) else {
+        return Some(peer.to_string());
+    };
+    let forwarded: Vec<&str> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    Some(trusted.client(peer, &forwarded).to_string())
 }
 
 /// Where an acceptance of the agreement came from (kept as evidence in the
@@ -200,6 +246,51 @@ mod tests {
             },
         );
         assert!(c.starts_with("termino_lang=pl;") && c.contains("Max-Age=31536000"));
+    }
+
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn forwarded_for_is_read_from_the_right_past_trusted_proxies_only() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let none = TrustedProxies::default();
+        assert_eq!(
+            none.client(ip("10.0.0.2"), &["203.0.113.7"]),
+            ip("10.0.0.2")
+        );
+        let proxies = TrustedProxies(vec![
+            "10.0.0.0/8".parse().unwrap(),
+            "fd00::/8".parse().unwrap(),
+        ]);
+        // An untrusted peer's header is ignored.
+        assert_eq!(
+            proxies.client(ip("198.51.100.1"), &["203.0.113.7"]),
+            ip("198.51.100.1")
+        );
+        assert_eq!(
+            proxies.client(ip("10.0.0.2"), &["203.0.113.7"]),
+            ip("203.0.113.7")
+        );
+        // What the client wrote left of its own address is not believed.
+        assert_eq!(
+            proxies.client(ip("10.0.0.2"), &["6.6.6.6, 203.0.113.7"]),
+            ip("203.0.113.7")
+        );
+        // Two proxies of ours in a row, across two header lines.
+        assert_eq!(
+            proxies.client(ip("10.0.0.2"), &["6.6.6.6, 203.0.113.7", "10.1.1.1"]),
+            ip("203.0.113.7")
+        );
+        assert_eq!(
+            proxies.client(ip("fd00::2"), &["2001:db8::7"]),
+            ip("2001:db8::7")
+        );
+        // Garbage, or only proxies: the last trusted hop.
+        assert_eq!(proxies.client(ip("10.0.0.2"), &["junk"]), ip("10.0.0.2"));
+        assert_eq!(
+            proxies.client(ip("10.0.0.2"), &["10.3.3.3"]),
+            ip("10.3.3.3")
+        );
+        assert_eq!(proxies.client(ip("10.0.0.2"), &[]), ip("10.0.0.2"));
     }
 
     #[test]

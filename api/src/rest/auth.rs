@@ -6,8 +6,8 @@ use poem::Request;
 use poem::http::StatusCode;
 use poem_openapi::SecurityScheme;
 use poem_openapi::auth::{ApiKey, Bearer};
-use termino_app::App;
 use termino_app::auth::{Actor, Principal};
+use termino_app::{App, AppError, AppResult};
 use termino_domain::scope::{Access, Area};
 use termino_web::http::{CSRF_HEADER, is_state_changing, tokens_match};
 
@@ -100,40 +100,87 @@ pub async fn authorize(
     Ok(principal)
 }
 
+/// The credentials a request carries: a bearer key first, else the
+/// session cookie (the order poem-openapi's `BusinessAuth` tries them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    Bearer(String),
+    Session(String),
+}
+
+impl Credential {
+    pub fn of(req: &Request) -> Option<Credential> {
+        let bearer = req
+            .headers()
+            .get(poem::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        match bearer {
+            Some(token) => Some(Credential::Bearer(token.to_string())),
+            None => termino_web::http::cookie(req, termino_web::http::SESSION_COOKIE)
+                .map(Credential::Session),
+        }
+    }
+
+    /// Who this credential is now.
+    pub async fn check(&self, app: &App) -> AppResult<Principal> {
+        match self {
+            Credential::Bearer(token) => app.authenticate_api_key(token).await,
+            Credential::Session(token) => app.authenticate_session(token).await,
+        }
+    }
+}
+
+/// A credential checked once, before the rate limit (which counts against
+/// whom it authenticates), kept for the handler so that it is not looked
+/// up twice; `None`: it does not authenticate.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub credential: Credential,
+    pub principal: Option<Principal>,
+}
+
 async fn authenticate(
     app: &App,
     req: &Request,
     auth: &BusinessAuth,
 ) -> Result<Principal, ApiError> {
-    match auth {
-        BusinessAuth::ApiKey(ApiKeyAuth(bearer)) => {
-            Ok(app.authenticate_api_key(&bearer.token).await?)
-        }
-        BusinessAuth::Session(SessionAuth(cookie)) => {
-            let principal = app.authenticate_session(&cookie.key).await?;
-            if is_state_changing(req.method()) {
-                let given = req
-                    .headers()
-                    .get(CSRF_HEADER)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("");
-                let expected = match &principal.actor {
-                    Actor::User { csrf_token, .. } => csrf_token.as_str(),
-                    Actor::ApiKey { .. } | Actor::Operator { .. } => "",
-                };
-                if !tokens_match(expected, given) {
-                    return Err(Problem::new(
-                        StatusCode::FORBIDDEN,
-                        "csrf",
-                        "Missing or wrong CSRF token",
-                    )
+    let credential = match auth {
+        BusinessAuth::ApiKey(ApiKeyAuth(bearer)) => Credential::Bearer(bearer.token.clone()),
+        BusinessAuth::Session(SessionAuth(cookie)) => Credential::Session(cookie.key.clone()),
+    };
+    let principal = match req
+        .extensions()
+        .get::<Checked>()
+        .filter(|c| c.credential == credential)
+    {
+        Some(Checked {
+            principal: Some(p), ..
+        }) => p.clone(),
+        Some(Checked {
+            principal: None, ..
+        }) => return Err(AppError::Unauthenticated.into()),
+        None => credential.check(app).await?,
+    };
+    if matches!(credential, Credential::Session(_)) && is_state_changing(req.method()) {
+        let given = req
+            .headers()
+            .get(CSRF_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let expected = match &principal.actor {
+            Actor::User { csrf_token, .. } => csrf_token.as_str(),
+            Actor::ApiKey { .. } | Actor::Operator { .. } => "",
+        };
+        if !tokens_match(expected, given) {
+            return Err(
+                Problem::new(StatusCode::FORBIDDEN, "csrf", "Missing or wrong CSRF token")
                     .detail("Send the X-CSRF-Token header with the token from log-in or /me.")
-                    .into());
-                }
-            }
-            Ok(principal)
+                    .into(),
+            );
         }
     }
+    Ok(principal)
 }
 
 /// The raw session token, for log-out.
@@ -147,19 +194,10 @@ pub fn session_token(auth: &BusinessAuth) -> Option<&str> {
 /// For endpoints outside the OpenAPI service (GraphQL): the same
 /// credentials, read from the request directly.
 pub async fn principal_from_request(app: &App, req: &Request) -> Result<Principal, ApiError> {
-    let bearer = req
-        .headers()
-        .get(poem::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::to_string);
-    let auth = match (
-        bearer,
-        termino_web::http::cookie(req, termino_web::http::SESSION_COOKIE),
-    ) {
-        (Some(token), _) => BusinessAuth::ApiKey(ApiKeyAuth(Bearer { token })),
-        (None, Some(key)) => BusinessAuth::Session(SessionAuth(ApiKey { key })),
-        (None, None) => {
+    let auth = match Credential::of(req) {
+        Some(Credential::Bearer(token)) => BusinessAuth::ApiKey(ApiKeyAuth(Bearer { token })),
+        Some(Credential::Session(key)) => BusinessAuth::Session(SessionAuth(ApiKey { key })),
+        None => {
             return Err(Problem::new(
                 StatusCode::UNAUTHORIZED,
                 "unauthenticated",

@@ -23,7 +23,8 @@ enum Tag {
 #[derive(Debug, Deserialize, Object)]
 #[serde(deny_unknown_fields)]
 pub struct NewEndpoint {
-    /// Where deliveries are POSTed (https; public addresses only).
+    /// Where deliveries are POSTed (https; public addresses only, checked
+    /// again at every delivery; redirects are not followed).
     pub url: String,
     #[serde(default)]
     pub description: Option<String>,
@@ -32,6 +33,7 @@ pub struct NewEndpoint {
     /// client.created, client.updated, client.deleted.
     pub events: Vec<String>,
     /// Include the client's name, e-mail and phone (ids only otherwise).
+    /// Only the owner, signed in, may switch it on; an API key cannot.
     #[serde(default)]
     pub include_personal_data: Option<bool>,
 }

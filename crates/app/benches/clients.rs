@@ -66,7 +66,7 @@ fn fixture() -> Fixture {
         let app = App::new(
             db.clone(),
             keystore,
-            Kv::memory(),
+            Kv::memory(Clock::system()),
             Clock::system(),
             AppConfig::default(),
             Arc::new(FileMailer::new(dir.join("outbox"))),

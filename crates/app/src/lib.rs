@@ -21,6 +21,7 @@ pub mod keys;
 pub mod kv;
 pub mod mail;
 pub mod operators;
+pub mod outbound;
 pub mod records;
 pub mod requests;
 pub mod retention;

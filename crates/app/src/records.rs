@@ -148,6 +148,13 @@ impl App {
         }
         let tx = self.db().begin_tenant(&scope).await?;
         let t = termino_store::repo::tenants::get(&tx, &scope).await?;
+        // Webhook receivers the owner chose to send client details to.
+        let receivers: BTreeSet<String> = termino_store::repo::webhooks::endpoints(&tx, &scope)
+            .await?
+            .iter()
+            .filter(|e| e.include_personal_data)
+            .map(|e| crate::webhooks::receiver_of(&e.url))
+            .collect();
         commit(tx).await?;
         let (stripe, tpay) = t
             .as_ref()
@@ -194,6 +201,13 @@ impl App {
         }
         if tpay {
             out.push_str(" tpay / Krajowy Integrator Płatności S.A. (your payment provider);");
+        }
+        if !receivers.is_empty() {
+            let names: Vec<String> = receivers.into_iter().collect();
+            out.push_str(&format!(
+                " your webhook receivers that get clients' names and contact details, as the owner chose ({});",
+                names.join(", ")
+            ));
         }
         out.push_str(&format!(" other recipients: {todo}\n\n"));
         out.push_str("6. Transfers outside the EEA: as listed for the sub-processors, each with its safeguard\n\n");

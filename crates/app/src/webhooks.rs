@@ -7,9 +7,6 @@
 //! receiver can drop duplicates. An endpoint is never disabled silently:
 //! when deliveries keep failing, the owners are told by e-mail.
 
-use std::net::IpAddr;
-use std::time::Duration;
-
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, Utc};
@@ -18,12 +15,15 @@ use rand::RngCore;
 use serde_json::{Value, json};
 use sha2::Sha256;
 use termino_crypto::{FieldContext, decrypt_field, encrypt_field};
+use termino_domain::account::Role;
 use termino_store::repo::webhooks::{self as repo, DeliveryRow, EndpointRow};
 use termino_store::{TenantScope, Tx, commit};
 use uuid::Uuid;
 
-use crate::auth::Principal;
+use crate::audit::AuditEvent;
+use crate::auth::{Actor, Principal};
 use crate::keys::Keyring;
+use crate::outbound::{self, Outcome};
 use crate::{App, AppError, AppResult};
 
 pub const EVENTS: [&str; 9] = [
@@ -177,30 +177,19 @@ pub(crate) fn open(
     String::from_utf8(plain).ok()
 }
 
-/// Refuses addresses inside the server's own network (a webhook must not
-/// become a way to reach internal services) unless configured otherwise.
-fn check_url(url: &str, allow_private: bool) -> AppResult<String> {
-    let bad = |msg: &str| AppError::invalid("url", "invalid_url", msg);
-    let parsed =
-        reqwest::Url::parse(url.trim()).map_err(|_| bad("must be an http or https URL"))?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(bad("must be an http or https URL"));
-    }
-    let host = parsed.host_str().ok_or_else(|| bad("must name a host"))?;
-    if !allow_private {
-        let ip: Option<IpAddr> = host.trim_matches(['[', ']']).parse().ok();
-        let private = host.eq_ignore_ascii_case("localhost")
-            || ip.is_some_and(|ip| match ip {
-                IpAddr::V4(v4) => {
-                    v4.is_loopback() || v4.is_private() || v4.is_link_local() || v4.is_unspecified()
-                }
-                IpAddr::V6(v6) => v6.is_loopback() || v6.is_unspecified(),
-            });
-        if private {
-            return Err(bad("must be a public address"));
-        }
-    }
-    Ok(parsed.to_string())
+/// The receiving host of an endpoint (`host[:port]`), for the audit log
+/// and the records of processing.
+pub(crate) fn receiver_of(url: &str) -> String {
+    reqwest::Url::parse(url)
+        .ok()
+        .and_then(|u| {
+            let host = u.host_str()?.to_string();
+            Some(match u.port() {
+                Some(port) => format!("{host}:{port}"),
+                None => host,
+            })
+        })
+        .unwrap_or_default()
 }
 
 impl App {
@@ -213,7 +202,21 @@ impl App {
             principal.role().can_edit_business_settings(),
             "managing webhooks",
         )?;
-        let url = check_url(&input.url, self.config().webhooks_allow_private)?;
+        // Client details leave Termino only with the controller's say-so:
+        // the owner, signed in; never a key, whatever its scopes.
+        if input.include_personal_data {
+            principal.require(
+                matches!(
+                    principal.actor,
+                    Actor::User {
+                        role: Role::Owner,
+                        ..
+                    }
+                ),
+                "sending clients' personal data to a webhook: only the owner, signed in, can switch it on",
+            )?;
+        }
+        let url = outbound::check_url(&input.url, self.config().webhooks_allow_private).await?;
         if input.events.is_empty() {
             return Err(AppError::invalid(
                 "events",
@@ -271,6 +274,16 @@ impl App {
             },
         )
         .await?;
+        if row.include_personal_data {
+            self.audit_in(
+                &tx,
+                &scope,
+                AuditEvent::new(principal.audit_actor(), "webhook.personal_data_enabled")
+                    .on("webhook_endpoint", id)
+                    .detail(receiver_of(&row.url)),
+            )
+            .await?;
+        }
         commit(tx).await?;
         Ok(CreatedEndpoint {
             endpoint: row.into(),
@@ -290,14 +303,24 @@ impl App {
             principal.role().can_edit_business_settings(),
             "managing webhooks",
         )?;
-        let tx = self.db().begin_tenant(&principal.tenant).await?;
-        let removed = repo::delete_endpoint(&tx, &principal.tenant, id).await?;
-        commit(tx).await?;
-        if removed {
-            Ok(())
-        } else {
-            Err(AppError::NotFound)
+        let scope = principal.tenant;
+        let tx = self.db().begin_tenant(&scope).await?;
+        let endpoint = repo::endpoint(&tx, &scope, id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        repo::delete_endpoint(&tx, &scope, id).await?;
+        if endpoint.include_personal_data {
+            self.audit_in(
+                &tx,
+                &scope,
+                AuditEvent::new(principal.audit_actor(), "webhook.personal_data_disabled")
+                    .on("webhook_endpoint", id)
+                    .detail(receiver_of(&endpoint.url)),
+            )
+            .await?;
         }
+        commit(tx).await?;
+        Ok(())
     }
 
     pub async fn webhook_deliveries(
@@ -452,23 +475,17 @@ impl App {
             repo::save_delivery(&tx, leased).await?;
         }
         commit(tx).await?;
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent("Termino-Webhooks/1")
-            .build()
-            .map_err(anyhow::Error::from)?;
         let mut delivered = 0;
         for mut row in due {
             row.attempts += 1;
-            if self.send_one(&http, row).await? {
+            if self.send_one(row).await? {
                 delivered += 1;
             }
         }
         Ok(delivered)
     }
 
-    async fn send_one(&self, http: &reqwest::Client, mut row: DeliveryRow) -> AppResult<bool> {
+    async fn send_one(&self, mut row: DeliveryRow) -> AppResult<bool> {
         let tenant = row.tenant_id;
         let db = self.db().connection();
         let Some(mut endpoint) = repo::endpoint_any(db, tenant, row.endpoint_id).await? else {
@@ -499,31 +516,24 @@ impl App {
         let id = row.id.to_string();
         let timestamp = Utc::now().timestamp();
         let signature = sign(&secret, &id, timestamp, &body).unwrap_or_default();
-        let result = http
-            .post(&endpoint.url)
-            .header("content-type", "application/json")
-            .header("webhook-id", &id)
-            .header("webhook-timestamp", timestamp.to_string())
-            .header("webhook-signature", signature)
-            .body(body)
-            .send()
-            .await;
+        let outcome = outbound::post(
+            &endpoint.url,
+            self.config().webhooks_allow_private,
+            [
+                ("content-type", "application/json".to_string()),
+                ("webhook-id", id),
+                ("webhook-timestamp", timestamp.to_string()),
+                ("webhook-signature", signature),
+            ],
+            body,
+        )
+        .await;
         let now = self.now();
-        let ok = match result {
-            Ok(resp) => {
-                row.last_status_code = Some(i32::from(resp.status().as_u16()));
-                row.last_error = None;
-                resp.status().is_success()
-            }
-            Err(e) => {
-                row.last_status_code = None;
-                row.last_error = Some(if e.is_timeout() {
-                    "timed out".into()
-                } else {
-                    "could not connect".into()
-                });
-                false
-            }
+        let ok = matches!(outcome, Outcome::Delivered(_));
+        (row.last_status_code, row.last_error) = match outcome {
+            Outcome::Delivered(code) => (Some(i32::from(code)), None),
+            Outcome::Answered(code) => (Some(i32::from(code)), Some(format!("HTTP {code}"))),
+            Outcome::NotSent(category) => (None, Some(category.to_string())),
         };
         if ok {
             row.status = "delivered".into();
@@ -596,21 +606,5 @@ mod tests {
             sign(secret, id, 1614265330, body).as_deref(),
             Some("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=")
         );
-    }
-
-    #[test]
-    fn private_addresses_are_refused_unless_allowed() {
-        assert!(check_url("https://hooks.example.com/termino", false).is_ok());
-        for bad in [
-            "http://127.0.0.1:9000/x",
-            "http://localhost/x",
-            "http://10.0.0.5/x",
-            "http://[::1]/x",
-            "ftp://example.com/x",
-            "not a url",
-        ] {
-            assert!(check_url(bad, false).is_err(), "{bad}");
-        }
-        assert!(check_url("http://127.0.0.1:9000/x", true).is_ok());
     }
 }
