@@ -10,7 +10,7 @@ use crate::fake_tpay::{CLIENT_ID, CLIENT_SECRET, FakeTpay, MERCHANT_ID, SECURITY
 use crate::helpers::{Backend, TestApp};
 use crate::scheduling::{Salon, salon};
 
-async fn spawn(backend: Backend, fake: &FakeTpay) -> Option<TestApp> {
+pub(crate) async fn spawn(backend: Backend, fake: &FakeTpay) -> Option<TestApp> {
     let base = fake.url.clone();
     TestApp::spawn_with(backend, move |s| {
         s.tpay_api_base = base.clone();
@@ -19,7 +19,7 @@ async fn spawn(backend: Backend, fake: &FakeTpay) -> Option<TestApp> {
     .await
 }
 
-async fn tpay_salon(app: &TestApp, slug: &str) -> Salon {
+pub(crate) async fn tpay_salon(app: &TestApp, slug: &str) -> Salon {
     let s = salon(
         app,
         slug,

@@ -805,8 +805,8 @@ impl App {
                 emails.push(email);
             }
         }
-        let keyring = self.keys().for_write(scope.id(), self.now()).await?;
         let tx = self.db().begin_tenant(&scope).await?;
+        let keyring = self.sealing_keys(&tx, &scope).await?;
         let mut sent = 0i64;
         for email in &emails {
             self.enqueue_sealed_mail(

@@ -316,6 +316,7 @@ impl App {
             (owners, users)
         };
         self.keys().destroy_all(tenant.id, now).await?;
+        self.forget_mail_copies(tenant.id).await?;
         let keys = self.keys().describe(tenant.id).await?;
         let db = self.db().connection();
         let mut rows = serde_json::Map::new();
@@ -510,5 +511,21 @@ impl App {
         repo::set_client_retention(self.db().connection(), principal.tenant.id(), months).await?;
         tracing::info!(event = "client_retention_set", tenant_id = %principal.tenant.id(), months, "client retention changed");
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_purge_reaches_every_table_with_sealed_values() {
+        for table in termino_store::sealed::TABLES {
+            assert!(
+                table.table == "tenants" || TENANT_TABLES.contains(&table.table),
+                "{} holds sealed values but the purge does not delete it",
+                table.table
+            );
+        }
     }
 }

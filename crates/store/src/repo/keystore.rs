@@ -15,6 +15,9 @@ use crate::entities::tenant_key::{self, Entity as TenantKeys};
 pub const ACTIVE: &str = "active";
 pub const ARCHIVED: &str = "archived";
 pub const DESTROYED: &str = "destroyed";
+/// Purposes of keys.
+pub const DATA: &str = "data";
+pub const INDEX: &str = "index";
 
 pub async fn insert(db: &impl ConnectionTrait, row: TenantKeyRow) -> Result<(), StoreError> {
     let active: tenant_key::ActiveModel = row.into();
