@@ -671,7 +671,11 @@ async fn dpa(settings: &Settings, cmd: DpaCommand) -> anyhow::Result<()> {
         DpaCommand::Verify => {
             let app = server::build_app(settings, Clock::system()).await?;
             match app.verify_dpa_ledger().await.map_err(describe)? {
-                Ok(n) => println!("the acceptance ledger is intact: {n} entries"),
+                Ok(r) => println!(
+                    "the acceptance ledger is intact: {} entries, {}",
+                    r.entries,
+                    keyed_text(&r)
+                ),
                 Err(b) => anyhow::bail!(
                     "the acceptance ledger is broken at entry {}: it {}",
                     b.seq,
@@ -700,6 +704,21 @@ async fn dpa(settings: &Settings, cmd: DpaCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Which entries of a chain that verified are keyed.
+pub fn keyed_text(r: &termino_crypto::chain::ChainReport) -> String {
+    match r.unkeyed {
+        0 => "all keyed".into(),
+        u if u == r.entries => {
+            format!("all unkeyed (1–{u}, written before keyed chains, as recorded then)")
+        }
+        u => format!(
+            "1–{u} unkeyed (written before keyed chains, as recorded then), {}–{} keyed",
+            u + 1,
+            r.entries
+        ),
+    }
 }
 
 async fn subprocessors(settings: &Settings, cmd: SubprocessorsCommand) -> anyhow::Result<()> {

@@ -20,6 +20,7 @@ mod m20261122_000011_plan_reminders;
 mod m20261122_000012_compliance;
 mod m20261122_000013_accountability;
 mod m20261122_000014_webhook_client;
+mod m20261203_000101_keyed_chains;
 pub mod rls;
 
 pub struct Migrator;
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000012_compliance::Migration),
             Box::new(m20261122_000013_accountability::Migration),
             Box::new(m20261122_000014_webhook_client::Migration),
+            Box::new(m20261203_000101_keyed_chains::Migration),
         ]
     }
 }

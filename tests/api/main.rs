@@ -12,6 +12,7 @@ mod bad_input;
 mod binary;
 mod booking_pages;
 mod browser;
+mod chains;
 mod clients;
 mod compliance;
 mod deposits;

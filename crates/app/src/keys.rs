@@ -18,7 +18,7 @@ use termino_crypto::{
     encrypt_field,
 };
 use termino_store::repo::keystore::{
-    self, ACTIVE, ARCHIVED, DESTROYED, TenantKeyRow,
+    self, ACTIVE, ARCHIVED, CHAIN, ChainCheckpoint, DESTROYED, TenantKeyRow,
 };
 pub use termino_store::repo::keystore::{DATA, INDEX};
 use termino_store::sealed::SealedColumn;
@@ -153,6 +153,8 @@ pub struct KeyService {
     keystore: Database,
     kek: Arc<dyn Kek>,
     cache: Mutex<HashMap<Uuid, Cached>>,
+    /// Termino's key for the ledgers' chains, once loaded.
+    chain: Mutex<Option<Arc<DataKey>>>,
     /// One rotation of a tenant at a time in this process.
     rotations: Mutex<HashMap<Uuid, Arc<tokio::sync::Mutex<()>>>>,
     /// Encryptions not yet added to the key store's counts.
@@ -173,6 +175,7 @@ impl KeyService {
             keystore,
             kek,
             cache: Mutex::new(HashMap::new()),
+            chain: Mutex::new(None),
             rotations: Mutex::new(HashMap::new()),
             pending: Mutex::new(HashMap::new()),
         }
@@ -385,6 +388,43 @@ impl KeyService {
             retired_at: None,
             destroyed_at: None,
         }
+    }
+
+    /// Termino's key for the chains of its ledgers: created on first use
+    /// and wrapped by the master key like every other key, so it survives a
+    /// master-key rotation and never sits in the main database.
+    pub async fn chain_key(&self, now: DateTime<Utc>) -> AppResult<Arc<DataKey>> {
+        if let Some(key) = self.chain.lock().unwrap_or_else(|e| e.into_inner()).clone() {
+            return Ok(key);
+        }
+        let owner = Uuid::nil();
+        let conn = self.keystore.connection();
+        let mut rows = keystore::keys_of(conn, owner).await?;
+        if !rows.iter().any(|r| r.purpose == CHAIN) {
+            match keystore::insert(conn, self.new_key_row(owner, CHAIN, 1, now)).await {
+                // Another node made it first: theirs is the one.
+                Ok(()) | Err(StoreError::Unique(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+            rows = keystore::keys_of(conn, owner).await?;
+        }
+        let unwrapped = rows
+            .iter()
+            .find(|r| r.purpose == CHAIN)
+            .and_then(|r| r.wrapped.as_ref().map(|w| self.kek.unwrap(w, wrap_ctx(r))));
+        let Some(Ok(key)) = unwrapped else {
+            return Err(AppError::Internal(anyhow::anyhow!(
+                "the ledgers' chain key is missing or does not unwrap"
+            )));
+        };
+        let key = Arc::new(key);
+        *self.chain.lock().unwrap_or_else(|e| e.into_inner()) = Some(key.clone());
+        Ok(key)
+    }
+
+    /// The key store's record of a ledger's unkeyed beginning.
+    pub async fn chain_checkpoint(&self, chain: &str) -> AppResult<Option<ChainCheckpoint>> {
+        Ok(keystore::checkpoint(self.keystore.connection(), chain).await?)
     }
 
     /// A new active data-key version; the old one stays for decryption
