@@ -244,8 +244,9 @@ pub(crate) fn clock_at(as_of: Option<chrono::DateTime<chrono::FixedOffset>>) -> 
 
 #[derive(Subcommand, Debug)]
 pub enum KeysCommand {
-    /// New data-key version for a business; every value is re-encrypted,
-    /// then the old version is destroyed.
+    /// New data-key version for a business; every sealed value is
+    /// re-encrypted, then the old version is destroyed. A rotation that was
+    /// interrupted is finished first. Progress on stderr (on a terminal).
     Rotate {
         #[arg(long)]
         tenant: String,
@@ -523,11 +524,7 @@ async fn keys(settings: &Settings, cmd: KeysCommand) -> anyhow::Result<()> {
     match cmd {
         KeysCommand::Rotate { tenant } => {
             let id = tenant_id(&app, &tenant).await?;
-            let report = app.rotate_tenant_key(id).await.map_err(describe)?;
-            println!(
-                "{tenant}: data key version {} is active; {} client records re-encrypted; destroyed versions {:?}",
-                report.version, report.reencrypted, report.destroyed
-            );
+            rotate(&app, &tenant, id).await?;
         }
         KeysCommand::Destroy { tenant, yes } => {
             if !yes {
@@ -559,6 +556,57 @@ async fn keys(settings: &Settings, cmd: KeysCommand) -> anyhow::Result<()> {
             );
         }
     }
+    Ok(())
+}
+
+/// `termino keys rotate`: a progress line per table on a terminal, then
+/// what was done.
+async fn rotate(app: &termino_app::App, tenant: &str, id: uuid::Uuid) -> anyhow::Result<()> {
+    use std::io::{IsTerminal, Write};
+    use termino_app::rotation::{ProgressFn, RotationOptions, RotationProgress};
+    let progress = std::io::stderr().is_terminal().then(|| {
+        Box::new(|p: &RotationProgress| {
+            let mut err = std::io::stderr();
+            let _ = write!(err, "\r\x1b[K{}: {} of {} rows", p.table, p.done, p.total);
+            if p.done >= p.total {
+                let _ = writeln!(err);
+            }
+        }) as ProgressFn
+    });
+    let options = RotationOptions {
+        progress,
+        ..RotationOptions::default()
+    };
+    let report = app
+        .rotate_tenant_key_with(id, &options)
+        .await
+        .map_err(describe)?;
+    for (table, rows) in &report.tables {
+        println!("{table}: {rows} rows re-encrypted");
+    }
+    if report.unreadable > 0 {
+        println!(
+            "{} values do not decrypt (damaged); they keep their key version",
+            report.unreadable
+        );
+    }
+    if !report.finished {
+        anyhow::bail!(
+            "{tenant}: the rotation to version {} did not finish; run it again to finish it",
+            report.version
+        );
+    }
+    println!(
+        "{tenant}: {} data key version {} is active; {} rows re-encrypted; destroyed versions {:?}",
+        if report.resumed {
+            "the interrupted rotation is finished:"
+        } else {
+            "rotated:"
+        },
+        report.version,
+        report.reencrypted,
+        report.destroyed
+    );
     Ok(())
 }
 
@@ -632,7 +680,11 @@ async fn dpa(settings: &Settings, cmd: DpaCommand) -> anyhow::Result<()> {
         DpaCommand::Verify => {
             let app = server::build_app(settings, Clock::system()).await?;
             match app.verify_dpa_ledger().await.map_err(describe)? {
-                Ok(n) => println!("the acceptance ledger is intact: {n} entries"),
+                Ok(r) => println!(
+                    "the acceptance ledger is intact: {} entries, {}",
+                    r.entries,
+                    keyed_text(&r)
+                ),
                 Err(b) => anyhow::bail!(
                     "the acceptance ledger is broken at entry {}: it {}",
                     b.seq,
@@ -661,6 +713,21 @@ async fn dpa(settings: &Settings, cmd: DpaCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Which entries of a chain that verified are keyed.
+pub fn keyed_text(r: &termino_crypto::chain::ChainReport) -> String {
+    match r.unkeyed {
+        0 => "all keyed".into(),
+        u if u == r.entries => {
+            format!("all unkeyed (1–{u}, written before keyed chains, as recorded then)")
+        }
+        u => format!(
+            "1–{u} unkeyed (written before keyed chains, as recorded then), {}–{} keyed",
+            u + 1,
+            r.entries
+        ),
+    }
 }
 
 async fn subprocessors(settings: &Settings, cmd: SubprocessorsCommand) -> anyhow::Result<()> {

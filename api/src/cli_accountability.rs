@@ -27,7 +27,12 @@ pub async fn audit(settings: &Settings, cmd: AuditCommand) -> anyhow::Result<()>
     let mut broken = 0;
     for v in &verdicts {
         match &v.result {
-            Ok(n) => println!("{}: intact, {n} entries", v.tenant),
+            Ok(r) => println!(
+                "{}: intact, {} entries, {}",
+                v.tenant,
+                r.entries,
+                crate::cli::keyed_text(r)
+            ),
             Err(b) => {
                 broken += 1;
                 println!("{}: BROKEN at entry {}: it {}", v.tenant, b.seq, b.problem);

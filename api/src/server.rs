@@ -80,6 +80,9 @@ pub async fn build_app(settings: &Settings, clock: Clock) -> anyhow::Result<App>
     app.publish_bundled_dpa()
         .await
         .context("publishing the data-processing agreement")?;
+    app.record_unkeyed_chain_starts()
+        .await
+        .context("recording the ledgers' unkeyed beginnings in the key store")?;
     Ok(app)
 }
 

@@ -22,6 +22,7 @@ mod m20261122_000013_accountability;
 mod m20261122_000014_webhook_client;
 mod m20261203_000001_purge_journal;
 mod m20261203_000003_jobs;
+mod m20261203_000101_keyed_chains;
 mod m20261203_000201_plan_checkouts;
 mod m20261203_000401_keys_follow_members;
 mod m20261203_000999_forced_rls;
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000014_webhook_client::Migration),
             Box::new(m20261203_000001_purge_journal::Migration),
             Box::new(m20261203_000003_jobs::Migration),
+            Box::new(m20261203_000101_keyed_chains::Migration),
             Box::new(m20261203_000201_plan_checkouts::Migration),
             Box::new(m20261203_000401_keys_follow_members::Migration),
             // Keep last: it forces row-level security on every table before it.

@@ -192,6 +192,16 @@ impl TestApp {
         Ok(())
     }
 
+    /// A second node of the same deployment: another server on the same
+    /// databases (and Redis), with a clock of its own.
+    pub async fn another_node(&self) -> (RunningServer, Clock) {
+        let clock = Clock::system();
+        let server = start(self.settings.clone(), clock.clone())
+            .await
+            .expect("the second node starts");
+        (server, clock)
+    }
+
     /// Runs the `termino` binary against this server's databases.
     pub async fn termino(
         &self,
@@ -279,9 +289,14 @@ impl TestApp {
 
     /// Logs in through REST with a fresh cookie jar.
     pub async fn login(&self, email: &str, password: &str) -> Session {
+        self.login_at(&self.url, email, password).await
+    }
+
+    /// Logs in at a server of this deployment (`url`: its root).
+    pub async fn login_at(&self, url: &str, email: &str, password: &str) -> Session {
         let client = self.browser();
         let resp = client
-            .post(self.api("/auth/login"))
+            .post(format!("{url}/api/v1/auth/login"))
             .json(&json!({ "email": email, "password": password }))
             .send()
             .await
@@ -296,7 +311,7 @@ impl TestApp {
         Session {
             client,
             csrf: body["csrf_token"].as_str().unwrap().to_string(),
-            base: self.api(""),
+            base: format!("{url}/api/v1"),
         }
     }
 

@@ -1,10 +1,13 @@
 //! The audit log: every read and write of client data and every
-//! security-relevant event, per business, append-only and hash-chained
-//! (each entry's hash covers the one before, see `termino_crypto::chain`).
-//! It holds ids and kinds, never personal data.
+//! security-relevant event, per business, append-only and chained with a
+//! keyed MAC (each entry's MAC covers the one before, see
+//! `termino_crypto::chain`; the key is in the key store, not in the
+//! database the log is in). It holds ids and kinds, never personal data.
 
 use chrono::{DateTime, SubsecRound, Utc};
-use termino_crypto::chain::{ChainBreak, ChainEntry, GENESIS, chain_hash, verify_chain};
+use termino_crypto::chain::{
+    ChainBreak, ChainEntry, ChainReport, GENESIS, KEYED, UnkeyedStart, chain_mac, verify_chain,
+};
 use termino_domain::account::Role;
 use termino_store::repo::accountability::{self as repo, AuditRow};
 use termino_store::{TenantScope, Tx, commit};
@@ -86,7 +89,8 @@ impl AuditEvent {
     }
 }
 
-fn fields(row: &AuditRow) -> [(&'static str, String); 9] {
+/// The fields an entry's hash covers, in order.
+pub fn entry_fields(row: &AuditRow) -> [(&'static str, String); 9] {
     [
         ("tenant", row.tenant_id.to_string()),
         ("seq", row.seq.to_string()),
@@ -121,7 +125,12 @@ pub struct AuditPage {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditVerdict {
     pub tenant: Uuid,
-    pub result: Result<u64, ChainBreak>,
+    pub result: Result<ChainReport, ChainBreak>,
+}
+
+/// The name of a business's audit chain in the key store's checkpoints.
+pub fn chain_name(tenant: Uuid) -> String {
+    format!("audit:{tenant}")
 }
 
 impl App {
@@ -133,6 +142,7 @@ impl App {
         scope: &TenantScope,
         event: AuditEvent,
     ) -> AppResult<()> {
+        let key = self.keys().chain_key(self.now()).await?;
         let head = repo::lock_audit_head(tx, scope, GENESIS).await?;
         let mut row = AuditRow {
             tenant_id: scope.id(),
@@ -147,10 +157,11 @@ impl App {
             detail: event.detail,
             prev_hash: head.hash,
             entry_hash: String::new(),
+            mac_version: KEYED,
         };
-        let f = fields(&row);
+        let f = entry_fields(&row);
         let named: Vec<(&str, &str)> = f.iter().map(|(n, v)| (*n, v.as_str())).collect();
-        row.entry_hash = chain_hash(&row.prev_hash, &named);
+        row.entry_hash = chain_mac(&key, &row.prev_hash, &named);
         repo::append_audit(tx, &row).await?;
         Ok(())
     }
@@ -220,25 +231,33 @@ impl App {
     }
 
     /// Verifies one business's chain, and that its head matches its last
-    /// entry (a deleted tail shows too).
+    /// entry (a deleted tail shows too). Entries older than keyed chains
+    /// verify unkeyed, only as far as the key store recorded them.
     pub async fn verify_audit(&self, tenant: Uuid) -> AppResult<AuditVerdict> {
         let db = self.db().connection();
+        let key = self.keys().chain_key(self.now()).await?;
+        let checkpoint = self.keys().chain_checkpoint(&chain_name(tenant)).await?;
         let rows = repo::audit_chain(db, tenant).await?;
         let head = repo::audit_head(db, tenant).await?;
-        let owned: Vec<[(&'static str, String); 9]> = rows.iter().map(fields).collect();
+        let owned: Vec<[(&'static str, String); 9]> = rows.iter().map(entry_fields).collect();
         let entries = rows.iter().zip(&owned).map(|(r, f)| ChainEntry {
             seq: r.seq,
             prev_hash: &r.prev_hash,
             entry_hash: &r.entry_hash,
+            mac_version: r.mac_version,
             fields: f.iter().map(|(n, v)| (*n, v.as_str())).collect(),
         });
-        let mut result = verify_chain(entries);
-        if let (Ok(n), Some(head)) = (&result, head) {
+        let start = checkpoint.as_ref().map(|c| UnkeyedStart {
+            entries: c.unkeyed_entries,
+            last_hash: &c.last_hash,
+        });
+        let mut result = verify_chain(&key, start, entries);
+        if let (Ok(report), Some(head)) = (&result, head) {
             let last = rows
                 .last()
                 .map(|r| r.entry_hash.as_str())
                 .unwrap_or(GENESIS);
-            if head.seq != *n as i64 || head.hash != last {
+            if head.seq != report.entries as i64 || head.hash != last {
                 result = Err(ChainBreak {
                     seq: head.seq,
                     problem: "entries after this one are missing",

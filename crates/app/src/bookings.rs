@@ -11,7 +11,6 @@ use std::collections::HashMap;
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone as _, Utc};
 use chrono_tz::Tz;
 use sha2::{Digest, Sha256};
-use termino_crypto::{FieldContext, decrypt_field, encrypt_field};
 use termino_domain::schedule::{
     AnySlot, Busy, Closure, ServiceRules, SlotProblem, StaffCalendar, check_slot, fair_pick,
     slots_for_anyone,
@@ -19,6 +18,7 @@ use termino_domain::schedule::{
 use termino_notify::texts;
 use termino_store::repo::scheduling::{self as repo, BookingFilter, BookingRow, ServiceRow};
 use termino_store::repo::{accounts, tenants};
+use termino_store::sealed::{self, SealedColumn};
 use termino_store::{StoreError, TenantScope, Tx, commit};
 use uuid::Uuid;
 
@@ -600,7 +600,7 @@ impl App {
                 request.client.marketing_consent,
             )
             .await?;
-        let keyring = self.keys().for_write(scope.id(), now).await?;
+        let keyring = self.sealing_keys(&tx, scope).await?;
         let id = Uuid::now_v7();
         let token = new_token();
         // A service that takes payment (and a business that can receive
@@ -644,7 +644,9 @@ impl App {
             class_key: class_key(&service, id, slot.start),
             seats: 1,
             client_zone: request.client_zone.clone(),
-            notes: notes.map(|n| seal(&keyring, id, "notes", n)).transpose()?,
+            notes: notes
+                .map(|n| keyring.seal(&sealed::BOOKING_NOTES, id, n.as_bytes()))
+                .transpose()?,
             manage_token_hash: token_hash(&token),
             cancelled_by: None,
             payment_due_by: terms
@@ -660,7 +662,7 @@ impl App {
         if let Some((key, hash)) = &remembered_as {
             let remembered = serde_json::json!({
                 "booking_id": id,
-                "token": base64_seal(&keyring, id, "manage_token", &token)?,
+                "token": keyring.seal_base64(&sealed::BOOKING_MANAGE_TOKEN, id, token.as_bytes())?,
             });
             let saved = repo::insert_idempotency(
                 &tx,
@@ -874,7 +876,7 @@ impl App {
         let keyring = self.keys().for_read(scope.id(), None, self.now()).await?;
         let token = body["token"]
             .as_str()
-            .and_then(|t| base64_open(&keyring, id, "manage_token", t))
+            .and_then(|t| keyring.open_base64(&sealed::BOOKING_MANAGE_TOKEN, id, t))
             .unwrap_or_default();
         Ok(Some(CreatedBooking {
             booking: self.open_booking(&keyring, &row),
@@ -890,21 +892,10 @@ impl App {
     }
 
     pub(crate) fn open_booking(&self, keyring: &Keyring, row: &BookingRow) -> Booking {
-        let open = |column: &str, stored: &Option<Vec<u8>>| {
-            stored.as_deref().and_then(|s| {
-                decrypt_field(
-                    |v| keyring.data_key(v),
-                    FieldContext {
-                        tenant: row.tenant_id,
-                        table: "bookings",
-                        column,
-                        row: row.id,
-                    },
-                    s,
-                )
-                .ok()
-                .and_then(|p| String::from_utf8(p).ok())
-            })
+        let open = |column: &SealedColumn, stored: &Option<Vec<u8>>| {
+            stored
+                .as_deref()
+                .and_then(|s| keyring.open_text(column, row.id, s))
         };
         Booking {
             id: row.id,
@@ -915,9 +906,9 @@ impl App {
             starts_at: row.starts_at,
             ends_at: row.ends_at,
             client_zone: row.client_zone.clone(),
-            notes: open("notes", &row.notes),
+            notes: open(&sealed::BOOKING_NOTES, &row.notes),
             cancelled_by: row.cancelled_by.clone(),
-            cancel_reason: open("cancel_reason", &row.cancel_reason),
+            cancel_reason: open(&sealed::BOOKING_CANCEL_REASON, &row.cancel_reason),
             created_at: row.created_at,
             updated_at: row.updated_at,
         }
@@ -1017,7 +1008,7 @@ impl App {
         let saved = repo::save_booking(&tx, scope, moved)
             .await
             .map_err(store_to_conflict)?;
-        let keyring = self.keys().for_write(scope.id(), now).await?;
+        let keyring = self.sealing_keys(&tx, scope).await?;
         self.queue_booking_messages(
             &tx,
             scope,
@@ -1183,7 +1174,7 @@ impl App {
                 Err(p) => return Err(slot_problem(p)),
             }
         }
-        let keyring = self.keys().for_write(scope.id(), now).await?;
+        let keyring = self.sealing_keys(tx, scope).await?;
         changed.status = to.as_str().into();
         changed.updated_at = now;
         if to == Cancelled {
@@ -1191,7 +1182,7 @@ impl App {
             changed.cancel_reason = reason
                 .map(str::trim)
                 .filter(|r| !r.is_empty())
-                .map(|r| seal(&keyring, row.id, "cancel_reason", r))
+                .map(|r| keyring.seal(&sealed::BOOKING_CANCEL_REASON, row.id, r.as_bytes()))
                 .transpose()?;
         }
         let saved = repo::save_booking(tx, scope, changed)
@@ -1324,21 +1315,9 @@ impl App {
             when: &when,
             manage_link: manage_link.as_deref(),
         };
-        let client_email = client.as_ref().and_then(|c| {
-            let stored = c.email.as_deref()?;
-            let plain = decrypt_field(
-                |v| keyring.data_key(v),
-                FieldContext {
-                    tenant: scope.id(),
-                    table: "clients",
-                    column: "email",
-                    row: c.id,
-                },
-                stored,
-            )
-            .ok()?;
-            String::from_utf8(plain).ok()
-        });
+        let client_email = client
+            .as_ref()
+            .and_then(|c| keyring.open_text(&sealed::CLIENT_EMAIL, c.id, c.email.as_deref()?));
         if let Some(to) = client_email {
             let message = texts::booking_for_client(lang, event.into(), &details);
             let ics = termino_notify::calendar::booking_ics(
@@ -1412,46 +1391,4 @@ fn class_key(service: &ServiceRow, booking: Uuid, start: DateTime<Utc>) -> Strin
     } else {
         format!("booking:{booking}")
     }
-}
-
-fn seal(keyring: &Keyring, row: Uuid, column: &str, plain: &str) -> AppResult<Vec<u8>> {
-    let (version, key) = keyring.active_key().ok_or_else(|| AppError::Conflict {
-        kind: "keys-destroyed",
-        field: None,
-        message: "this business's client data has been erased".into(),
-    })?;
-    Ok(encrypt_field(
-        key,
-        version,
-        FieldContext {
-            tenant: keyring.tenant,
-            table: "bookings",
-            column,
-            row,
-        },
-        plain.as_bytes(),
-    ))
-}
-
-fn base64_seal(keyring: &Keyring, row: Uuid, column: &str, plain: &str) -> AppResult<String> {
-    use base64::Engine;
-    let sealed = seal(keyring, row, column, plain)?;
-    Ok(base64::engine::general_purpose::STANDARD.encode(sealed))
-}
-
-fn base64_open(keyring: &Keyring, row: Uuid, column: &str, b64: &str) -> Option<String> {
-    use base64::Engine;
-    let bytes = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
-    let plain = decrypt_field(
-        |v| keyring.data_key(v),
-        FieldContext {
-            tenant: keyring.tenant,
-            table: "bookings",
-            column,
-            row,
-        },
-        &bytes,
-    )
-    .ok()?;
-    String::from_utf8(plain).ok()
 }

@@ -801,7 +801,6 @@ impl App {
                 emails.push(email);
             }
         }
-        let keyring = self.keys().for_write(scope.id(), self.now()).await?;
         let tx = self.db().begin_tenant(&scope).await?;
         // The claim comes first, in the transaction that queues the mail:
         // of two requests racing past the check above, one sends.
@@ -809,6 +808,7 @@ impl App {
         if !repo::claim_client_notice(&tx, view.notice.id, now).await? {
             return Err(already_sent());
         }
+        let keyring = self.sealing_keys(&tx, &scope).await?;
         let mut sent = 0i64;
         for email in &emails {
             self.enqueue_sealed_mail(

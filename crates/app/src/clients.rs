@@ -7,10 +7,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use termino_crypto::{CryptoError, FieldContext, decrypt_field, encrypt_field};
+use termino_crypto::CryptoError;
 use termino_domain::ValidationErrors;
 use termino_domain::contact::{EmailAddress, PhoneNumber};
 use termino_store::repo::clients::{self as repo, ClientRow};
+use termino_store::sealed::{self, SealedColumn};
 use termino_store::{TenantScope, commit};
 use uuid::Uuid;
 
@@ -235,41 +236,46 @@ fn seal_row(
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 ) -> AppResult<(ClientRow, i64)> {
-    let (version, key) = keyring.active_key().ok_or_else(keys_destroyed)?;
+    let version = keyring.active.ok_or_else(keys_destroyed)?;
     let indexer = keyring.indexer().ok_or_else(keys_destroyed)?;
     let tenant = keyring.tenant;
     let mut count = 0;
-    let mut seal = |column: &str, plain: &[u8]| {
+    let mut seal = |column: &SealedColumn, plain: &[u8]| {
         count += 1;
-        encrypt_field(
-            key,
-            version,
-            FieldContext {
-                tenant,
-                table: TABLE,
-                column,
-                row: id,
-            },
-            plain,
-        )
+        keyring.seal(column, id, plain)
     };
     let custom = serde_json::to_vec(&v.custom_fields).map_err(anyhow::Error::from)?;
     let row = ClientRow {
         tenant_id: tenant,
         id,
         key_version: version as i32,
-        name: seal("name", v.name.as_bytes()),
-        email: v.email.as_ref().map(|e| seal("email", e.as_bytes())),
-        phone: v.phone.as_ref().map(|p| seal("phone", p.as_bytes())),
-        notes: v.notes.as_ref().map(|n| seal("notes", n.as_bytes())),
+        name: seal(&sealed::CLIENT_NAME, v.name.as_bytes())?,
+        email: v
+            .email
+            .as_ref()
+            .map(|e| seal(&sealed::CLIENT_EMAIL, e.as_bytes()))
+            .transpose()?,
+        phone: v
+            .phone
+            .as_ref()
+            .map(|p| seal(&sealed::CLIENT_PHONE, p.as_bytes()))
+            .transpose()?,
+        notes: v
+            .notes
+            .as_ref()
+            .map(|n| seal(&sealed::CLIENT_NOTES, n.as_bytes()))
+            .transpose()?,
         date_of_birth: v
             .date_of_birth
-            .map(|d| seal("date_of_birth", d.to_string().as_bytes())),
-        custom_fields: (!v.custom_fields.is_empty()).then(|| seal("custom_fields", &custom)),
+            .map(|d| seal(&sealed::CLIENT_DATE_OF_BIRTH, d.to_string().as_bytes()))
+            .transpose()?,
+        custom_fields: (!v.custom_fields.is_empty())
+            .then(|| seal(&sealed::CLIENT_CUSTOM_FIELDS, &custom))
+            .transpose()?,
         marketing_consent: seal(
-            "marketing_consent",
+            &sealed::CLIENT_MARKETING_CONSENT,
             if v.marketing_consent { b"1" } else { b"0" },
-        ),
+        )?,
         email_index: v.email.as_ref().map(|e| indexer.index(TABLE, "email", e)),
         phone_index: v.phone.as_ref().map(|p| indexer.index(TABLE, "phone", p)),
         restricted_at: None,
@@ -299,36 +305,28 @@ fn open_row(keyring: &Keyring, row: &ClientRow) -> ClientRecord {
 }
 
 fn open_fields(keyring: &Keyring, row: &ClientRow) -> Result<Client, CryptoError> {
-    let open = |column: &str, stored: &[u8]| -> Result<String, CryptoError> {
-        let plain = decrypt_field(
-            |v| keyring.data_key(v),
-            FieldContext {
-                tenant: row.tenant_id,
-                table: TABLE,
-                column,
-                row: row.id,
-            },
-            stored,
-        )?;
+    let open = |column: &SealedColumn, stored: &[u8]| -> Result<String, CryptoError> {
+        let plain = keyring.open(column, row.id, stored)?;
         String::from_utf8(plain).map_err(|_| CryptoError::Integrity)
     };
-    let opt = |column: &str, stored: &Option<Vec<u8>>| -> Result<Option<String>, CryptoError> {
-        stored.as_deref().map(|s| open(column, s)).transpose()
-    };
+    let opt =
+        |column: &SealedColumn, stored: &Option<Vec<u8>>| -> Result<Option<String>, CryptoError> {
+            stored.as_deref().map(|s| open(column, s)).transpose()
+        };
     Ok(Client {
         id: row.id,
-        name: open("name", &row.name)?,
-        email: opt("email", &row.email)?,
-        phone: opt("phone", &row.phone)?,
-        notes: opt("notes", &row.notes)?,
-        date_of_birth: opt("date_of_birth", &row.date_of_birth)?
+        name: open(&sealed::CLIENT_NAME, &row.name)?,
+        email: opt(&sealed::CLIENT_EMAIL, &row.email)?,
+        phone: opt(&sealed::CLIENT_PHONE, &row.phone)?,
+        notes: opt(&sealed::CLIENT_NOTES, &row.notes)?,
+        date_of_birth: opt(&sealed::CLIENT_DATE_OF_BIRTH, &row.date_of_birth)?
             .map(|d| d.parse().map_err(|_| CryptoError::Integrity))
             .transpose()?,
-        custom_fields: opt("custom_fields", &row.custom_fields)?
+        custom_fields: opt(&sealed::CLIENT_CUSTOM_FIELDS, &row.custom_fields)?
             .map(|j| serde_json::from_str(&j).map_err(|_| CryptoError::Integrity))
             .transpose()?
             .unwrap_or_default(),
-        marketing_consent: open("marketing_consent", &row.marketing_consent)? == "1",
+        marketing_consent: open(&sealed::CLIENT_MARKETING_CONSENT, &row.marketing_consent)? == "1",
         restricted_at: row.restricted_at,
         created_at: row.created_at,
         updated_at: row.updated_at,
@@ -578,7 +576,7 @@ impl App {
         let id = Uuid::now_v7();
         // Locks the business's row: client writes of one business queue.
         repo::bump_revision(tx, scope).await?;
-        let keyring = self.inner.keys.for_write(scope.id(), now).await?;
+        let keyring = self.sealing_keys(tx, scope).await?;
         let (row, count) = seal_row(&keyring, id, &valid, now, now)?;
         self.check_duplicates(tx, scope, &row, None).await?;
         let row = repo::insert(tx, scope, row)
@@ -668,7 +666,7 @@ impl App {
         if !stops_use {
             check_not_restricted(&existing)?;
         }
-        let keyring = self.inner.keys.for_write(scope.id(), now).await?;
+        let keyring = self.sealing_keys(&tx, &scope).await?;
         let (row, count) = seal_row(&keyring, id, &valid, existing.created_at, now)?;
         self.check_duplicates(&tx, &scope, &row, Some(id)).await?;
         let row = repo::replace(&tx, &scope, row)
@@ -723,9 +721,9 @@ impl App {
         event: AuditEvent,
     ) -> AppResult<()> {
         let scope = *scope;
-        let keyring = self.inner.keys.for_write(scope.id(), self.now()).await?;
         let tx = self.db().begin_tenant(&scope).await?;
         repo::bump_revision(&tx, &scope).await?;
+        let keyring = self.sealing_keys(&tx, &scope).await?;
         let deleted = repo::delete(&tx, &scope, id).await?;
         if !deleted {
             return Err(AppError::NotFound);
@@ -798,7 +796,7 @@ impl App {
         // Serialises with other client writes of the business first, so
         // two bookings by one new client cannot both create it.
         repo::bump_revision(tx, scope).await?;
-        let keyring = self.inner.keys.for_write(scope.id(), self.now()).await?;
+        let keyring = self.sealing_keys(tx, scope).await?;
         let indexer = keyring.indexer().ok_or_else(keys_destroyed)?;
         let email_index = valid
             .email
@@ -823,195 +821,6 @@ impl App {
         let (client, version, count) = self.insert_client_in(tx, scope, valid).await?;
         Ok((client.id, true, Some((version, count))))
     }
-
-    /// Counts encryptions; rotates the key in the background long before
-    /// random nonces could repeat.
-    /// Counts encryptions. Counts gather in memory and reach the key store
-    /// in batches (a write per booking would serialise on it); a crash loses
-    /// at most one batch, far inside the margin between the rotation limit
-    /// (2^30) and the random-nonce bound (2^32).
-    pub(crate) fn after_encrypting(&self, tenant: Uuid, version: u32, count: i64) {
-        let limit = self.config().rotate_after_encryptions;
-        let batch = (limit / 8).clamp(1, 1024);
-        if self.inner.keys.note(tenant, version, count) >= batch {
-            let app = self.clone();
-            tokio::spawn(async move { app.flush_encryption_counts().await });
-        }
-    }
-
-    /// Writes the gathered counts; rotates any key that reached its limit.
-    pub async fn flush_encryption_counts(&self) {
-        let limit = self.config().rotate_after_encryptions;
-        for ((tenant, version), count) in self.inner.keys.take_pending() {
-            match self.inner.keys.count(tenant, version, count, limit).await {
-                Ok(true) => {
-                    tracing::info!(event = "key_rotation_due", tenant_id = %tenant, version, "encryption count reached; rotation queued");
-                    if let Err(e) = self.queue_rotation(tenant, version).await {
-                        // Counted again with the next batch, which queues it.
-                        tracing::warn!(event = "key_rotation_not_queued", tenant_id = %tenant, error = %e, "could not queue the rotation");
-                    }
-                }
-                Ok(false) => {}
-                Err(e) => {
-                    // Put it back: counted later rather than never.
-                    self.inner.keys.note(tenant, version, count);
-                    tracing::warn!(event = "encryption_count_failed", error = %e, "could not count encryptions");
-                }
-            }
-        }
-    }
-
-    /// Queues the rotation of a key version that reached its limit (once:
-    /// the job's key names the version).
-    async fn queue_rotation(&self, tenant: Uuid, version: u32) -> AppResult<()> {
-        let tx = self.db().begin().await?;
-        let job = crate::jobs::RotateKey { tenant, version };
-        self.enqueue_job(
-            &tx,
-            None,
-            format!("rotate:{tenant}:{version}"),
-            &job,
-            self.now(),
-        )
-        .await?;
-        commit(tx).await?;
-        self.wake_mail();
-        Ok(())
-    }
-
-    /// The rotation a [`crate::jobs::RotateKey`] job asks for.
-    pub(crate) async fn rotate_if_active(&self, tenant: Uuid, version: u32) -> AppResult<()> {
-        self.rotate(tenant, Some(version)).await.map(|_| ())
-    }
-
-    /// Rotates a business's data key: a new version, every value
-    /// re-encrypted in batches (values written meanwhile already use the new
-    /// version), then the old version destroyed.
-    pub async fn rotate_tenant_key(&self, tenant: Uuid) -> AppResult<RotationReport> {
-        self.rotate(tenant, None)
-            .await?
-            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("the rotation did not start")))
-    }
-
-    /// Rotates, if `expected` is still the active version (or always, for
-    /// `None`); `None` back when another rotation got there first.
-    async fn rotate(
-        &self,
-        tenant: Uuid,
-        expected: Option<u32>,
-    ) -> AppResult<Option<RotationReport>> {
-        let lock = self.inner.keys.rotation_lock(tenant);
-        let _held = lock.lock().await;
-        let scope = TenantScope::authenticated(tenant);
-        let Some(version) = self
-            .inner
-            .keys
-            .start_rotation(tenant, expected, self.now())
-            .await?
-        else {
-            return Ok(None);
-        };
-        // Every node's cache of decrypted clients and keys goes stale.
-        let tx = self.db().begin_tenant(&scope).await?;
-        repo::bump_revision(&tx, &scope).await?;
-        self.audit_in(
-            &tx,
-            &scope,
-            AuditEvent::new(crate::audit::AuditActor::System, "key.rotated")
-                .detail(format!("data key version {version}")),
-        )
-        .await?;
-        commit(tx).await?;
-        let mut reencrypted = 0;
-        // Rows that do not decrypt stay as they are (and keep their key).
-        let mut damaged = std::collections::HashSet::new();
-        let in_use = loop {
-            let keyring = self.inner.keys.load(tenant, self.now()).await?;
-            // The last pass runs with the business's client writes held
-            // (the revision lock), so no write under the old key can slip
-            // in after it.
-            let tx = self.db().begin_tenant(&scope).await?;
-            let batch = 200 + damaged.len() as u64;
-            let rows = repo::older_than_version(&tx, &scope, version as i32, batch).await?;
-            let last_pass = (rows.len() as u64) < batch;
-            if last_pass {
-                repo::bump_revision(&tx, &scope).await?;
-            }
-            for row in &rows {
-                if damaged.contains(&row.id) {
-                    continue;
-                }
-                let ClientRecord::Readable(c) = open_row(&keyring, row) else {
-                    damaged.insert(row.id);
-                    continue;
-                };
-                // The stored values were normalised when written.
-                let valid = ValidClient {
-                    email: c.email,
-                    phone: c.phone,
-                    name: c.name,
-                    notes: c.notes,
-                    date_of_birth: c.date_of_birth,
-                    custom_fields: c.custom_fields,
-                    marketing_consent: c.marketing_consent,
-                };
-                let (sealed, count) =
-                    seal_row(&keyring, row.id, &valid, row.created_at, row.updated_at)?;
-                if repo::replace_if_unchanged(&tx, &scope, sealed, row.updated_at).await? {
-                    reencrypted += 1;
-                    // Counted, never a trigger: this very rotation is running.
-                    self.inner
-                        .keys
-                        .count(tenant, version, count, i64::MAX)
-                        .await?;
-                }
-            }
-            if last_pass {
-                let left = repo::older_than_version(&tx, &scope, version as i32, batch).await?;
-                let in_use = repo::versions_in_use(&tx, &scope).await?;
-                commit(tx).await?;
-                if left.iter().all(|r| damaged.contains(&r.id)) {
-                    break Some(in_use);
-                }
-            } else {
-                commit(tx).await?;
-            }
-        };
-        // A key is destroyed only when no stored value needs it any more.
-        let in_use = in_use.unwrap_or_default();
-        let destroyed = self
-            .inner
-            .keys
-            .destroy_unused(tenant, &in_use, self.now())
-            .await?;
-        let tx = self.db().begin_tenant(&scope).await?;
-        repo::bump_revision(&tx, &scope).await?;
-        commit(tx).await?;
-        tracing::info!(event = "key_rotation_done", tenant_id = %tenant, version, reencrypted, "key rotation finished");
-        Ok(Some(RotationReport {
-            version,
-            reencrypted,
-            destroyed,
-        }))
-    }
-
-    /// Crypto-shredding: destroys every key of the business. Its client data
-    /// is unreadable from then on, in this database and in every backup.
-    pub async fn destroy_tenant_keys(&self, tenant: Uuid) -> AppResult<usize> {
-        let n = self.inner.keys.destroy_all(tenant, self.now()).await?;
-        let scope = TenantScope::authenticated(tenant);
-        let tx = self.db().begin_tenant(&scope).await?;
-        repo::bump_revision(&tx, &scope).await?;
-        commit(tx).await?;
-        Ok(n)
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct RotationReport {
-    pub version: u32,
-    pub reencrypted: usize,
-    pub destroyed: Vec<u32>,
 }
 
 fn unique_to_duplicate(e: termino_store::StoreError) -> AppError {

@@ -95,7 +95,8 @@ pub struct AcceptanceMeta {
     pub method: &'static str,
 }
 
-fn entry_fields(row: &AcceptanceRow) -> Vec<(&'static str, String)> {
+/// The fields an entry's hash covers, in order.
+pub fn entry_fields(row: &AcceptanceRow) -> Vec<(&'static str, String)> {
     vec![
         ("seq", row.seq.to_string()),
         ("id", row.id.to_string()),
@@ -122,10 +123,13 @@ fn entry_fields(row: &AcceptanceRow) -> Vec<(&'static str, String)> {
     ]
 }
 
-fn hash_entry(row: &AcceptanceRow) -> String {
+/// The ledger's name in the key store's checkpoints.
+pub const CHAIN: &str = "dpa";
+
+fn mac_entry(key: &termino_crypto::DataKey, row: &AcceptanceRow) -> String {
     let fields = entry_fields(row);
     let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    chain::chain_hash(&row.prev_hash, &borrowed)
+    chain::chain_mac(key, &row.prev_hash, &borrowed)
 }
 
 fn dpa_required(version: &str) -> AppError {
@@ -294,6 +298,7 @@ impl App {
         let list_version = self.subprocessor_list_version().await?;
         // Stored with microseconds (PostgreSQL): hash what is stored.
         let now = chrono::SubsecRound::trunc_subsecs(self.now(), 6);
+        let key = self.keys().chain_key(self.now()).await?;
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -320,8 +325,9 @@ impl App {
                     .map(|r| r.entry_hash)
                     .unwrap_or_else(|| chain::GENESIS.to_string()),
                 entry_hash: String::new(),
+                mac_version: chain::KEYED,
             };
-            row.entry_hash = hash_entry(&row);
+            row.entry_hash = mac_entry(&key, &row);
             match repo::append_acceptance(&tx, row.clone()).await {
                 Ok(()) => {}
                 // Another acceptance took this place in the chain: retry on
@@ -442,8 +448,11 @@ impl App {
         Ok(doc)
     }
 
-    /// Checks the whole ledger: every hash and every link.
-    pub async fn verify_dpa_ledger(&self) -> AppResult<Result<u64, ChainBreak>> {
+    /// Checks the whole ledger: every MAC and every link (entries older
+    /// than keyed chains by their unkeyed hash, as far as recorded).
+    pub async fn verify_dpa_ledger(&self) -> AppResult<Result<chain::ChainReport, ChainBreak>> {
+        let key = self.keys().chain_key(self.now()).await?;
+        let checkpoint = self.keys().chain_checkpoint(CHAIN).await?;
         let mut all = Vec::new();
         let mut after = 0;
         loop {
@@ -453,14 +462,21 @@ impl App {
             all.extend(page);
         }
         let fields: Vec<Vec<(&'static str, String)>> = all.iter().map(entry_fields).collect();
-        Ok(chain::verify_chain(all.iter().zip(&fields).map(
-            |(row, f)| ChainEntry {
+        let start = checkpoint.as_ref().map(|c| chain::UnkeyedStart {
+            entries: c.unkeyed_entries,
+            last_hash: &c.last_hash,
+        });
+        Ok(chain::verify_chain(
+            &key,
+            start,
+            all.iter().zip(&fields).map(|(row, f)| ChainEntry {
                 seq: row.seq,
                 prev_hash: &row.prev_hash,
                 entry_hash: &row.entry_hash,
+                mac_version: row.mac_version,
                 fields: f.iter().map(|(k, v)| (*k, v.as_str())).collect(),
-            },
-        )))
+            }),
+        ))
     }
 }
 

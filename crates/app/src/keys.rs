@@ -1,18 +1,44 @@
 //! Tenant keys: created on first use, cached in this process (never in
 //! Redis), rotated, destroyed. The wrapped keys live in the key store.
+//!
+//! A cached keyring is trusted for [`RECHECK`] at most: then one look at the
+//! key store tells whether another node (or the command line) rotated or
+//! destroyed the business's keys meanwhile. The key store is what every
+//! node and the command line share (Redis is optional, and a published
+//! message can be missed while a node reconnects; a look cannot).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use termino_crypto::{BlindIndexer, DataKey, Kek, WrapContext};
-use termino_store::repo::keystore::{self, ACTIVE, ARCHIVED, DESTROYED, TenantKeyRow};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use chrono::{DateTime, Utc};
+use termino_crypto::{
+    BlindIndexer, CryptoError, DataKey, FieldContext, Kek, WrapContext, decrypt_field,
+    encrypt_field,
+};
+use termino_store::repo::keystore::{
+    self, ACTIVE, ARCHIVED, CHAIN, ChainCheckpoint, DESTROYED, TenantKeyRow,
+};
+pub use termino_store::repo::keystore::{DATA, INDEX};
+use termino_store::sealed::SealedColumn;
 use termino_store::{Database, StoreError};
 use uuid::Uuid;
 
 use crate::{AppError, AppResult};
 
-pub const DATA: &str = "data";
-pub const INDEX: &str = "index";
+/// How long a node trusts its cached keys of a business before it looks
+/// at the key store again: destroyed keys stop working everywhere within
+/// this.
+pub const RECHECK: chrono::Duration = chrono::Duration::seconds(2);
+
+pub(crate) fn keys_destroyed() -> AppError {
+    AppError::Conflict {
+        kind: "keys-destroyed",
+        field: None,
+        message: "this business's client data has been erased".into(),
+    }
+}
 
 /// The usable keys of one tenant, unwrapped.
 pub struct Keyring {
@@ -40,6 +66,68 @@ impl Keyring {
     pub fn is_destroyed(&self) -> bool {
         self.active.is_none()
     }
+
+    /// Where a value of `column` in `row` is bound (see the registry).
+    fn context<'c>(&self, column: &'c SealedColumn, row: Uuid) -> FieldContext<'c> {
+        FieldContext {
+            tenant: self.tenant,
+            table: column.bound_table,
+            column: column.bound_column,
+            row,
+        }
+    }
+
+    /// Seals a value of a registered column under the active version.
+    pub fn seal(&self, column: &SealedColumn, row: Uuid, plain: &[u8]) -> AppResult<Vec<u8>> {
+        let (version, key) = self.active_key().ok_or_else(keys_destroyed)?;
+        Ok(encrypt_field(
+            key,
+            version,
+            self.context(column, row),
+            plain,
+        ))
+    }
+
+    /// The same, as standard base64 (text columns).
+    pub fn seal_base64(&self, column: &SealedColumn, row: Uuid, plain: &[u8]) -> AppResult<String> {
+        Ok(STANDARD.encode(self.seal(column, row, plain)?))
+    }
+
+    /// Opens a value of a registered column, with the version it names.
+    pub fn open(
+        &self,
+        column: &SealedColumn,
+        row: Uuid,
+        stored: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
+        decrypt_field(|v| self.data_key(v), self.context(column, row), stored)
+    }
+
+    /// Opens a value holding text; `None` if it does not open.
+    pub fn open_text(&self, column: &SealedColumn, row: Uuid, stored: &[u8]) -> Option<String> {
+        String::from_utf8(self.open(column, row, stored).ok()?).ok()
+    }
+
+    /// Opens a base64 value holding text.
+    pub fn open_base64(&self, column: &SealedColumn, row: Uuid, stored: &str) -> Option<String> {
+        self.open_text(column, row, &STANDARD.decode(stored).ok()?)
+    }
+}
+
+/// What the key store says of a business's keys: a cached keyring is good
+/// while this is unchanged.
+type KeyStates = Vec<(String, i32, String)>;
+
+fn states(rows: &[TenantKeyRow]) -> KeyStates {
+    rows.iter()
+        .map(|r| (r.purpose.clone(), r.version, r.state.clone()))
+        .collect()
+}
+
+struct Cached {
+    keyring: Arc<Keyring>,
+    states: KeyStates,
+    checked_at: DateTime<Utc>,
 }
 
 impl std::fmt::Debug for Keyring {
@@ -64,7 +152,9 @@ pub enum KeystoreCheck {
 pub struct KeyService {
     keystore: Database,
     kek: Arc<dyn Kek>,
-    cache: Mutex<HashMap<Uuid, Arc<Keyring>>>,
+    cache: Mutex<HashMap<Uuid, Cached>>,
+    /// Termino's key for the ledgers' chains, once loaded.
+    chain: Mutex<Option<Arc<DataKey>>>,
     /// One rotation of a tenant at a time in this process.
     rotations: Mutex<HashMap<Uuid, Arc<tokio::sync::Mutex<()>>>>,
     /// Encryptions not yet added to the key store's counts.
@@ -85,6 +175,7 @@ impl KeyService {
             keystore,
             kek,
             cache: Mutex::new(HashMap::new()),
+            chain: Mutex::new(None),
             rotations: Mutex::new(HashMap::new()),
             pending: Mutex::new(HashMap::new()),
         }
@@ -139,12 +230,24 @@ impl KeyService {
         Ok(KeystoreCheck::Matches)
     }
 
-    fn cached(&self, tenant: Uuid) -> Option<Arc<Keyring>> {
+    /// The cached keyring and what the key store said when it was cached.
+    fn cached(&self, tenant: Uuid) -> Option<(Arc<Keyring>, KeyStates, DateTime<Utc>)> {
         self.cache
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(&tenant)
-            .cloned()
+            .map(|c| (c.keyring.clone(), c.states.clone(), c.checked_at))
+    }
+
+    fn checked(&self, tenant: Uuid, now: DateTime<Utc>) {
+        if let Some(c) = self
+            .cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_mut(&tenant)
+        {
+            c.checked_at = now;
+        }
     }
 
     pub fn forget(&self, tenant: Uuid) {
@@ -193,43 +296,51 @@ impl KeyService {
             data,
             index,
         });
-        self.cache
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(tenant, keyring.clone());
+        self.cache.lock().unwrap_or_else(|e| e.into_inner()).insert(
+            tenant,
+            Cached {
+                keyring: keyring.clone(),
+                states: states(&rows),
+                checked_at: now,
+            },
+        );
         Ok(keyring)
     }
 
     /// For reading: the cached keyring, reloaded when a value names a
-    /// version it lacks.
+    /// version it lacks or when the key store changed since (looked at
+    /// every [`RECHECK`]).
     pub async fn for_read(
         &self,
         tenant: Uuid,
         needs: Option<u32>,
-        now: chrono::DateTime<chrono::Utc>,
+        now: DateTime<Utc>,
     ) -> AppResult<Arc<Keyring>> {
-        if let Some(k) = self.cached(tenant)
-            && needs.is_none_or(|v| k.data.contains_key(&v))
+        if let Some((keyring, known, checked_at)) = self.cached(tenant)
+            && needs.is_none_or(|v| keyring.data.contains_key(&v))
         {
-            return Ok(k);
+            let age = now - checked_at;
+            if age >= chrono::Duration::zero() && age < RECHECK {
+                return Ok(keyring);
+            }
+            let rows = keystore::keys_of(self.keystore.connection(), tenant).await?;
+            if !rows.is_empty() && states(&rows) == known {
+                self.checked(tenant, now);
+                return Ok(keyring);
+            }
         }
         self.load(tenant, now).await
     }
 
     /// For writing: always checked against the key store, so that every node
     /// encrypts under the version that is active now.
-    pub async fn for_write(
-        &self,
-        tenant: Uuid,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> AppResult<Arc<Keyring>> {
+    pub async fn for_write(&self, tenant: Uuid, now: DateTime<Utc>) -> AppResult<Arc<Keyring>> {
         let rows = keystore::keys_of(self.keystore.connection(), tenant).await?;
-        let active = rows
-            .iter()
-            .find(|r| r.purpose == DATA && r.state == ACTIVE)
-            .map(|r| r.version as u32);
         match self.cached(tenant) {
-            Some(k) if !rows.is_empty() && k.active == active => Ok(k),
+            Some((keyring, known, _)) if !rows.is_empty() && states(&rows) == known => {
+                self.checked(tenant, now);
+                Ok(keyring)
+            }
             _ => self.load(tenant, now).await,
         }
     }
@@ -277,6 +388,43 @@ impl KeyService {
             retired_at: None,
             destroyed_at: None,
         }
+    }
+
+    /// Termino's key for the chains of its ledgers: created on first use
+    /// and wrapped by the master key like every other key, so it survives a
+    /// master-key rotation and never sits in the main database.
+    pub async fn chain_key(&self, now: DateTime<Utc>) -> AppResult<Arc<DataKey>> {
+        if let Some(key) = self.chain.lock().unwrap_or_else(|e| e.into_inner()).clone() {
+            return Ok(key);
+        }
+        let owner = Uuid::nil();
+        let conn = self.keystore.connection();
+        let mut rows = keystore::keys_of(conn, owner).await?;
+        if !rows.iter().any(|r| r.purpose == CHAIN) {
+            match keystore::insert(conn, self.new_key_row(owner, CHAIN, 1, now)).await {
+                // Another node made it first: theirs is the one.
+                Ok(()) | Err(StoreError::Unique(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+            rows = keystore::keys_of(conn, owner).await?;
+        }
+        let unwrapped = rows
+            .iter()
+            .find(|r| r.purpose == CHAIN)
+            .and_then(|r| r.wrapped.as_ref().map(|w| self.kek.unwrap(w, wrap_ctx(r))));
+        let Some(Ok(key)) = unwrapped else {
+            return Err(AppError::Internal(anyhow::anyhow!(
+                "the ledgers' chain key is missing or does not unwrap"
+            )));
+        };
+        let key = Arc::new(key);
+        *self.chain.lock().unwrap_or_else(|e| e.into_inner()) = Some(key.clone());
+        Ok(key)
+    }
+
+    /// The key store's record of a ledger's unkeyed beginning.
+    pub async fn chain_checkpoint(&self, chain: &str) -> AppResult<Option<ChainCheckpoint>> {
+        Ok(keystore::checkpoint(self.keystore.connection(), chain).await?)
     }
 
     /// A new active data-key version; the old one stays for decryption

@@ -10,6 +10,7 @@ pub mod bookings;
 pub mod breach;
 pub mod business;
 pub mod catalog;
+pub mod chains;
 pub mod clients;
 pub mod clock;
 pub mod deposits;
@@ -25,6 +26,7 @@ pub mod outbound;
 pub mod records;
 pub mod requests;
 pub mod retention;
+pub mod rotation;
 pub mod secret;
 pub mod subprocessors;
 pub mod tpay;
@@ -259,6 +261,19 @@ impl App {
 
     pub fn keys(&self) -> &keys::KeyService {
         &self.inner.keys
+    }
+
+    /// The keyring to seal with, taken in the transaction that writes the
+    /// sealed values: the transaction shares the business's sealing lock
+    /// (a key rotation destroys an old version only when it holds that lock
+    /// alone), and the active version is the key store's at this moment.
+    pub(crate) async fn sealing_keys(
+        &self,
+        tx: &termino_store::Tx,
+        scope: &TenantScope,
+    ) -> AppResult<Arc<keys::Keyring>> {
+        termino_store::share_sealing_lock(tx, scope).await?;
+        self.inner.keys.for_write(scope.id(), self.now()).await
     }
 
     pub fn kv(&self) -> &Kv {

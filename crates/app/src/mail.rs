@@ -4,17 +4,17 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use termino_crypto::{FieldContext, decrypt_field, encrypt_field};
 use termino_domain::account::Role;
 use termino_notify::texts::Message;
 use termino_notify::{Attachment, Email};
 use termino_store::repo::mail_outbox;
 use termino_store::repo::mail_outbox::NewMail;
+use termino_store::sealed::{self, SealedColumn};
 use termino_store::{TenantScope, Tx, commit};
 use uuid::Uuid;
 
 use crate::keys::Keyring;
-use crate::{App, AppError, AppResult};
+use crate::{App, AppResult};
 
 /// Attempts before a message is marked failed: with the back-off below the
 /// last one is about a day and a half after the first.
@@ -94,43 +94,29 @@ impl App {
         message: Message,
         attachment: Option<Attachment>,
     ) -> AppResult<Uuid> {
-        let (version, key) = keyring.active_key().ok_or_else(|| AppError::Conflict {
-            kind: "keys-destroyed",
-            field: None,
-            message: "this business's client data has been erased".into(),
-        })?;
+        let version = keyring.active.ok_or_else(crate::keys::keys_destroyed)?;
         let id = Uuid::now_v7();
         let tenant = keyring.tenant;
-        let seal = |column: &str, plain: &[u8]| {
-            encrypt_field(
-                key,
-                version,
-                FieldContext {
-                    tenant,
-                    table: "mail_outbox",
-                    column,
-                    row: id,
-                },
-                plain,
-            )
-        };
-        let b64 = |bytes: Vec<u8>| STANDARD.encode(bytes);
+        let text =
+            |column: &SealedColumn, plain: &str| keyring.seal_base64(column, id, plain.as_bytes());
         mail_outbox::enqueue(
             tx,
             NewMail {
                 id,
                 tenant_id: Some(tenant),
-                recipient: b64(seal("recipient", to.as_bytes())),
-                subject: b64(seal("subject", message.subject.as_bytes())),
-                body_text: b64(seal("body_text", message.body.as_bytes())),
+                recipient: text(&sealed::MAIL_RECIPIENT, to)?,
+                subject: text(&sealed::MAIL_SUBJECT, &message.subject)?,
+                body_text: text(&sealed::MAIL_BODY, &message.body)?,
                 sealed: true,
                 attachment_name: attachment.as_ref().map(|a| a.filename.clone()),
-                attachment: attachment.map(|a| {
-                    let mut plain = a.content_type.into_bytes();
-                    plain.push(b'\n');
-                    plain.extend_from_slice(&a.content);
-                    seal("attachment", &plain)
-                }),
+                attachment: attachment
+                    .map(|a| {
+                        let mut plain = a.content_type.into_bytes();
+                        plain.push(b'\n');
+                        plain.extend_from_slice(&a.content);
+                        keyring.seal(&sealed::MAIL_ATTACHMENT, id, &plain)
+                    })
+                    .transpose()?,
             },
             self.now(),
         )
@@ -140,41 +126,35 @@ impl App {
     }
 
     /// Erasure: the copies of sent mail to one address go too (they hold
-    /// the address and what was said, if only as ciphertext).
+    /// the address and what was said, if only as ciphertext), and the
+    /// mailer's own copies of them.
     pub(crate) async fn forget_mail_to(&self, tenant: Uuid, address: &str) -> AppResult<u64> {
         let db = self.db().connection();
-        let mut n = 0;
+        let mut gone = Vec::new();
         for row in mail_outbox::sealed_done_of(db, tenant).await? {
-            // A sent message keeps only its (sealed) recipient.
-            let Ok(sealed) = STANDARD.decode(&row.recipient) else {
-                continue;
-            };
-            let Ok(version) = termino_crypto::field_key_version(&sealed) else {
-                continue;
-            };
-            let keyring = self
-                .inner
-                .keys
-                .for_read(tenant, Some(version), self.now())
-                .await?;
-            let to = decrypt_field(
-                |v| keyring.data_key(v),
-                FieldContext {
-                    tenant,
-                    table: "mail_outbox",
-                    column: "recipient",
-                    row: row.id,
-                },
-                &sealed,
-            )
-            .ok()
-            .and_then(|p| String::from_utf8(p).ok());
+            // A sent message keeps only its (sealed) recipient and subject.
+            let version = STANDARD
+                .decode(&row.recipient)
+                .ok()
+                .and_then(|b| termino_crypto::field_key_version(&b).ok());
+            let keyring = self.keys().for_read(tenant, version, self.now()).await?;
+            let to = keyring.open_base64(&sealed::MAIL_RECIPIENT, row.id, &row.recipient);
             if to.is_some_and(|to| to.eq_ignore_ascii_case(address)) {
                 mail_outbox::delete(db, row.id).await?;
-                n += 1;
+                gone.push(row.id);
             }
         }
-        Ok(n)
+        self.inner.mailer.forget(&gone).await;
+        Ok(gone.len() as u64)
+    }
+
+    /// Crypto-shredding: the mailer's copies of a business's mail to its
+    /// clients (the `.eml` files of the embedded default hold it in
+    /// plaintext). Mail to its owners and staff stays: it is theirs.
+    pub(crate) async fn forget_mail_copies(&self, tenant: Uuid) -> AppResult<()> {
+        let ids = mail_outbox::sealed_ids_of(self.db().connection(), tenant).await?;
+        self.inner.mailer.forget(&ids).await;
+        Ok(())
     }
 
     /// The message as it goes out (opening sealed mail).
@@ -200,28 +180,17 @@ impl App {
             .for_read(tenant, version, self.now())
             .await
             .map_err(|e| e.to_string())?;
-        let open = |column: &str, stored: &[u8]| {
-            decrypt_field(
-                |v| keyring.data_key(v),
-                FieldContext {
-                    tenant,
-                    table: "mail_outbox",
-                    column,
-                    row: row.id,
-                },
-                stored,
-            )
-            .map_err(|e| format!("cannot open sealed mail: {e}"))
-        };
-        let text = |column: &str, b64: &str| -> Result<String, String> {
-            let bytes = STANDARD
-                .decode(b64)
-                .map_err(|_| "bad sealed mail".to_string())?;
-            String::from_utf8(open(column, &bytes)?).map_err(|_| "bad sealed mail".to_string())
+        let unopenable = |column: &str| format!("cannot open sealed mail ({column})");
+        let text = |column: &SealedColumn, b64: &str| {
+            keyring
+                .open_base64(column, row.id, b64)
+                .ok_or_else(|| unopenable(column.column))
         };
         let attachment = match (&row.attachment_name, &row.attachment) {
-            (Some(name), Some(sealed)) => {
-                let plain = open("attachment", sealed)?;
+            (Some(name), Some(stored)) => {
+                let plain = keyring
+                    .open(&sealed::MAIL_ATTACHMENT, row.id, stored)
+                    .map_err(|_| unopenable("attachment"))?;
                 let split = plain.iter().position(|b| *b == b'\n').unwrap_or(0);
                 Some(Attachment {
                     filename: name.clone(),
@@ -233,11 +202,11 @@ impl App {
         };
         Ok(Email {
             id: row.id,
-            to: text("recipient", &row.recipient)?,
-            subject: text("subject", &row.subject)?,
+            to: text(&sealed::MAIL_RECIPIENT, &row.recipient)?,
+            subject: text(&sealed::MAIL_SUBJECT, &row.subject)?,
             body_text: match row.body_text.as_str() {
                 "" => String::new(),
-                sealed => text("body_text", sealed)?,
+                stored => text(&sealed::MAIL_BODY, stored)?,
             },
             attachment,
         })

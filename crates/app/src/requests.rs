@@ -23,6 +23,7 @@ use termino_store::repo::accountability::{self as repo, DataRequestRow};
 use termino_store::repo::clients as client_repo;
 use termino_store::repo::scheduling::{self, BookingFilter};
 use termino_store::repo::{payments, tenants};
+use termino_store::sealed;
 use termino_store::{TenantScope, commit};
 use uuid::Uuid;
 
@@ -38,8 +39,6 @@ pub const LINK_VALID_HOURS: i64 = 24;
 /// Links sent to one address of one business per hour: enough for a
 /// person, too few to make the form a way of mailing strangers.
 pub const LINKS_PER_HOUR: u64 = 3;
-
-const TABLE: &str = "data_requests";
 
 #[derive(Serialize, Deserialize)]
 struct LinkPayload {
@@ -209,43 +208,6 @@ fn day(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%d").to_string()
 }
 
-fn seal(keyring: &Keyring, row: Uuid, column: &str, plain: &[u8]) -> AppResult<(i32, Vec<u8>)> {
-    let (version, key) = keyring.active_key().ok_or_else(|| AppError::Conflict {
-        kind: "keys-destroyed",
-        field: None,
-        message: "this business's client data has been erased".into(),
-    })?;
-    Ok((
-        version as i32,
-        encrypt_field(
-            key,
-            version,
-            FieldContext {
-                tenant: keyring.tenant,
-                table: TABLE,
-                column,
-                row,
-            },
-            plain,
-        ),
-    ))
-}
-
-fn open(keyring: &Keyring, row: Uuid, column: &str, stored: &[u8]) -> Option<String> {
-    decrypt_field(
-        |v| keyring.data_key(v),
-        FieldContext {
-            tenant: keyring.tenant,
-            table: TABLE,
-            column,
-            row,
-        },
-        stored,
-    )
-    .ok()
-    .and_then(|p| String::from_utf8(p).ok())
-}
-
 fn open_request(keyring: &Keyring, r: DataRequestRow) -> AppResult<DataRequest> {
     let kind = RequestKind::parse(&r.kind)
         .map_err(|_| anyhow::anyhow!("stored request kind is not a kind"))?;
@@ -257,11 +219,11 @@ fn open_request(keyring: &Keyring, r: DataRequestRow) -> AppResult<DataRequest> 
         contact: r
             .contact
             .as_deref()
-            .and_then(|c| open(keyring, r.id, "contact", c)),
+            .and_then(|c| keyring.open_text(&sealed::REQUEST_CONTACT, r.id, c)),
         details: r
             .details
             .as_deref()
-            .and_then(|d| open(keyring, r.id, "details", d))
+            .and_then(|d| keyring.open_text(&sealed::REQUEST_DETAILS, r.id, d))
             .and_then(|j| serde_json::from_str(&j).ok()),
         received_at: r.received_at,
         due_at: r.due_at,
@@ -343,13 +305,13 @@ impl App {
         if sent > LINKS_PER_HOUR {
             return Err(AppError::Throttled { retry_after_secs });
         }
-        let keyring = self.keys().for_write(tenant.id, self.now()).await?;
         let token = self.subject_link_token(tenant.id, email.as_str())?;
         let lang = Language::parse(&tenant.language).unwrap_or_default();
         let t = texts(lang);
         let link = self.link(&format!("/b/{}/your-data/{token}", tenant.slug));
         let pairs = [("business", tenant.name.as_str()), ("link", link.as_str())];
         let tx = self.db().begin_tenant(&scope).await?;
+        let keyring = self.sealing_keys(&tx, &scope).await?;
         self.enqueue_sealed_mail(
             &tx,
             &keyring,
@@ -451,9 +413,12 @@ impl App {
         };
         let id = Uuid::now_v7();
         let received = self.now().trunc_subsecs(6);
-        let (version, contact) = seal(&keyring, id, "contact", email.as_bytes())?;
+        let tx = self.db().begin_tenant(&scope).await?;
+        let keyring = self.sealing_keys(&tx, &scope).await?;
+        let version = keyring.active.ok_or_else(crate::keys::keys_destroyed)? as i32;
+        let contact = keyring.seal(&sealed::REQUEST_CONTACT, id, email.as_bytes())?;
         let details_json = serde_json::to_vec(&details).map_err(anyhow::Error::from)?;
-        let (_, sealed_details) = seal(&keyring, id, "details", &details_json)?;
+        let sealed_details = keyring.seal(&sealed::REQUEST_DETAILS, id, &details_json)?;
         let row = DataRequestRow {
             id,
             tenant_id: tenant.id,
@@ -483,7 +448,6 @@ impl App {
             ("due", due.as_str()),
             ("link", inbox.as_str()),
         ];
-        let tx = self.db().begin_tenant(&scope).await?;
         repo::insert_request(&tx, &row).await?;
         self.audit_in(
             &tx,
@@ -609,7 +573,6 @@ impl App {
         }
         let scope = principal.tenant;
         let tenant = self.business(principal).await?;
-        let keyring = self.keys().for_write(scope.id(), now).await?;
         let t = texts(Language::parse(&tenant.language).unwrap_or_default());
         let due = day(until);
         let pairs = [
@@ -619,6 +582,7 @@ impl App {
             ("reason", reason),
         ];
         let tx = self.db().begin_tenant(&scope).await?;
+        let keyring = self.sealing_keys(&tx, &scope).await?;
         if !repo::extend_request(&tx, &scope, id, until, reason).await? {
             return Err(AppError::NotFound);
         }
@@ -765,8 +729,8 @@ impl App {
                 )
             }
         };
-        let keyring = self.keys().for_write(scope.id(), self.now()).await?;
         let tx = self.db().begin_tenant(&scope).await?;
+        let keyring = self.sealing_keys(&tx, &scope).await?;
         if !repo::complete_request(
             &tx,
             &scope,

@@ -14,9 +14,9 @@ use hmac::{Hmac, Mac};
 use rand::RngCore;
 use serde_json::{Value, json};
 use sha2::Sha256;
-use termino_crypto::{FieldContext, decrypt_field, encrypt_field};
 use termino_domain::account::Role;
 use termino_store::repo::webhooks::{self as repo, DeliveryRow, EndpointRow};
+use termino_store::sealed;
 use termino_store::{TenantScope, Tx, commit};
 use uuid::Uuid;
 
@@ -131,52 +131,6 @@ pub fn sign(secret: &str, id: &str, timestamp: i64, body: &str) -> Option<String
     ))
 }
 
-pub(crate) fn seal(
-    keyring: &Keyring,
-    table: &str,
-    column: &str,
-    row: Uuid,
-    plain: &[u8],
-) -> AppResult<Vec<u8>> {
-    let (version, key) = keyring.active_key().ok_or_else(|| AppError::Conflict {
-        kind: "keys-destroyed",
-        field: None,
-        message: "this business's data has been erased".into(),
-    })?;
-    Ok(encrypt_field(
-        key,
-        version,
-        FieldContext {
-            tenant: keyring.tenant,
-            table,
-            column,
-            row,
-        },
-        plain,
-    ))
-}
-
-pub(crate) fn open(
-    keyring: &Keyring,
-    table: &str,
-    column: &str,
-    row: Uuid,
-    sealed: &[u8],
-) -> Option<String> {
-    let plain = decrypt_field(
-        |v| keyring.data_key(v),
-        FieldContext {
-            tenant: keyring.tenant,
-            table,
-            column,
-            row,
-        },
-        sealed,
-    )
-    .ok()?;
-    String::from_utf8(plain).ok()
-}
-
 /// The receiving host of an endpoint (`host[:port]`), for the audit log
 /// and the records of processing.
 pub(crate) fn receiver_of(url: &str) -> String {
@@ -244,11 +198,11 @@ impl App {
         let scope = principal.tenant;
         let now = self.now();
         let id = Uuid::now_v7();
-        let keyring = self.keys().for_write(scope.id(), now).await?;
         let mut events = input.events.clone();
         events.sort();
         events.dedup();
         let tx = self.db().begin_tenant(&scope).await?;
+        let keyring = self.sealing_keys(&tx, &scope).await?;
         let row = repo::insert_endpoint(
             &tx,
             &scope,
@@ -259,13 +213,7 @@ impl App {
                 description: input.description.trim().to_string(),
                 events: events.join(" "),
                 include_personal_data: input.include_personal_data,
-                secret: seal(
-                    &keyring,
-                    "webhook_endpoints",
-                    "secret",
-                    id,
-                    secret.as_bytes(),
-                )?,
+                secret: keyring.seal(&sealed::WEBHOOK_SECRET, id, secret.as_bytes())?,
                 active: true,
                 failing_since: None,
                 failure_notified_at: None,
@@ -395,10 +343,8 @@ impl App {
                     id,
                     endpoint_id: endpoint.id,
                     event_type: event.to_string(),
-                    payload: seal(
-                        keyring,
-                        "webhook_deliveries",
-                        "payload",
+                    payload: keyring.seal(
+                        &sealed::WEBHOOK_PAYLOAD,
                         id,
                         payload.to_string().as_bytes(),
                     )?,
@@ -428,23 +374,16 @@ impl App {
         client: Uuid,
     ) -> AppResult<()> {
         for row in repo::deliveries_carrying(tx, scope, client).await? {
-            let payload = open(
-                keyring,
-                "webhook_deliveries",
-                "payload",
-                row.id,
-                &row.payload,
-            )
-            .and_then(|text| serde_json::from_str::<Value>(&text).ok());
+            let payload = keyring
+                .open_text(&sealed::WEBHOOK_PAYLOAD, row.id, &row.payload)
+                .and_then(|text| serde_json::from_str::<Value>(&text).ok());
             let sealed = match payload {
                 Some(mut payload) => {
                     if let Some(data) = payload.get_mut("data").and_then(Value::as_object_mut) {
                         data.remove("client");
                     }
-                    seal(
-                        keyring,
-                        "webhook_deliveries",
-                        "payload",
+                    keyring.seal(
+                        &sealed::WEBHOOK_PAYLOAD,
                         row.id,
                         payload.to_string().as_bytes(),
                     )?
@@ -492,20 +431,8 @@ impl App {
             return Ok(false);
         };
         let keyring = self.keys().for_read(tenant, None, self.now()).await?;
-        let payload = open(
-            &keyring,
-            "webhook_deliveries",
-            "payload",
-            row.id,
-            &row.payload,
-        );
-        let secret = open(
-            &keyring,
-            "webhook_endpoints",
-            "secret",
-            endpoint.id,
-            &endpoint.secret,
-        );
+        let payload = keyring.open_text(&sealed::WEBHOOK_PAYLOAD, row.id, &row.payload);
+        let secret = keyring.open_text(&sealed::WEBHOOK_SECRET, endpoint.id, &endpoint.secret);
         let (Some(body), Some(secret)) = (payload, secret) else {
             // The business's keys are gone: this can never be sent.
             row.status = "failed".into();

@@ -57,6 +57,11 @@ pub enum SendError {
 #[async_trait]
 pub trait Mailer: Send + Sync {
     async fn send(&self, email: &Email, from: &str) -> Result<(), SendError>;
+
+    /// Drops any copy of these messages the mailer kept (crypto-shredding
+    /// a business, erasing a client). A mailer that keeps none has nothing
+    /// to do.
+    async fn forget(&self, _ids: &[uuid::Uuid]) {}
 }
 
 /// The RFC 5322 message for an e-mail.
@@ -118,6 +123,13 @@ impl Mailer for FileMailer {
             .map_err(io)?;
         tokio::fs::rename(&tmp, &path).await.map_err(io)?;
         Ok(())
+    }
+
+    async fn forget(&self, ids: &[uuid::Uuid]) {
+        for id in ids {
+            // Gone already (or never written) is as good.
+            let _ = tokio::fs::remove_file(self.dir.join(format!("{id}.eml"))).await;
+        }
     }
 }
 

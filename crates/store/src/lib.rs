@@ -6,6 +6,7 @@
 pub mod entities;
 mod error;
 pub mod repo;
+pub mod sealed;
 
 use std::path::Path;
 use std::time::Duration;
@@ -76,12 +77,18 @@ impl SystemConnection {
             return self.begin_plain().await;
         }
         let tx = self.begin_plain().await?;
+        // The shared sealing lock first, before any row lock: see
+        // [`lock_sealing`].
+        let (class, key) = sealing_lock(scope);
         tx.execute_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "SELECT set_config('termino.tenant_id', $1, true), set_config('role', $2, true)",
+            "SELECT set_config('termino.tenant_id', $1, true), set_config('role', $2, true), \
+             pg_advisory_xact_lock_shared($3, $4)",
             [
                 scope.id().to_string().into(),
                 termino_migrations::rls::TENANT_ROLE.into(),
+                class.into(),
+                key.into(),
             ],
         ))
         .await?;
@@ -277,6 +284,56 @@ impl Database {
             .await
             .map_err(StoreError::from)
     }
+}
+
+/// The advisory lock that keeps sealing under a business's key and the
+/// end of its key rotation apart.
+fn sealing_lock(scope: &TenantScope) -> (i32, i32) {
+    let b = scope.id().into_bytes();
+    // "seal"; two businesses sharing the second half only wait for each other.
+    (
+        0x7365_616c,
+        i32::from_be_bytes([b[12], b[13], b[14], b[15]]),
+    )
+}
+
+/// Sealing under a business's key and the last pass of its key rotation
+/// exclude each other, so that no value sealed under an old version lands
+/// after the rotation checked that none is left. On PostgreSQL every
+/// tenant transaction holds a shared advisory lock from its start (and
+/// [`share_sealing_lock`] takes it in a global transaction that seals); the
+/// rotation tries for it exclusively and never waits in line for it, so it
+/// cannot queue ahead of a transaction that already holds it. On SQLite
+/// every transaction holds the database's write lock, which excludes as
+/// much. False while someone holds it (try again).
+pub async fn try_lock_sealing(tx: &Tx, scope: &TenantScope) -> Result<bool, StoreError> {
+    if tx.get_database_backend() != DbBackend::Postgres {
+        return Ok(true);
+    }
+    let (class, key) = sealing_lock(scope);
+    let row = tx
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_try_advisory_xact_lock($1, $2) AS locked",
+            [class.into(), key.into()],
+        ))
+        .await?;
+    Ok(row.map(|r| r.try_get::<bool>("", "locked")).transpose()? == Some(true))
+}
+
+/// The shared side of [`lock_sealing`], for a transaction not begun with
+/// [`Database::begin_tenant`] that seals under the business's key.
+pub async fn share_sealing_lock(tx: &Tx, scope: &TenantScope) -> Result<(), StoreError> {
+    if tx.get_database_backend() == DbBackend::Postgres {
+        let (class, key) = sealing_lock(scope);
+        tx.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock_shared($1, $2)",
+            [class.into(), key.into()],
+        ))
+        .await?;
+    }
+    Ok(())
 }
 
 /// Commit, mapping the error.

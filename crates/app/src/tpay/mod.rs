@@ -10,17 +10,15 @@ mod plans;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use termino_domain::account::Role;
+use termino_store::repo::billing;
 use termino_store::repo::payments as repo;
-use termino_store::repo::{billing, tenants};
+use termino_store::sealed;
 use termino_store::{TenantScope, commit};
 use uuid::Uuid;
 
 use crate::auth::Principal;
 use crate::billing::Applied;
 use crate::{App, AppError, AppResult};
-
-const TABLE: &str = "tenants";
-const COLUMN: &str = "tpay_credentials";
 
 /// A business's tpay merchant account.
 #[derive(Clone, Serialize, Deserialize)]
@@ -87,15 +85,12 @@ impl App {
         }
         errors.into_result()?;
         let scope = principal.tenant;
-        let keyring = self.keys().for_write(scope.id(), self.now()).await?;
         let plain = serde_json::to_vec(&creds)
             .map_err(|e| AppError::Internal(anyhow::anyhow!("credentials: {e}")))?;
-        let sealed = crate::webhooks::seal(&keyring, TABLE, COLUMN, scope.id(), &plain)?;
         let tx = self.db().begin_tenant(&scope).await?;
-        let mut tenant = tenants::get(&tx, &scope).await?.ok_or(AppError::NotFound)?;
-        tenant.tpay_credentials = Some(sealed);
-        tenant.updated_at = self.now();
-        repo::save_connection(&tx, tenant).await?;
+        let keyring = self.sealing_keys(&tx, &scope).await?;
+        let sealed = keyring.seal(&sealed::TPAY_CREDENTIALS, scope.id(), &plain)?;
+        repo::save_tpay_credentials(&tx, &scope, sealed, self.now()).await?;
         commit(tx).await?;
         tracing::info!(event = "tpay_connected", tenant_id = %scope.id(), "tpay credentials saved");
         Ok(())
@@ -105,11 +100,12 @@ impl App {
         &self,
         tenant: &termino_store::repo::tenants::Tenant,
     ) -> AppResult<Option<TpayCredentials>> {
-        let Some(sealed) = &tenant.tpay_credentials else {
+        let Some(stored) = &tenant.tpay_credentials else {
             return Ok(None);
         };
         let keyring = self.keys().for_read(tenant.id, None, self.now()).await?;
-        let plain = crate::webhooks::open(&keyring, TABLE, COLUMN, tenant.id, sealed)
+        let plain = keyring
+            .open_text(&sealed::TPAY_CREDENTIALS, tenant.id, stored)
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("tpay credentials unreadable")))?;
         serde_json::from_str(&plain)
             .map(Some)

@@ -1,7 +1,7 @@
 use sea_orm::entity::prelude::*;
 
 /// One acceptance of the data-processing agreement: an entry of the global,
-/// append-only ledger. `entry_hash` covers every field and `prev_hash`.
+/// append-only ledger. `entry_hash` covers every field and `prev_hash`, keyed.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "dpa_acceptances")]
 pub struct Model {
@@ -25,6 +25,8 @@ pub struct Model {
     pub method: String,
     pub prev_hash: String,
     pub entry_hash: String,
+    /// How `entry_hash` was made: 1 unkeyed (older entries), 2 keyed.
+    pub mac_version: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -47,6 +47,8 @@ pub struct AuditRow {
     pub detail: Option<String>,
     pub prev_hash: String,
     pub entry_hash: String,
+    /// How `entry_hash` was made: 1 unkeyed (older entries), 2 keyed.
+    pub mac_version: i32,
 }
 
 #[derive(Debug, Clone, FromQueryResult)]
@@ -77,8 +79,8 @@ pub async fn lock_audit_head(
 
 /// Appends an entry and moves the head (the head is locked by the caller).
 pub async fn append_audit(tx: &impl ConnectionTrait, row: &AuditRow) -> Result<(), StoreError> {
-    let insert = "INSERT INTO audit_events (tenant_id, seq, at, actor_kind, actor_id, action, target_kind, target_id, detail, prev_hash, entry_hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+    let insert = "INSERT INTO audit_events (tenant_id, seq, at, actor_kind, actor_id, action, target_kind, target_id, detail, prev_hash, entry_hash, mac_version)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
     let mut values: Vec<Value> = vec![
         row.tenant_id.into(),
         row.seq.into(),
@@ -91,6 +93,7 @@ pub async fn append_audit(tx: &impl ConnectionTrait, row: &AuditRow) -> Result<(
         row.detail.clone().into(),
         row.prev_hash.clone().into(),
         row.entry_hash.clone().into(),
+        row.mac_version.into(),
     ];
     let head: Vec<Value> = vec![
         row.seq.into(),
@@ -103,7 +106,7 @@ pub async fn append_audit(tx: &impl ConnectionTrait, row: &AuditRow) -> Result<(
         exec(
             tx,
             &format!(
-                "WITH entry AS ({insert}) UPDATE audit_heads SET seq = $12, hash = $13 WHERE tenant_id = $14"
+                "WITH entry AS ({insert}) UPDATE audit_heads SET seq = $13, hash = $14 WHERE tenant_id = $15"
             ),
             values,
         )
@@ -120,7 +123,7 @@ pub async fn append_audit(tx: &impl ConnectionTrait, row: &AuditRow) -> Result<(
     Ok(())
 }
 
-const AUDIT_COLUMNS: &str = "tenant_id, seq, at, actor_kind, actor_id, action, target_kind, target_id, detail, prev_hash, entry_hash";
+const AUDIT_COLUMNS: &str = "tenant_id, seq, at, actor_kind, actor_id, action, target_kind, target_id, detail, prev_hash, entry_hash, mac_version";
 
 /// A page of the log, newest first, before `before_seq`, within `[from, to)`.
 pub async fn audit_page(

@@ -1,4 +1,3 @@
-use chrono::{DateTime, Utc};
 use sea_orm::ExprTrait;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -81,34 +80,6 @@ pub async fn replace(
     Ok(active.update(db).await?)
 }
 
-/// Re-encryption: replaces a row only if nobody changed it since it was
-/// read (`updated_at` unchanged); returns whether it did.
-pub async fn replace_if_unchanged(
-    db: &impl ConnectionTrait,
-    scope: &TenantScope,
-    row: ClientRow,
-    read_updated_at: DateTime<Utc>,
-) -> Result<bool, StoreError> {
-    let result = Clients::update_many()
-        .col_expr(client::Column::KeyVersion, Expr::value(row.key_version))
-        .col_expr(client::Column::Name, Expr::value(row.name))
-        .col_expr(client::Column::Email, Expr::value(row.email))
-        .col_expr(client::Column::Phone, Expr::value(row.phone))
-        .col_expr(client::Column::Notes, Expr::value(row.notes))
-        .col_expr(client::Column::DateOfBirth, Expr::value(row.date_of_birth))
-        .col_expr(client::Column::CustomFields, Expr::value(row.custom_fields))
-        .col_expr(
-            client::Column::MarketingConsent,
-            Expr::value(row.marketing_consent),
-        )
-        .filter(client::Column::TenantId.eq(scope.id()))
-        .filter(client::Column::Id.eq(row.id))
-        .filter(client::Column::UpdatedAt.eq(read_updated_at))
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected == 1)
-}
-
 pub async fn get(
     db: &impl ConnectionTrait,
     scope: &TenantScope,
@@ -151,22 +122,6 @@ pub async fn find_by_index(
         .await?)
 }
 
-/// Rows still encrypted under an older key version, a batch at a time.
-pub async fn older_than_version(
-    db: &impl ConnectionTrait,
-    scope: &TenantScope,
-    version: i32,
-    limit: u64,
-) -> Result<Vec<ClientRow>, StoreError> {
-    Ok(Clients::find()
-        .filter(client::Column::TenantId.eq(scope.id()))
-        .filter(client::Column::KeyVersion.lt(version))
-        .order_by_asc(client::Column::Id)
-        .limit(limit)
-        .all(db)
-        .await?)
-}
-
 pub async fn delete(
     db: &impl ConnectionTrait,
     scope: &TenantScope,
@@ -177,19 +132,4 @@ pub async fn delete(
     };
     found.delete(db).await?;
     Ok(true)
-}
-
-/// The data-key versions the business's rows are encrypted under.
-pub async fn versions_in_use(
-    db: &impl ConnectionTrait,
-    scope: &TenantScope,
-) -> Result<Vec<i32>, StoreError> {
-    Ok(Clients::find()
-        .select_only()
-        .column(client::Column::KeyVersion)
-        .distinct()
-        .filter(client::Column::TenantId.eq(scope.id()))
-        .into_tuple()
-        .all(db)
-        .await?)
 }

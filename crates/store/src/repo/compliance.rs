@@ -661,10 +661,14 @@ pub async fn export_rows(
         }
         _ => Vec::new(),
     };
+    // Sealed values stay behind: ciphertext is of no use to the business,
+    // and some of it is a secret (a webhook endpoint's).
+    let sealed = crate::sealed::TABLES.iter().find(|t| t.table == table);
     for row in &mut rows {
-        if let Some(obj) = row.as_object_mut() {
-            // Secrets stay behind.
-            obj.remove("secret");
+        if let (Some(obj), Some(sealed)) = (row.as_object_mut(), sealed) {
+            for column in sealed.columns {
+                obj.remove(column.column);
+            }
         }
     }
     Ok(rows)

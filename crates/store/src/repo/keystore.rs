@@ -15,6 +15,11 @@ use crate::entities::tenant_key::{self, Entity as TenantKeys};
 pub const ACTIVE: &str = "active";
 pub const ARCHIVED: &str = "archived";
 pub const DESTROYED: &str = "destroyed";
+/// Purposes of keys.
+pub const DATA: &str = "data";
+pub const INDEX: &str = "index";
+/// Termino's own key for the ledgers' chains (under the nil business).
+pub const CHAIN: &str = "chain";
 
 pub async fn insert(db: &impl ConnectionTrait, row: TenantKeyRow) -> Result<(), StoreError> {
     let active: tenant_key::ActiveModel = row.into();
@@ -126,4 +131,51 @@ pub async fn archive_if_active(
         .exec(db)
         .await?;
     Ok(result.rows_affected == 1)
+}
+
+/// A ledger's unkeyed beginning, recorded when chains became keyed.
+#[derive(Debug, Clone, PartialEq, Eq, sea_orm::FromQueryResult)]
+pub struct ChainCheckpoint {
+    pub chain: String,
+    pub unkeyed_entries: i64,
+    pub last_hash: String,
+}
+
+/// The checkpoint of `chain` (`*`: every chain was recorded).
+pub async fn checkpoint(
+    db: &impl ConnectionTrait,
+    chain: &str,
+) -> Result<Option<ChainCheckpoint>, StoreError> {
+    let rows = db
+        .query_all_raw(crate::repo::compliance::stmt(
+            db,
+            "SELECT chain, unkeyed_entries, last_hash FROM chain_checkpoints WHERE chain = $1",
+            vec![chain.into()],
+        ))
+        .await?;
+    rows.first()
+        .map(|r| <ChainCheckpoint as sea_orm::FromQueryResult>::from_query_result(r, ""))
+        .transpose()
+        .map_err(StoreError::from)
+}
+
+/// Records a checkpoint; one already there stays (false then).
+pub async fn record_checkpoint(
+    db: &impl ConnectionTrait,
+    checkpoint: &ChainCheckpoint,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let done = db
+        .execute_raw(crate::repo::compliance::stmt(
+            db,
+            "INSERT INTO chain_checkpoints (chain, unkeyed_entries, last_hash, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (chain) DO NOTHING",
+            vec![
+                checkpoint.chain.clone().into(),
+                checkpoint.unkeyed_entries.into(),
+                checkpoint.last_hash.clone().into(),
+                now.into(),
+            ],
+        ))
+        .await?;
+    Ok(done.rows_affected() == 1)
 }

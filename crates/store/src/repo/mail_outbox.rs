@@ -167,3 +167,19 @@ pub async fn delete(db: &impl ConnectionTrait, id: Uuid) -> Result<(), StoreErro
     MailOutbox::delete_by_id(id).exec(db).await?;
     Ok(())
 }
+
+/// The ids of a business's sealed mail (to its clients), to drop the
+/// copies a mailer kept of them.
+pub async fn sealed_ids_of(
+    db: &impl ConnectionTrait,
+    tenant: Uuid,
+) -> Result<Vec<Uuid>, StoreError> {
+    Ok(MailOutbox::find()
+        .select_only()
+        .column(mail_outbox::Column::Id)
+        .filter(mail_outbox::Column::TenantId.eq(tenant))
+        .filter(mail_outbox::Column::Sealed.eq(true))
+        .into_tuple()
+        .all(db)
+        .await?)
+}

@@ -102,15 +102,33 @@ pub async fn tenant_by_stripe_account(
         .await?)
 }
 
-/// Writes the connected-account columns of a tenant.
+/// Writes the connected-account columns of a tenant (not the sealed tpay
+/// credentials: a row read earlier must not write back an old ciphertext
+/// over one a key rotation has since re-encrypted).
 pub async fn save_connection(db: &impl ConnectionTrait, row: Tenant) -> Result<Tenant, StoreError> {
     let mut active: tenant::ActiveModel = row.clone().into();
     active.stripe_account_id = Set(row.stripe_account_id);
     active.stripe_account_ready = Set(row.stripe_account_ready);
     active.payment_hold_minutes = Set(row.payment_hold_minutes);
-    active.tpay_credentials = Set(row.tpay_credentials);
     active.updated_at = Set(row.updated_at);
     Ok(active.update(db).await?)
+}
+
+/// Stores a business's tpay credentials, sealed.
+pub async fn save_tpay_credentials(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    sealed: Vec<u8>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    use sea_orm::sea_query::Expr;
+    Tenants::update_many()
+        .col_expr(tenant::Column::TpayCredentials, Expr::value(sealed))
+        .col_expr(tenant::Column::UpdatedAt, Expr::value(now))
+        .filter(tenant::Column::Id.eq(scope.id()))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// Claims a due refund for one caller: the worker and the request that
