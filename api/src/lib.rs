@@ -1,14 +1,15 @@
-//! The Termino HTTP server: REST, health, the web pages, and the pieces the
-//! `termino` command uses.
+//! The developers' side of Termino: REST v1 (poem-openapi), GraphQL
+//! (async-graphql), health and readiness, and the inbound notifications of
+//! the payment providers. Thin: parse, authorise, call `termino-app`, shape
+//! the answer. It knows nothing of the pages (`termino-web`); the server
+//! crate mounts both.
 
 pub mod body_limit;
-pub mod cli;
-mod cli_accountability;
-pub mod config;
 pub mod graphql;
 mod graphql_guard;
 pub mod graphql_ws;
 pub mod provider_webhooks;
 pub mod rest;
-pub mod server;
-pub mod telemetry;
+mod routes;
+
+pub use routes::{ApiOptions, mount};

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use crate::helpers::{Backend, TestApp};
 
 fn browser_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/browser")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/browser")
 }
 
 fn missing_tools() -> Option<String> {

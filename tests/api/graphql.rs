@@ -457,7 +457,7 @@ async fn the_graphql_schema_matches_its_snapshot() {
     let sdl = termino_api::graphql::sdl(&termino_api::graphql::schema(app.app().clone()));
     app.finish().await;
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/api/snapshots/schema.graphql");
+        .join("../../tests/api/snapshots/schema.graphql");
     if std::env::var("UPDATE_SNAPSHOTS").is_ok() {
         std::fs::write(&path, &sdl).unwrap();
     }

@@ -132,7 +132,7 @@ async fn the_openapi_document_matches_its_snapshot() {
     spec["servers"] = serde_json::json!([{"url": "http://127.0.0.1:8080/api/v1"}]);
     let text = serde_json::to_string_pretty(&spec).unwrap() + "\n";
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/api/snapshots/openapi.json");
+        .join("../../tests/api/snapshots/openapi.json");
     if std::env::var("UPDATE_SNAPSHOTS").is_ok() {
         std::fs::write(&path, &text).unwrap();
     }

@@ -3,9 +3,9 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use termino_api::config::Settings;
-use termino_api::server::{RunningServer, start};
 use termino_app::Clock;
+use termino_server::config::Settings;
+use termino_server::server::{RunningServer, start};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

@@ -5,7 +5,7 @@
 //! `termino_web::routes().data(app).data(cookie_policy)`.
 
 mod booking;
-pub mod http;
+pub use termino_http as http;
 pub mod i18n;
 mod ops;
 mod pages;

@@ -9,7 +9,7 @@ use poem_openapi::auth::{ApiKey, Bearer};
 use termino_app::auth::{Actor, Principal};
 use termino_app::{App, AppError, AppResult};
 use termino_domain::scope::{Access, Area};
-use termino_web::http::{CSRF_HEADER, is_state_changing, tokens_match};
+use termino_http::{CSRF_HEADER, is_state_changing, tokens_match};
 
 use super::problem::{ApiError, Problem};
 
@@ -117,8 +117,9 @@ impl Credential {
             .and_then(|v| v.strip_prefix("Bearer "));
         match bearer {
             Some(token) => Some(Credential::Bearer(token.to_string())),
-            None => termino_web::http::cookie(req, termino_web::http::SESSION_COOKIE)
-                .map(Credential::Session),
+            None => {
+                termino_http::cookie(req, termino_http::SESSION_COOKIE).map(Credential::Session)
+            }
         }
     }
 

@@ -11,7 +11,7 @@ use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
 use serde::Deserialize;
 use termino_app::App;
 use termino_app::dpa::{DpaAcceptanceInput, DpaState};
-use termino_web::http::acceptance_meta;
+use termino_http::acceptance_meta;
 use uuid::Uuid;
 
 use super::auth::{BusinessAuth, authorize};

@@ -9,7 +9,7 @@ use termino_app::accounts::SignupInput;
 use termino_app::auth::{Actor, ClientInfo, NewSession};
 use termino_app::business::BusinessUpdate as AppBusinessUpdate;
 use termino_app::clients::{ClientPatch, NewClient as AppNewClient};
-use termino_web::http::{CookiePolicy, clear_session_cookie, client_ip, session_cookie};
+use termino_http::{CookiePolicy, clear_session_cookie, client_ip, session_cookie};
 use uuid::Uuid;
 
 use super::auth::{BusinessAuth, authorize, session_token};
@@ -94,7 +94,7 @@ impl Api {
                     tax_id: d.tax_id,
                     authority_confirmed: d.authority_confirmed,
                 },
-                termino_web::http::acceptance_meta(req, "api"),
+                termino_http::acceptance_meta(req, "api"),
             )
         });
         let session = app

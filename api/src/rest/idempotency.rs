@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use termino_app::App;
 use termino_crypto::{FieldContext, decrypt_field, encrypt_field};
-use termino_web::http::{SESSION_COOKIE, client_ip, cookie};
+use termino_http::{SESSION_COOKIE, client_ip, cookie};
 
 use super::json::MAX_BODY_BYTES;
 use super::problem::{Problem, problem_response};

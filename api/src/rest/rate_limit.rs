@@ -15,7 +15,7 @@ use poem::{Endpoint, IntoResponse, Request, Response};
 use termino_app::auth::Actor;
 use termino_app::secret::opaque_key;
 use termino_app::{App, AppError};
-use termino_web::http::{client_ip, is_state_changing};
+use termino_http::{client_ip, is_state_changing};
 
 use super::auth::{Checked, Credential};
 use super::problem::{Problem, problem_response};

@@ -783,7 +783,7 @@ impl PublicApi {
         body: JsonBody<BookingInput>,
     ) -> Result<BookingCreated> {
         let b = app.public_business(&slug.0).await?;
-        let ip = termino_web::http::client_ip(req);
+        let ip = termino_http::client_ip(req);
         let owner = KeyOwner::Address(ip.as_deref());
         book(&app, &b.scope, &b.slug, (owner, key.0), body.0).await
     }

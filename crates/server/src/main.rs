@@ -1,7 +1,7 @@
 use clap::Parser;
-use termino_api::cli::{Cli, run};
-use termino_api::config::Settings;
-use termino_api::telemetry;
+use termino_server::cli::{Cli, run};
+use termino_server::config::Settings;
+use termino_server::telemetry;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {

@@ -5,21 +5,17 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use poem::http::{HeaderValue, StatusCode};
+use poem::http::HeaderValue;
 use poem::listener::{Acceptor, Listener, TcpListener};
-use poem::web::Json;
-use poem::{
-    Endpoint, EndpointExt, IntoEndpoint, IntoResponse, Request, Response, Route, get, handler,
-};
+use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route};
 use termino_app::keys::{KeyService, KeystoreCheck};
 use termino_app::{App, AppConfig, Clock, Database, Kv};
 use termino_crypto::{Kek, LocalKek, MasterKey};
+use termino_http::CookiePolicy;
 use termino_notify::{FileMailer, Mailer, SmtpMailer};
-use termino_web::http::CookiePolicy;
 use tokio::sync::watch;
 
 use crate::config::Settings;
-use crate::rest;
 
 /// Connects to everything the settings name, runs migrations, and builds
 /// the application.
@@ -161,43 +157,6 @@ pub fn write_new_key_file(path: &std::path::Path, key: &MasterKey) -> anyhow::Re
     Ok(())
 }
 
-#[handler]
-fn health() -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "status": "ok" }))
-}
-
-#[handler]
-async fn ready(app: poem::web::Data<&App>) -> Response {
-    let checks = app.readiness().await;
-    let all_ok = checks.iter().all(|(_, r)| r.is_ok());
-    let body: serde_json::Map<String, serde_json::Value> = checks
-        .into_iter()
-        .map(|(name, result)| {
-            let state = if result.is_ok() { "ok" } else { "unavailable" };
-            (name.to_string(), serde_json::Value::from(state))
-        })
-        .collect();
-    if !all_ok {
-        tracing::warn!(event = "not_ready", checks = ?body, "readiness check failed");
-    }
-    let status = if all_ok {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
-    Json(serde_json::json!({
-        "status": if all_ok { "ready" } else { "unavailable" },
-        "checks": body,
-    }))
-    .with_status(status)
-    .into_response()
-}
-
-#[handler]
-fn home() -> poem::web::Redirect {
-    poem::web::Redirect::see_other("/app")
-}
-
 /// Paths may carry secrets (`/reset/<token>`, `/b/x/manage/<token>`): long
 /// segments are cut before a path is logged.
 fn loggable_path(path: &str) -> String {
@@ -241,55 +200,28 @@ async fn log_requests<E: Endpoint>(next: E, req: Request) -> poem::Result<Respon
     Ok(resp)
 }
 
-/// Every route of the server.
+/// Every route of the server: the API's and the pages', side by side.
 pub fn routes(app: App, settings: &Settings) -> impl Endpoint + 'static {
-    let api = rest::service(&settings.public_url);
-    let spec = api.spec_endpoint();
-    let docs = api.swagger_ui();
     let cookies = CookiePolicy {
         secure: settings.secure_cookies,
         max_age_secs: app.config().session_absolute.as_secs(),
     };
-    Route::new()
-        .at("/", get(home))
-        .at("/health", get(health))
-        .at("/ready", get(ready))
-        .at(
-            "/webhooks/stripe",
-            poem::post(crate::provider_webhooks::stripe),
-        )
-        .at("/webhooks/tpay", poem::post(crate::provider_webhooks::tpay))
-        .at("/api/v1/openapi.json", spec)
-        .at(
-            "/graphql",
-            get(crate::graphql_ws::graphql_get)
-                .post(crate::graphql::graphql_post)
-                .around(rest::rate_limit::limit)
-                .data(crate::graphql::schema(app.clone()))
-                .data(crate::graphql_ws::AllowedOrigins::new(
-                    &settings.allowed_origins,
-                    &settings.public_url,
-                )),
-        )
-        .nest(
-            "/api/v1",
-            api.into_endpoint()
-                .catch_all_error(rest::problem::from_poem_error)
-                .around(rest::idempotency::idempotent)
-                .around(rest::rate_limit::limit),
-        )
-        .nest("/api/docs", docs)
+    let options = termino_api::ApiOptions {
+        public_url: settings.public_url.clone(),
+        allowed_origins: settings.allowed_origins.clone(),
+    };
+    termino_api::mount(Route::new(), &app, &options)
         .nest(
             "/",
-            termino_web::routes().around(rest::rate_limit::limit_forms),
+            termino_web::routes().around(termino_api::rest::rate_limit::limit_forms),
         )
         .with(poem::middleware::CookieJarManager::new())
-        .around(crate::body_limit::limit_bodies)
+        .around(termino_api::body_limit::limit_bodies)
         .around(log_requests)
         .data(app)
         .data(cookies)
-        .data(crate::body_limit::BodyLimit(settings.max_body_bytes))
-        .data(termino_web::http::TrustedProxies(
+        .data(termino_api::body_limit::BodyLimit(settings.max_body_bytes))
+        .data(termino_http::TrustedProxies(
             settings.trusted_proxies.clone(),
         ))
 }

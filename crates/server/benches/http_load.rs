@@ -2,7 +2,7 @@
 //! by 32 concurrent clients on distinct slots, the latency of the public
 //! availability endpoint for a month, and of the booking page's month view.
 //!
-//! `LOAD_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench -p termino-api --bench http_load`
+//! `LOAD_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench -p termino-server --bench http_load`
 //! (without the variable it runs on SQLite). Requests are bounded in count
 //! and go only to 127.0.0.1.
 
@@ -11,9 +11,9 @@
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use termino_api::config::Settings;
-use termino_api::server::start;
 use termino_app::Clock;
+use termino_server::config::Settings;
+use termino_server::server::start;
 
 const CLIENTS: usize = 32;
 const BOOKINGS_PER_CLIENT: usize = 20;
