@@ -394,16 +394,11 @@ pub(crate) async fn prove(app: &TestApp, slug: &str, email: &str) -> String {
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::ACCEPTED);
-    app.wait_for_mails(email, before + 1).await;
-    // Other mail to the client may land meanwhile: the newest with a link.
-    for _ in 0..600 {
-        let links = mails_with(app, email, "/your-data/");
-        if links.len() > links_before {
-            return link_token(&links[0], "/your-data/");
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("no link mail to {email}")
+    app.expect_mails(email, before + 1).await;
+    // Other mail to the client may be there too: the newest with a link.
+    let links = mails_with(app, email, "/your-data/");
+    assert!(links.len() > links_before, "no new link mail to {email}");
+    link_token(&links[0], "/your-data/")
 }
 
 /// Mails to an address containing `text`, newest first.
@@ -427,16 +422,14 @@ pub(crate) fn mails_with(app: &TestApp, address: &str, text: &str) -> Vec<String
         .collect()
 }
 
-/// Waits (bounded) for the newest mail to `address` that contains `text`:
-/// other mail to the same address may land before or after it.
+/// The newest mail to `address` that contains `text`, after sending what
+/// is due: other mail to the same address may be there too.
 pub(crate) async fn mail_with(app: &TestApp, address: &str, text: &str) -> String {
-    for _ in 0..1800 {
-        if let Some(mail) = mails_with(app, address, text).into_iter().next() {
-            return mail;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("no mail to {address} with {text:?} within 90 s");
+    app.run_jobs().await;
+    mails_with(app, address, text)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| panic!("no mail to {address} with {text:?}"))
 }
 
 /// What the client's link shows.
@@ -723,7 +716,7 @@ async fn erasure_leaves_no_plaintext_and_no_index_entry(app: &TestApp) {
     .await;
     assert_eq!(resp.status(), StatusCode::CREATED);
     // Every mail to her so far has gone out: confirmation, link, receipt.
-    app.wait_for_mails(email, 3).await;
+    app.expect_mails(email, 3).await;
     let sealed = format!(
         "SELECT COUNT(*) FROM mail_outbox WHERE sealed = {} AND tenant_id = {}",
         if app.backend == Backend::Postgres {
@@ -733,20 +726,16 @@ async fn erasure_leaves_no_plaintext_and_no_index_entry(app: &TestApp) {
         },
         tenant_of("usuwanie")
     );
-    for _ in 0..600 {
-        let pending = count(
-            app,
-            &format!(
-                "SELECT COUNT(*) FROM mail_outbox WHERE status = 'pending' AND tenant_id = {}",
-                tenant_of("usuwanie")
-            ),
-        )
-        .await;
-        if pending == 0 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    app.run_jobs().await;
+    let pending = count(
+        app,
+        &format!(
+            "SELECT COUNT(*) FROM mail_outbox WHERE status = 'pending' AND tenant_id = {}",
+            tenant_of("usuwanie")
+        ),
+    )
+    .await;
+    assert_eq!(pending, 0, "every mail so far is sent");
     let sealed_before = count(app, &sealed).await;
 
     // One action in the panel.
@@ -792,7 +781,7 @@ async fn erasure_leaves_no_plaintext_and_no_index_entry(app: &TestApp) {
     assert_eq!(count(app, &sealed).await, sealed_before - 3 + 1);
     // She is told, and the request keeps no address; the outbox's files of
     // the earlier mail to her are gone too.
-    app.wait_for_mails(email, 1).await;
+    app.expect_mails(email, 1).await;
     assert_eq!(app.mails_to(email), 1);
     assert!(
         app.latest_mail_to(email).contains("erased") || app.latest_mail_to(email).contains("usun")
@@ -944,7 +933,7 @@ async fn request_deadlines_are_tracked_and_extended(app: &TestApp) {
     assert_eq!(r["overdue"], false);
     let id = r["id"].as_str().unwrap().to_string();
     // The owner is told, with the deadline.
-    app.wait_for_mails(&owner_email("terminy"), 1).await;
+    app.expect_mails(&owner_email("terminy"), 1).await;
 
     // Extensions: at most two months, with a reason the client is told.
     let path = format!("/data-requests/{id}/extension");
@@ -1071,9 +1060,11 @@ async fn a_breach_notifies_exactly_the_affected_businesses(app: &TestApp) {
     // Outside the window: a business whose data was all written before.
     let outside = app.signup("poza-oknem").await;
     new_client(&outside, "Halina Spokojna", "halina@example.com").await;
-    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    // The clock moves on around the window's start, so that no write
+    // shares its instant.
+    app.clock.advance(chrono::Duration::seconds(1));
     let window_start = app.app().now();
-    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    app.clock.advance(chrono::Duration::seconds(1));
 
     // Inside: two clients booking and one added by the owner.
     let s = salon(app, "w-oknie", json!({})).await;
@@ -1104,6 +1095,7 @@ async fn a_breach_notifies_exactly_the_affected_businesses(app: &TestApp) {
     .await;
     new_client(&s.owner, "Kinga Trzecia", "kinga@example.com").await;
     let window_end = app.app().now();
+    app.clock.advance(chrono::Duration::seconds(1));
     // Written after the window: not part of it.
     new_client(&s.owner, "Lena Późniejsza", "lena@example.com").await;
 
@@ -1216,14 +1208,8 @@ async fn a_breach_notifies_exactly_the_affected_businesses(app: &TestApp) {
         .to_string();
     for who in affected {
         // Among their booking confirmations.
-        let mut notices = mails_with(app, who, &reference);
-        for _ in 0..1800 {
-            if !notices.is_empty() {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-            notices = mails_with(app, who, &reference);
-        }
+        app.run_jobs().await;
+        let notices = mails_with(app, who, &reference);
         assert_eq!(notices.len(), 1, "{who}");
         assert!(notices[0].contains(&first_line), "{who}: {}", notices[0]);
     }
@@ -1271,7 +1257,7 @@ async fn a_breach_notifies_exactly_the_affected_businesses(app: &TestApp) {
         out.contains("at 60 h to operators") && !out.contains("at 60 h to w-oknie"),
         "{out}"
     );
-    app.wait_for_mails(OPERATOR_EMAIL, 3).await;
+    app.expect_mails(OPERATOR_EMAIL, 3).await;
 
     // Updates in phases reach the business; the incident closes with a report.
     let (ok, out) = run(

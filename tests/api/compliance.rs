@@ -240,7 +240,7 @@ async fn the_agreement_gates_processing_and_its_ledger_is_tamper_evident(app: &T
             .abs()
             < 10
     );
-    app.wait_for_mails(&owner_email("bez-umowy"), 1).await;
+    app.expect_mails(&owner_email("bez-umowy"), 1).await;
     assert!(
         app.mail_to(&owner_email("bez-umowy"))
             .await
@@ -395,7 +395,7 @@ async fn a_trial_is_reminded_and_purged_exactly_three_months_after_it_ends(app: 
     assert!(!out.contains("reminded"), "each reminder once: {out}");
     let out = run_retention(app, purge_at - Duration::days(7) + Duration::hours(1)).await;
     assert!(out.contains("purge in 7 days"), "{out}");
-    app.wait_for_mails(&email, 2).await;
+    app.expect_mails(&email, 2).await;
     assert!(
         app.mail_to(&email)
             .await
@@ -458,7 +458,7 @@ async fn a_trial_is_reminded_and_purged_exactly_three_months_after_it_ends(app: 
         listing.contains(&tenant) && listing.contains("intact") && listing.contains("destroyed"),
         "{listing}"
     );
-    app.wait_for_mails(&email, 3).await;
+    app.expect_mails(&email, 3).await;
     assert!(app.latest_mail_to(&email).contains("Deletion certificate"));
 }
 
@@ -837,7 +837,7 @@ async fn sub_processor_changes_are_announced_and_objections_recorded(app: &TestA
         String::from_utf8_lossy(&out.stderr)
     );
     let email = owner_email("sprzeciw");
-    app.wait_for_mails(&email, 1).await;
+    app.expect_mails(&email, 1).await;
     assert!(app.mail_to(&email).await.contains("Mailgun Technologies"));
     let list = subprocessor_list(app).await;
     assert_eq!(list["version"], 1, "not in effect yet");

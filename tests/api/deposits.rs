@@ -243,8 +243,8 @@ async fn a_deposit_booking_is_confirmed_once(backend: Backend) {
     .await;
     assert!(html.contains("36 PLN · stripe · paid"), "{html}");
     // One confirmation e-mail, however many notifications.
-    app.wait_for_mails("dorota@example.com", 1).await;
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    app.run_jobs().await;
+    app.run_jobs().await;
     assert_eq!(app.mails_to("dorota@example.com"), 1);
     assert!(refunds(&fake).is_empty());
     app.finish().await;

@@ -1,5 +1,4 @@
 use std::path::PathBuf;
-use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -160,6 +159,9 @@ impl TestApp {
         settings.rate_limit_public = 100_000;
         // Webhook receivers in tests listen on 127.0.0.1.
         settings.webhooks_allow_private = true;
+        // Tests step the background work themselves (`run_jobs`), at the
+        // time their clock says, instead of racing a worker.
+        settings.worker = false;
         tweak(&mut settings);
         let clock = Clock::system();
         let server = start(settings.clone(), clock.clone())
@@ -315,31 +317,31 @@ impl TestApp {
         }
     }
 
-    /// Waits (bounded) until the mail worker has written a message to this
-    /// address; returns its text.
+    /// Runs the background work that is due now (mail, webhooks, jobs):
+    /// what the worker would do next, done before the test looks.
+    pub async fn run_jobs(&self) -> termino_app::jobs::WorkDone {
+        self.app().run_pending_jobs().await
+    }
+
+    /// The first message to this address, after sending what is due.
     pub async fn mail_to(&self, address: &str) -> String {
         decode_quoted_printable(&self.raw_mail_to(address).await)
     }
 
     /// The message as written, before any decoding.
     pub async fn raw_mail_to(&self, address: &str) -> String {
+        self.run_jobs().await;
         let dir = self.data_dir.join("outbox");
-        // Generous: under CI the browser tests share the two cores.
-        for _ in 0..1800 {
-            if let Ok(entries) = std::fs::read_dir(&dir) {
-                for entry in entries.flatten() {
-                    if entry.path().extension().is_none_or(|x| x != "eml") {
-                        continue;
-                    }
-                    let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
-                    if text.contains(&format!("To: {address}\r\n")) {
-                        return text;
-                    }
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("no mail to {address} within 90 s");
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .map(|entries| entries.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        files.sort();
+        files
+            .iter()
+            .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+            .map(|p| std::fs::read_to_string(p).unwrap_or_default())
+            .find(|text| text.contains(&format!("To: {address}\r\n")))
+            .unwrap_or_else(|| panic!("no mail to {address}"))
     }
 
     /// The newest message to an address (file names are time-ordered ids).
@@ -366,18 +368,12 @@ impl TestApp {
             .collect()
     }
 
-    /// Waits (up to 30 s) until `n` messages to the address were written.
-    pub async fn wait_for_mails(&self, address: &str, n: usize) {
-        for _ in 0..600 {
-            if self.mails_to(address) >= n {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!(
-            "{} of {n} mails to {address} within 30 s",
-            self.mails_to(address)
-        );
+    /// Sends what is due and checks that at least `n` messages to the
+    /// address were written.
+    pub async fn expect_mails(&self, address: &str, n: usize) {
+        self.run_jobs().await;
+        let sent = self.mails_to(address);
+        assert!(sent >= n, "{sent} of {n} mails to {address}");
     }
 
     pub fn mails_to(&self, address: &str) -> usize {

@@ -24,7 +24,7 @@ async fn reset_mails_queued(app: &TestApp, email: &str) -> usize {
 
 /// The links of the first `n` reset mails to an address, oldest first.
 async fn reset_tokens(app: &TestApp, email: &str, n: usize) -> Vec<String> {
-    app.wait_for_mails(email, n).await;
+    app.expect_mails(email, n).await;
     app.all_mail_to(email)
         .iter()
         .map(|m| link_token(m, "/reset/"))
@@ -193,7 +193,7 @@ async fn password_reset_by_email_link(app: &TestApp) {
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::ACCEPTED);
-    app.wait_for_mails(&email, 2).await;
+    app.expect_mails(&email, 2).await;
     assert_eq!(app.mails_to(&email), 2);
     app.clock.advance(chrono::Duration::minutes(61));
     let token = link_token(&app.latest_mail_to(&email), "/reset/");

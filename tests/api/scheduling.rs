@@ -129,12 +129,12 @@ async fn staff_hear_of_new_and_cancelled_bookings(app: &TestApp) {
         .send()
         .await
         .unwrap();
-    app.wait_for_mails(&crate::helpers::owner_email("salon-info"), 2)
+    app.expect_mails(&crate::helpers::owner_email("salon-info"), 2)
         .await;
     let last = app.latest_mail_to(&crate::helpers::owner_email("salon-info"));
     assert!(last.contains("odwołana"), "{last}");
     // The client heard of the cancellation too, with a cancelled event.
-    app.wait_for_mails("info@example.com", 2).await;
+    app.expect_mails("info@example.com", 2).await;
     assert_eq!(app.mails_to("info@example.com"), 2);
 }
 

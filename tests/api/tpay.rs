@@ -123,8 +123,8 @@ async fn a_tpay_deposit_is_confirmed_once(backend: Backend) {
     // tpay sends again: acknowledged, nothing changes.
     let (status, answer) = notify(&app, &body, Some(&fake.signed(&body))).await;
     assert_eq!((status, answer.as_str()), (StatusCode::OK, "TRUE"));
-    app.wait_for_mails("tomasz@example.com", 1).await;
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    app.run_jobs().await;
+    app.run_jobs().await;
     assert_eq!(app.mails_to("tomasz@example.com"), 1);
 
     // Cancelled by the business: refunded through tpay.
@@ -303,7 +303,7 @@ async fn a_plan_period_paid_through_tpay_and_reminders(backend: Backend) {
         .advance(chrono::Duration::days(5) + chrono::Duration::hours(12));
     assert_eq!(app.app().remind_plan_renewals().await.unwrap(), 1);
     assert_eq!(app.app().remind_plan_renewals().await.unwrap(), 0);
-    app.wait_for_mails(&owner_email, before + 2).await;
+    app.expect_mails(&owner_email, before + 2).await;
     assert!(
         app.latest_mail_to(&owner_email)
             .contains("Termino Pro ends on")

@@ -115,7 +115,135 @@ pub struct JobsRun {
     pub failed: usize,
 }
 
+/// What one [`App::run_pending_jobs`] step sent or did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct WorkDone {
+    pub mail: usize,
+    pub webhooks: usize,
+    pub jobs: JobsRun,
+}
+
+impl WorkDone {
+    fn is_empty(&self) -> bool {
+        self.mail == 0 && self.webhooks == 0 && self.jobs == JobsRun::default()
+    }
+}
+
 impl App {
+    /// One step of the background worker: everything due now, until a pass
+    /// finds nothing more (a job may queue mail, a delivery a job). The
+    /// worker calls it in a loop; tests call it instead of waiting. A part
+    /// that fails is logged and the others go on.
+    pub async fn run_pending_jobs(&self) -> WorkDone {
+        let mut total = WorkDone::default();
+        // Bounded: work that keeps queueing more waits for the next step.
+        for _ in 0..10 {
+            let pass = self.pending_pass().await;
+            total.mail += pass.mail;
+            total.webhooks += pass.webhooks;
+            total.jobs.done += pass.jobs.done;
+            total.jobs.retried += pass.jobs.retried;
+            total.jobs.failed += pass.jobs.failed;
+            if pass.is_empty() {
+                break;
+            }
+        }
+        total
+    }
+
+    async fn pending_pass(&self) -> WorkDone {
+        use tracing::Instrument;
+        let mut done = WorkDone::default();
+        self.flush_encryption_counts().await;
+        let passes: [(&str, AppResult<()>); 3] = [
+            (
+                "idempotency_cleanup",
+                self.forget_expired_idempotency().await.map(drop),
+            ),
+            (
+                "plan_reminders",
+                self.remind_plan_renewals().await.map(drop),
+            ),
+            ("payments", self.settle_payments().await.map(drop)),
+        ];
+        for (name, result) in passes {
+            if let Err(err) = result {
+                tracing::warn!(event = "worker_pass_failed", pass = name, error = %err, "a background pass failed; it runs again on the next step");
+            }
+        }
+        match self
+            .run_due_jobs()
+            .instrument(tracing::info_span!("jobs"))
+            .await
+        {
+            Ok(run) => done.jobs = run,
+            Err(err) => {
+                tracing::warn!(event = "worker_pass_failed", pass = "jobs", error = %err, "background jobs pass failed")
+            }
+        }
+        match self
+            .deliver_due_mail()
+            .instrument(tracing::info_span!("mail"))
+            .await
+        {
+            Ok(n) => done.mail = n,
+            Err(err) => {
+                tracing::warn!(event = "worker_pass_failed", pass = "mail", error = %err, "mail pass failed")
+            }
+        }
+        match self
+            .deliver_due_webhooks()
+            .instrument(tracing::info_span!("webhooks"))
+            .await
+        {
+            Ok(n) => done.webhooks = n,
+            Err(err) => {
+                tracing::warn!(event = "worker_pass_failed", pass = "webhooks", error = %err, "webhook pass failed")
+            }
+        }
+        done
+    }
+
+    /// The clock-driven periodic work: the hourly retention job (once per
+    /// cluster) and breach escalations. The worker runs it every minute;
+    /// tests that need it call it (or the CLI) with the time they set.
+    pub async fn run_scheduled(&self, holder: &str) {
+        if let Err(err) = self.run_scheduled_retention(holder).await {
+            tracing::warn!(event = "retention_job_error", error = %err, "retention job failed; it runs again when next due");
+        }
+        if let Err(err) = self.escalate_incidents(self.now()).await {
+            tracing::warn!(event = "incident_escalation_error", error = %err, "breach escalations failed; they are retried in a minute");
+        }
+    }
+
+    /// The background worker: runs until `shutdown` says so, a step when
+    /// woken (something was queued) or every few seconds, the scheduled
+    /// work every minute.
+    pub async fn run_worker(&self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+        // Names this node's lease on the scheduled jobs.
+        let holder = format!(
+            "{}-{}",
+            std::process::id(),
+            hex::encode(rand::random::<[u8; 4]>())
+        );
+        let mut next_scheduled = std::time::Instant::now();
+        loop {
+            self.run_pending_jobs().await;
+            if std::time::Instant::now() >= next_scheduled {
+                next_scheduled = std::time::Instant::now() + std::time::Duration::from_secs(60);
+                self.run_scheduled(&holder).await;
+            }
+            tokio::select! {
+                _ = self.inner.mail_waker.notified() => {}
+                _ = tokio::time::sleep(std::time::Duration::from_secs(5)) => {}
+                _ = shutdown.changed() => {
+                    self.flush_encryption_counts().await;
+                    return;
+                }
+            }
+        }
+    }
+
     /// Queues a job in the caller's transaction. A job with the same
     /// `dedupe_key` that exists already is kept as it is (false back).
     pub(crate) async fn enqueue_job<J: BackgroundJob>(

@@ -1,7 +1,5 @@
 //! The mail outbox and its delivery worker.
 
-use std::time::Duration;
-
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use termino_domain::account::Role;
@@ -271,56 +269,6 @@ impl App {
             }
         }
         Ok(sent)
-    }
-
-    /// Runs until `shutdown` resolves: delivers when woken or every few seconds.
-    pub async fn run_mail_worker(&self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
-        // Names this node's lease on the scheduled jobs.
-        let mut next_retention_check = std::time::Instant::now();
-        let holder = format!(
-            "{}-{}",
-            std::process::id(),
-            hex::encode(rand::random::<[u8; 4]>())
-        );
-        loop {
-            if let Err(err) = self.deliver_due_mail().await {
-                tracing::warn!(event = "mail_worker_error", error = %err, "mail worker pass failed");
-            }
-            self.flush_encryption_counts().await;
-            if let Err(err) = self.forget_expired_idempotency().await {
-                tracing::warn!(event = "idempotency_cleanup_error", error = %err, "could not forget old idempotency records");
-            }
-            if let Err(err) = self.remind_plan_renewals().await {
-                tracing::warn!(event = "plan_reminders_error", error = %err, "plan reminders pass failed");
-            }
-            if let Err(err) = self.settle_payments().await {
-                tracing::warn!(event = "payments_worker_error", error = %err, "payment holds and refunds pass failed");
-            }
-            // The retention job is due hourly; asking once a minute is enough.
-            if std::time::Instant::now() >= next_retention_check {
-                next_retention_check = std::time::Instant::now() + Duration::from_secs(60);
-                if let Err(err) = self.run_scheduled_retention(&holder).await {
-                    tracing::warn!(event = "retention_job_error", error = %err, "retention job failed; it runs again when next due");
-                }
-                if let Err(err) = self.escalate_incidents(self.now()).await {
-                    tracing::warn!(event = "incident_escalation_error", error = %err, "breach escalations failed; they are retried in a minute");
-                }
-            }
-            if let Err(err) = self.run_due_jobs().await {
-                tracing::warn!(event = "jobs_worker_error", error = %err, "background jobs pass failed");
-            }
-            if let Err(err) = self.deliver_due_webhooks().await {
-                tracing::warn!(event = "webhook_worker_error", error = %err, "webhook worker pass failed");
-            }
-            tokio::select! {
-                _ = self.inner.mail_waker.notified() => {}
-                _ = tokio::time::sleep(Duration::from_secs(5)) => {}
-                _ = shutdown.changed() => {
-                    self.flush_encryption_counts().await;
-                    return;
-                }
-            }
-        }
     }
 }
 

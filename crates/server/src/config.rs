@@ -27,6 +27,7 @@ struct FileSettings {
     rate_limit_per_key: Option<u64>,
     rate_limit_public: Option<u64>,
     webhooks_allow_private: Option<bool>,
+    worker: Option<bool>,
     trusted_proxies: Option<Vec<String>>,
     allowed_origins: Option<Vec<String>>,
     max_body_bytes: Option<usize>,
@@ -78,6 +79,10 @@ pub struct Settings {
     pub rate_limit_public: u64,
     /// Webhook endpoints may be loopback or private addresses.
     pub webhooks_allow_private: bool,
+    /// Whether this process runs the background worker (mail, webhooks,
+    /// jobs, retention). Off: an API-only node, or a test that steps the
+    /// work itself.
+    pub worker: bool,
     /// Reverse proxies whose `X-Forwarded-For` is believed; none by
     /// default, so the header is ignored.
     pub trusted_proxies: Vec<ipnet::IpNet>,
@@ -278,6 +283,10 @@ impl Settings {
             Some(v) => parse_bool("TERMINO_WEBHOOKS_ALLOW_PRIVATE", &v)?,
             None => file_settings.webhooks_allow_private.unwrap_or(false),
         };
+        let worker = match env("TERMINO_WORKER") {
+            Some(v) => parse_bool("TERMINO_WORKER", &v)?,
+            None => file_settings.worker.unwrap_or(true),
+        };
         let list = |name: &str, from_file: Option<Vec<String>>| -> Vec<String> {
             match env(name) {
                 Some(v) => v
@@ -404,6 +413,7 @@ impl Settings {
             rate_limit_per_key,
             rate_limit_public,
             webhooks_allow_private,
+            worker,
             trusted_proxies,
             allowed_origins,
             max_body_bytes,

@@ -232,7 +232,7 @@ pub struct RunningServer {
     pub app: App,
     shutdown: watch::Sender<bool>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
-    worker: tokio::task::JoinHandle<()>,
+    worker: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl RunningServer {
@@ -244,7 +244,11 @@ impl RunningServer {
     pub async fn stop(self) -> anyhow::Result<()> {
         let _ = self.shutdown.send(true);
         self.task.await??;
-        let _ = self.worker.await;
+        if let Some(worker) = self.worker {
+            let _ = worker.await;
+        } else {
+            self.app.flush_encryption_counts().await;
+        }
         Ok(())
     }
 
@@ -272,10 +276,10 @@ pub async fn start(mut settings: Settings, clock: Clock) -> anyhow::Result<Runni
     let app = build_app(&settings, clock).await?;
     let endpoint = routes(app.clone(), &settings);
     let (shutdown, mut stop_rx) = watch::channel(false);
-    let worker = tokio::spawn({
+    let worker = settings.worker.then(|| {
         let app = app.clone();
         let rx = shutdown.subscribe();
-        async move { app.run_mail_worker(rx).await }
+        tokio::spawn(async move { app.run_worker(rx).await })
     });
     let task = tokio::spawn(async move {
         poem::Server::new_with_acceptor(acceptor)
