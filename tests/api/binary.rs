@@ -21,6 +21,9 @@ async fn serve_logs_no_personal_data_and_stops_on_sigterm() {
         .env("TERMINO_LISTEN", "127.0.0.1:0")
         .env("TERMINO_DATA_DIR", &dir)
         .env("RUST_LOG", "debug")
+        // Background work runs below, as `termino jobs run`, when the test
+        // wants it: no waiting for a worker.
+        .env("TERMINO_WORKER", "false")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
@@ -91,22 +94,33 @@ async fn serve_logs_no_personal_data_and_stops_on_sigterm() {
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::ACCEPTED);
-    // Wait for the reset mail, then read its token to look for it in logs.
+    // Send the reset mail with one worker step in a second process on the
+    // same database, then read its token to look for it in logs.
+    let step = Command::new(env!("CARGO_BIN_EXE_termino"))
+        .args(["jobs", "run"])
+        .current_dir(std::env::temp_dir())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("TERMINO_DATA_DIR", &dir)
+        .env("RUST_LOG", "debug")
+        .output()
+        .await
+        .unwrap();
+    assert!(step.status.success(), "{step:?}");
+    let step_output = format!(
+        "{}{}",
+        String::from_utf8_lossy(&step.stdout),
+        String::from_utf8_lossy(&step.stderr)
+    );
+    assert!(step_output.contains("sent 1 mails"), "{step_output}");
     let outbox = dir.join("outbox");
-    let mut mail = String::new();
-    for _ in 0..600 {
-        // A finished message (`.eml`), not one being written.
-        let finished = std::fs::read_dir(&outbox).ok().and_then(|d| {
-            d.flatten()
-                .map(|e| e.path())
-                .find(|p| p.extension().is_some_and(|x| x == "eml"))
-        });
-        if let Some(path) = finished {
-            mail = crate::helpers::decode_quoted_printable(&std::fs::read_to_string(path).unwrap());
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let path = std::fs::read_dir(&outbox)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "eml"))
+        .expect("the reset mail");
+    let mail = crate::helpers::decode_quoted_printable(&std::fs::read_to_string(path).unwrap());
     let reset_token = crate::helpers::link_token(&mail, "/reset/");
     let resp = client
         .get(format!("{url}/reset/{reset_token}"))
@@ -129,7 +143,10 @@ async fn serve_logs_no_personal_data_and_stops_on_sigterm() {
     assert!(exit.success(), "exit status {exit:?}");
     let mut rest = String::new();
     stdout.read_to_string(&mut rest).await.unwrap();
-    let logs = format!("{printed}{rest}{}", stderr_task.await.unwrap());
+    let logs = format!(
+        "{printed}{rest}{}{step_output}",
+        stderr_task.await.unwrap()
+    );
     assert!(
         logs.contains("request"),
         "request log lines are written: {logs}"

@@ -58,7 +58,9 @@ async fn pages_work_in_a_real_browser() {
         if std::env::var("TERMINO_BROWSER_TESTS").as_deref() == Ok("required") {
             panic!("browser tests are required but cannot run: {missing}");
         }
-        eprintln!("skipped: {missing}; run `npm ci` in tests/browser and install chromium");
+        crate::helpers::skip(&format!(
+            "{missing}; run `npm ci` in tests/browser and install chromium"
+        ));
         return;
     }
     // One browser at a time: the machine has two cores.

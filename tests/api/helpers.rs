@@ -43,6 +43,40 @@ macro_rules! on_both_backends {
     };
 }
 
+/// Runs an async test body on PostgreSQL only: for what SQLite does not
+/// have (row-level security, a server that can go away, Redis sessions).
+#[macro_export]
+macro_rules! on_postgres {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    let Some(app) =
+                        $crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await
+                    else {
+                        return;
+                    };
+                    super::$name(&app).await;
+                    app.finish().await;
+                }
+            }
+        )*
+    };
+}
+
+/// A test that cannot run here says so on the terminal (libtest would
+/// capture `eprintln!` and report a pass), and fails instead where every
+/// test must run (`TERMINO_TESTS_REQUIRE=all`, set by CI).
+pub fn skip(reason: &str) {
+    use std::io::Write;
+    let test = std::thread::current().name().unwrap_or("a test").to_string();
+    if std::env::var("TERMINO_TESTS_REQUIRE").as_deref() == Ok("all") {
+        panic!("{test} must run here but cannot: {reason}");
+    }
+    let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {reason}");
+}
+
 pub struct TestApp {
     pub backend: Backend,
     pub settings: Settings,
@@ -122,7 +156,7 @@ impl TestApp {
             Backend::Sqlite => termino_store::sqlite_url(&data_dir.join("termino.db")),
             Backend::Postgres => {
                 let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
-                    eprintln!("skipped: TEST_DATABASE_URL is not set, PostgreSQL variant not run");
+                    skip("TEST_DATABASE_URL is not set, so the PostgreSQL variant does not run");
                     return None;
                 };
                 let db = format!("termino_test_{}", unique());

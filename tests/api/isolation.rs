@@ -2,10 +2,11 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, problem};
-use crate::on_both_backends;
+use crate::{on_both_backends, on_postgres};
 
-on_both_backends!(
-    another_businesss_objects_are_not_found,
+on_both_backends!(another_businesss_objects_are_not_found);
+// Row-level security exists on PostgreSQL only.
+on_postgres!(
     row_level_security_is_a_second_wall,
     row_level_security_is_forced_and_the_app_is_not_the_owner,
 );
@@ -81,10 +82,6 @@ async fn another_businesss_objects_are_not_found(app: &TestApp) {
 /// only its own rows.
 async fn row_level_security_is_a_second_wall(app: &TestApp) {
     use sea_orm::{ConnectionTrait, Statement};
-    if app.backend != crate::helpers::Backend::Postgres {
-        eprintln!("skipped: row-level security exists on PostgreSQL only");
-        return;
-    }
     app.signup("rls-a").await;
     app.signup("rls-b").await;
     let db = app.app().db();
@@ -125,10 +122,6 @@ async fn row_level_security_is_a_second_wall(app: &TestApp) {
 /// a tenant transaction ran as the owner.
 async fn row_level_security_is_forced_and_the_app_is_not_the_owner(app: &TestApp) {
     use sea_orm::{ConnectionTrait, Statement};
-    if app.backend != crate::helpers::Backend::Postgres {
-        eprintln!("skipped: row-level security exists on PostgreSQL only");
-        return;
-    }
     let a = app.signup("wymuszona-a").await;
     app.signup("wymuszona-b").await;
     // Mail for both businesses' clients and staff is in the outbox.

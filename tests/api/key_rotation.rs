@@ -16,7 +16,7 @@ use crate::fake_tpay::FakeTpay;
 use crate::helpers::{Backend, Session, TestApp, attachment};
 use crate::scheduling::{Salon, day_ahead, slots};
 use crate::sealed_scan::unregistered_sealed_columns;
-use crate::webhooks::{Receiver, deliver_until, verify};
+use crate::webhooks::{Receiver, deliver_expecting, verify};
 
 const SLUG: &str = "rotacja-wszystko";
 const CLIENT_EMAIL: &str = "regina.rotacja@example.com";
@@ -202,7 +202,7 @@ async fn read_everything(app: &TestApp, fake: &FakeTpay, s: &Sealed, round: i64)
     // rotation, signed with its secret (the issue: deliveries stopped).
     let before = s.up.0.hits().len();
     public_booking(app, &s.free, 10 + round, "po rotacji").await;
-    deliver_until(app, &s.up.0, before + 1).await;
+    deliver_expecting(app, &s.up.0, before + 1).await;
     let hits = s.up.0.hits();
     assert!(
         hits.iter().all(|h| verify(&s.up.1, h)),
@@ -282,7 +282,7 @@ async fn queued_mail_goes_out(app: &TestApp, s: &Sealed) {
 async fn queued_deliveries_go_out(app: &TestApp, s: &Sealed) {
     s.down.0.recover();
     app.clock.advance(chrono::Duration::hours(2));
-    deliver_until(app, &s.down.0, 1).await;
+    deliver_expecting(app, &s.down.0, 1).await;
     let hits = s.down.0.hits();
     let ok: Vec<_> = hits.iter().filter(|h| h.answered == 200).collect();
     assert!(!ok.is_empty());

@@ -312,7 +312,7 @@ async fn personal_data_in_webhooks_needs_the_owners_consent(app: &TestApp) {
         )
         .await;
     assert_eq!(resp.status(), StatusCode::CREATED);
-    crate::webhooks::deliver_until(app, &receiver, 3).await;
+    crate::webhooks::deliver_expecting(app, &receiver, 3).await;
     let mut with_details = std::collections::BTreeSet::new();
     let mut ids_only = std::collections::BTreeSet::new();
     for hit in receiver.hits() {

@@ -57,6 +57,17 @@ pub enum Command {
     /// Records of processing (GDPR Art. 30).
     #[command(subcommand)]
     Records(RecordsCommand),
+    /// Background work (mail, webhooks, jobs).
+    #[command(subcommand)]
+    Jobs(JobsCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum JobsCommand {
+    /// Runs one step of the background worker now: everything due is sent
+    /// or done, then it exits (for servers started with TERMINO_WORKER=false,
+    /// or to drain a queue by hand).
+    Run,
 }
 
 #[derive(Subcommand, Debug)]
@@ -369,6 +380,15 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         Command::Operator(cmd) => crate::cli_accountability::operator(&settings, cmd).await,
         Command::Breach(cmd) => crate::cli_accountability::breach(&settings, cmd).await,
         Command::Records(cmd) => crate::cli_accountability::records(&settings, cmd).await,
+        Command::Jobs(JobsCommand::Run) => {
+            let app = server::build_app(&settings, Clock::system()).await?;
+            let done = app.run_pending_jobs().await;
+            println!(
+                "sent {} mails and {} webhook deliveries; jobs: {} done, {} to retry, {} failed",
+                done.mail, done.webhooks, done.jobs.done, done.jobs.retried, done.jobs.failed
+            );
+            Ok(())
+        }
         Command::ApiKey(ApiKeyCommand::Create {
             tenant,
             name,
