@@ -143,10 +143,7 @@ async fn serve_logs_no_personal_data_and_stops_on_sigterm() {
     assert!(exit.success(), "exit status {exit:?}");
     let mut rest = String::new();
     stdout.read_to_string(&mut rest).await.unwrap();
-    let logs = format!(
-        "{printed}{rest}{}{step_output}",
-        stderr_task.await.unwrap()
-    );
+    let logs = format!("{printed}{rest}{}{step_output}", stderr_task.await.unwrap());
     assert!(
         logs.contains("request"),
         "request log lines are written: {logs}"

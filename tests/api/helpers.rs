@@ -70,7 +70,10 @@ macro_rules! on_postgres {
 /// test must run (`TERMINO_TESTS_REQUIRE=all`, set by CI).
 pub fn skip(reason: &str) {
     use std::io::Write;
-    let test = std::thread::current().name().unwrap_or("a test").to_string();
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("a test")
+        .to_string();
     if std::env::var("TERMINO_TESTS_REQUIRE").as_deref() == Ok("all") {
         panic!("{test} must run here but cannot: {reason}");
     }

@@ -102,7 +102,11 @@ pub(crate) fn verify(secret: &str, hit: &Hit) -> bool {
 /// Runs the due work once and checks that the receiver has had `n` hits.
 pub(crate) async fn deliver_expecting(app: &TestApp, r: &Receiver, n: usize) {
     app.run_jobs().await;
-    assert!(r.hits().len() >= n, "only {} of {n} deliveries arrived", r.hits().len());
+    assert!(
+        r.hits().len() >= n,
+        "only {} of {n} deliveries arrived",
+        r.hits().len()
+    );
 }
 
 async fn signed_retried_across_a_restart_and_delivered_once(backend: Backend) {

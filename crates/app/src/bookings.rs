@@ -560,6 +560,17 @@ impl App {
         request: BookingRequest,
         idempotency: Option<Idempotency<'_>>,
     ) -> AppResult<CreatedBooking> {
+        let result = self.book_once(scope, request, idempotency).await;
+        self.metrics().booking(&result);
+        result
+    }
+
+    async fn book_once(
+        &self,
+        scope: &TenantScope,
+        request: BookingRequest,
+        idempotency: Option<Idempotency<'_>>,
+    ) -> AppResult<CreatedBooking> {
         let _ = parse_zone("client_zone", &request.client_zone)?;
         let remembered_as = idempotency
             .as_ref()

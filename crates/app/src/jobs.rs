@@ -281,12 +281,14 @@ impl App {
                 return Ok(report);
             }
             for row in due {
-                match self.run_job(&row).await? {
+                let outcome = self.run_job(&row).await?;
+                match outcome {
                     RunOutcome::Done => report.done += 1,
                     RunOutcome::Retried => report.retried += 1,
                     RunOutcome::Failed => report.failed += 1,
                     RunOutcome::Superseded => {}
                 }
+                self.metrics().job(&row.kind, outcome.label());
             }
         }
     }
@@ -361,6 +363,17 @@ enum RunOutcome {
     Failed,
     /// A newer attempt took the job over while this one ran.
     Superseded,
+}
+
+impl RunOutcome {
+    fn label(&self) -> &'static str {
+        match self {
+            RunOutcome::Done => "done",
+            RunOutcome::Retried => "retried",
+            RunOutcome::Failed => "failed",
+            RunOutcome::Superseded => "superseded",
+        }
+    }
 }
 
 /// Runs a job of kind `J` from its stored payload.

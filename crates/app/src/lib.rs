@@ -21,6 +21,7 @@ pub mod jobs;
 pub mod keys;
 pub mod kv;
 pub mod mail;
+pub mod metrics;
 pub mod operators;
 pub mod outbound;
 pub mod records;
@@ -150,6 +151,7 @@ struct Inner {
     booking_events: tokio::sync::broadcast::Sender<BookingNotice>,
     /// tpay's notification certificates, bounded.
     tpay_certs: tpay::jws::CertCache,
+    metrics: metrics::Metrics,
 }
 
 /// A booking changed (sent after the change committed).
@@ -186,6 +188,7 @@ impl App {
                 mailer,
                 mail_waker: tokio::sync::Notify::new(),
                 tpay_certs: tpay::jws::CertCache::default(),
+                metrics: metrics::Metrics::default(),
             }),
         }
     }

@@ -240,6 +240,14 @@ impl App {
                 }
             };
             let error;
+            self.metrics().delivery(
+                "mail",
+                match &outcome {
+                    Ok(()) => "sent",
+                    Err(termino_notify::SendError::Temporary(_)) => "retry",
+                    Err(_) => "failed",
+                },
+            );
             let recorded = match outcome {
                 Ok(()) => {
                     sent += 1;

@@ -465,10 +465,17 @@ impl App {
         if ok {
             row.status = "delivered".into();
             row.delivered_at = Some(now);
+            self.metrics().delivery("webhook", "sent");
         } else {
             match BACKOFF_SECS.get((row.attempts - 1) as usize) {
-                Some(wait) => row.next_attempt_at = now + chrono::Duration::seconds(*wait),
-                None => row.status = "failed".into(),
+                Some(wait) => {
+                    row.next_attempt_at = now + chrono::Duration::seconds(*wait);
+                    self.metrics().delivery("webhook", "retry");
+                }
+                None => {
+                    row.status = "failed".into();
+                    self.metrics().delivery("webhook", "failed");
+                }
             }
             tracing::warn!(event = "webhook_failed", tenant_id = %tenant, delivery_id = %row.id, attempts = row.attempts, status = ?row.last_status_code, "webhook delivery failed");
         }

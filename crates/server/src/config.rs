@@ -91,6 +91,9 @@ pub struct Settings {
     pub allowed_origins: Vec<String>,
     /// The largest request body the server reads, in bytes.
     pub max_body_bytes: usize,
+    /// The bearer token a scraper shows at `/metrics` (environment only).
+    /// Without it `/metrics` is off (404).
+    pub metrics_token: Option<String>,
     /// Termino's Stripe secret key (environment only). Without it, plans
     /// cannot be paid online.
     pub stripe_secret_key: Option<String>,
@@ -139,6 +142,7 @@ impl std::fmt::Debug for Settings {
             .field("mail_from", &self.mail_from)
             .field("master_key", &self.master_key.as_ref().map(|_| "***"))
             .field("master_key_file", &self.master_key_file)
+            .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
             .field(
                 "stripe_secret_key",
                 &self.stripe_secret_key.as_ref().map(|_| "***"),
@@ -338,6 +342,7 @@ impl Settings {
                 .unwrap_or(DEFAULT_MAX_BODY_BYTES),
         };
         let stripe_secret_key = env("TERMINO_STRIPE_SECRET_KEY").filter(|k| !k.is_empty());
+        let metrics_token = env("TERMINO_METRICS_TOKEN").filter(|k| !k.is_empty());
         let stripe_webhook_secrets: Vec<String> = env("TERMINO_STRIPE_WEBHOOK_SECRET")
             .unwrap_or_default()
             .split(',')
@@ -417,6 +422,7 @@ impl Settings {
             trusted_proxies,
             allowed_origins,
             max_body_bytes,
+            metrics_token,
             stripe_secret_key,
             stripe_webhook_secrets,
             stripe_api_base,

@@ -5,9 +5,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use poem::PathPattern;
 use poem::http::HeaderValue;
 use poem::listener::{Acceptor, Listener, TcpListener};
-use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route};
+use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route, handler};
 use termino_app::keys::{KeyService, KeystoreCheck};
 use termino_app::{App, AppConfig, Clock, Database, Kv};
 use termino_crypto::{Kek, LocalKek, MasterKey};
@@ -177,14 +178,32 @@ async fn log_requests<E: Endpoint>(next: E, req: Request) -> poem::Result<Respon
         .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
     let method = req.method().clone();
     let path = loggable_path(req.uri().path());
+    let app = req.data::<App>().cloned();
     let started = Instant::now();
-    let span = tracing::info_span!("request", request_id = %request_id);
+    let span = tracing::info_span!("request", request_id = %request_id, method = %method);
     let result = tracing::Instrument::instrument(next.call(req), span.clone()).await;
-    let mut resp = match result {
-        Ok(resp) => resp.into_response(),
-        Err(err) => err.into_response(),
+    // The pattern the router matched (`/api/v1/bookings/:id`), never the
+    // path itself: ids and tokens stay out of the metrics.
+    let (route, mut resp) = match result {
+        Ok(resp) => {
+            let resp = resp.into_response();
+            (resp.data::<PathPattern>().map(|p| p.0.to_string()), resp)
+        }
+        Err(err) => (
+            err.data::<PathPattern>().map(|p| p.0.to_string()),
+            err.into_response(),
+        ),
     };
     let status = resp.status();
+    if let Some(app) = app {
+        let route = route.as_deref().unwrap_or("unmatched");
+        app.metrics().request(
+            method.as_str(),
+            route,
+            status.as_u16(),
+            started.elapsed().as_secs_f64(),
+        );
+    }
     span.in_scope(|| {
         tracing::info!(
             method = %method,
@@ -200,6 +219,42 @@ async fn log_requests<E: Endpoint>(next: E, req: Request) -> poem::Result<Respon
     Ok(resp)
 }
 
+/// Who may read `/metrics`: the holder of this bearer token; nobody
+/// without one.
+#[derive(Clone)]
+struct MetricsToken(Option<String>);
+
+/// `/metrics` in Prometheus's text format, for the holder of the token.
+#[handler]
+async fn metrics(req: &Request) -> poem::Result<Response> {
+    use poem::http::StatusCode;
+    let Some(MetricsToken(Some(token))) = req.data::<MetricsToken>() else {
+        return Err(poem::Error::from_status(StatusCode::NOT_FOUND));
+    };
+    let shown = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if !termino_http::tokens_match(token, shown) {
+        return Ok(Response::builder()
+            .status(StatusCode::UNAUTHORIZED)
+            .header("www-authenticate", "Bearer")
+            .finish());
+    }
+    let app = req
+        .data::<App>()
+        .ok_or_else(|| poem::Error::from_status(StatusCode::INTERNAL_SERVER_ERROR))?;
+    let text = app.render_metrics().await.map_err(|err| {
+        tracing::warn!(event = "metrics_failed", error = %err, "metrics could not be read");
+        poem::Error::from_status(StatusCode::SERVICE_UNAVAILABLE)
+    })?;
+    Ok(Response::builder()
+        .content_type("text/plain; version=0.0.4")
+        .body(text))
+}
+
 /// Every route of the server: the API's and the pages', side by side.
 pub fn routes(app: App, settings: &Settings) -> impl Endpoint + 'static {
     let cookies = CookiePolicy {
@@ -211,6 +266,7 @@ pub fn routes(app: App, settings: &Settings) -> impl Endpoint + 'static {
         allowed_origins: settings.allowed_origins.clone(),
     };
     termino_api::mount(Route::new(), &app, &options)
+        .at("/metrics", poem::get(metrics))
         .nest(
             "/",
             termino_web::routes().around(termino_api::rest::rate_limit::limit_forms),
@@ -221,6 +277,7 @@ pub fn routes(app: App, settings: &Settings) -> impl Endpoint + 'static {
         .data(app)
         .data(cookies)
         .data(termino_api::body_limit::BodyLimit(settings.max_body_bytes))
+        .data(MetricsToken(settings.metrics_token.clone()))
         .data(termino_http::TrustedProxies(
             settings.trusted_proxies.clone(),
         ))

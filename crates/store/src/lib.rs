@@ -244,6 +244,21 @@ impl Database {
         self.conn.get_database_backend()
     }
 
+    /// The pool's open connections and how many of them are idle.
+    pub fn pool_connections(&self) -> (u32, u32) {
+        match self.backend() {
+            DbBackend::Postgres => {
+                let pool = self.conn.get_postgres_connection_pool();
+                (pool.size(), pool.num_idle() as u32)
+            }
+            DbBackend::Sqlite => {
+                let pool = self.conn.get_sqlite_connection_pool();
+                (pool.size(), pool.num_idle() as u32)
+            }
+            _ => (0, 0),
+        }
+    }
+
     /// For statements outside a transaction of the caller's own.
     pub fn connection(&self) -> &SystemConnection {
         &self.system
