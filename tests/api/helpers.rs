@@ -390,10 +390,11 @@ impl TestApp {
 
     /// Every message written to an address so far, oldest first, decoded.
     pub fn all_mail_to(&self, address: &str) -> Vec<String> {
+        // No outbox yet: nothing was sent.
         let mut files: Vec<_> = std::fs::read_dir(self.data_dir.join("outbox"))
-            .unwrap()
-            .flatten()
-            .map(|e| e.path())
+            .map(|entries| entries.flatten().map(|e| e.path()).collect::<Vec<_>>())
+            .unwrap_or_default()
+            .into_iter()
             .filter(|p| p.extension().is_some_and(|x| x == "eml"))
             .collect();
         files.sort();

@@ -1,6 +1,7 @@
 //! Key rotation keeps every value sealed under a business's key: clients,
 //! booking notes and cancel reasons, remembered manage tokens, webhook
-//! secrets and payloads, queued mail, data requests and tpay credentials.
+//! secrets and payloads, queued mail, data requests, tpay credentials and
+//! staff members' calendar addresses.
 //! A rotation killed half-way leaves everything readable and a rerun
 //! finishes it; only then is the old key version destroyed.
 
@@ -35,6 +36,7 @@ struct Sealed {
     cancelled: String,
     up: (Receiver, String),
     down: (Receiver, String),
+    calendar: crate::external_calendars::CalendarServer,
 }
 
 async fn webhook_endpoint(owner: &Session, url: &str, events: &[&str]) -> String {
@@ -170,6 +172,19 @@ async fn seal_everything(app: &TestApp) -> Sealed {
     assert_eq!(resp.status(), StatusCode::CREATED);
     mail_with(app, CLIENT_EMAIL, "rectification").await;
 
+    // A staff member's own calendar: its secret address is sealed, and
+    // first fetched after the first rotation.
+    let (calendar, calendar_url) = crate::external_calendars::CalendarServer::start().await;
+    *calendar.ics.lock().unwrap() = crate::external_calendars::calendar_with(day_ahead(20));
+    let resp = salon
+        .owner
+        .post(
+            &format!("/staff/{}/external-calendars", salon.staff),
+            json!({ "url": calendar_url }),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+
     // A booking with notes (its manage token remembered for a retry),
     // whose confirmation waits in the queue.
     block_outbox(app, true);
@@ -187,6 +202,7 @@ async fn seal_everything(app: &TestApp) -> Sealed {
         cancelled: cancelled["booking"]["id"].as_str().unwrap().to_string(),
         up: (up.0, up_secret),
         down: (down.0, down_secret),
+        calendar,
     }
 }
 
@@ -429,6 +445,18 @@ async fn key_rotation_keeps_every_sealed_value(backend: Backend) {
     queued_mail_goes_out(&app, &s).await;
     queued_deliveries_go_out(&app, &s).await;
     the_request_is_answered(&app, &s).await;
+    // The calendar's address still opens under the newest key: it is
+    // fetched again, and the fetch works.
+    let asked = s.calendar.seen.lock().unwrap().len();
+    app.clock.advance(chrono::Duration::minutes(16));
+    app.run_jobs().await;
+    assert_eq!(s.calendar.seen.lock().unwrap().len(), asked + 1);
+    let calendars = get(
+        &s.salon.owner,
+        &format!("/staff/{}/external-calendars", s.salon.staff),
+    )
+    .await;
+    assert_eq!(calendars[0]["failures"], 0, "{calendars}");
     let unregistered = unregistered_sealed_columns(&app).await;
     assert!(unregistered.is_empty(), "{unregistered:?}");
     app.finish().await;

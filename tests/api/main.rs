@@ -19,6 +19,7 @@ mod clients;
 mod compliance;
 mod deposits;
 mod encryption;
+mod external_calendars;
 mod fake_stripe;
 mod fake_tpay;
 mod graphql;

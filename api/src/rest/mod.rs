@@ -4,6 +4,7 @@ pub mod accountability;
 pub mod auth;
 pub mod compliance;
 mod endpoints;
+mod external_calendars;
 pub mod idempotency;
 pub mod json;
 pub mod problem;
@@ -18,19 +19,18 @@ use poem_openapi::OpenApiService;
 
 pub use endpoints::Api;
 
-pub fn service(
-    server_url: &str,
-) -> OpenApiService<
-    (
-        Api,
-        scheduling::SchedulingApi,
-        scheduling::PublicApi,
-        webhooks::WebhooksApi,
-        compliance::ComplianceApi,
-        accountability::AccountabilityApi,
-    ),
-    (),
-> {
+/// Every part of REST v1, served as one document.
+pub type Apis = (
+    Api,
+    scheduling::SchedulingApi,
+    scheduling::PublicApi,
+    webhooks::WebhooksApi,
+    compliance::ComplianceApi,
+    accountability::AccountabilityApi,
+    external_calendars::ExternalCalendarsApi,
+);
+
+pub fn service(server_url: &str) -> OpenApiService<Apis, ()> {
     OpenApiService::new(
         (
             Api,
@@ -39,6 +39,7 @@ pub fn service(
             webhooks::WebhooksApi,
             compliance::ComplianceApi,
             accountability::AccountabilityApi,
+            external_calendars::ExternalCalendarsApi,
         ),
         "Termino API",
         env!("CARGO_PKG_VERSION"),

@@ -356,6 +356,10 @@ impl App {
         // A day either side covers any zone's local dates and long buffers.
         let (wide_from, wide_to) = (from - Duration::days(2), to + Duration::days(2));
         let busy = repo::busy(tx, scope, staff_ids, wide_from, wide_to).await?;
+        // Staff members' own calendars block like bookings (of no service).
+        let elsewhere =
+            termino_store::repo::external_calendars::busy(tx, scope, staff_ids, wide_from, wide_to)
+                .await?;
         let overrides = repo::overrides(
             tx,
             scope,
@@ -392,6 +396,18 @@ impl App {
                     .iter()
                     .filter(|b| b.staff_id == staff.id && Some(b.id) != except_booking)
                     .map(busy_of)
+                    .chain(
+                        elsewhere
+                            .iter()
+                            .filter(|b| b.staff_id == staff.id)
+                            .map(|b| Busy {
+                                start: b.starts_at,
+                                end: b.ends_at,
+                                service_id: None,
+                                slot_start: b.starts_at,
+                                seats: 1,
+                            }),
+                    )
                     .collect(),
             });
         }

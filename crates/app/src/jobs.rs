@@ -155,7 +155,7 @@ impl App {
         use tracing::Instrument;
         let mut done = WorkDone::default();
         self.flush_encryption_counts().await;
-        let passes: [(&str, AppResult<()>); 3] = [
+        let passes: [(&str, AppResult<()>); 4] = [
             (
                 "idempotency_cleanup",
                 self.forget_expired_idempotency().await.map(drop),
@@ -165,6 +165,10 @@ impl App {
                 self.remind_plan_renewals().await.map(drop),
             ),
             ("payments", self.settle_payments().await.map(drop)),
+            (
+                "external_calendars",
+                self.sync_external_calendars().await.map(drop),
+            ),
         ];
         for (name, result) in passes {
             if let Err(err) = result {

@@ -17,6 +17,7 @@ pub mod deposits;
 pub mod dpa;
 pub mod error;
 pub mod export;
+pub mod external_calendars;
 pub mod jobs;
 pub mod keys;
 pub mod kv;

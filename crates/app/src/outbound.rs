@@ -238,6 +238,81 @@ pub(crate) async fn post<const N: usize>(
     }
 }
 
+/// What a conditional GET of a calendar brought.
+pub(crate) enum Fetched {
+    Changed {
+        body: Vec<u8>,
+        etag: Option<String>,
+        last_modified: Option<String>,
+    },
+    NotModified,
+    /// A fixed category, never the error's text.
+    Failed(&'static str),
+}
+
+/// One conditional GET under the same rules as a webhook delivery (the
+/// target checked, no redirect, time-outs), reading at most `max_bytes`.
+pub(crate) async fn get_bounded(
+    url: &str,
+    allow_private: bool,
+    etag: Option<&str>,
+    last_modified: Option<&str>,
+    max_bytes: usize,
+) -> Fetched {
+    let Ok(url) = Url::parse(url) else {
+        return Fetched::Failed(Refusal::NotHttp.as_str());
+    };
+    let addrs = match vet(&url, allow_private).await {
+        Ok(addrs) => addrs,
+        Err(refusal) => return Fetched::Failed(refusal.as_str()),
+    };
+    let Ok(http) = client_for(&url, &addrs) else {
+        return Fetched::Failed("connection failed");
+    };
+    let mut request = http.get(url).header("accept", "text/calendar");
+    if let Some(tag) = etag {
+        request = request.header("if-none-match", tag);
+    }
+    if let Some(date) = last_modified {
+        request = request.header("if-modified-since", date);
+    }
+    let mut resp = match request.send().await {
+        Ok(resp) => resp,
+        Err(_) => return Fetched::Failed("connection failed"),
+    };
+    if resp.status() == reqwest::StatusCode::NOT_MODIFIED {
+        return Fetched::NotModified;
+    }
+    if !resp.status().is_success() {
+        return Fetched::Failed("error status");
+    }
+    let header = |name: &str| {
+        resp.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let (etag, last_modified) = (header("etag"), header("last-modified"));
+    let mut body = Vec::new();
+    loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > max_bytes {
+                    return Fetched::Failed("too large");
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => break,
+            Err(_) => return Fetched::Failed("connection failed"),
+        }
+    }
+    Fetched::Changed {
+        body,
+        etag,
+        last_modified,
+    }
+}
+
 /// An HTTP client that reaches `url`'s host only at `addrs` (no second
 /// look-up, no proxy from the environment, no redirects).
 fn client_for(url: &Url, addrs: &[SocketAddr]) -> reqwest::Result<reqwest::Client> {
@@ -246,7 +321,7 @@ fn client_for(url: &Url, addrs: &[SocketAddr]) -> reqwest::Result<reqwest::Clien
         .connect_timeout(Duration::from_secs(5))
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
-        .user_agent("Termino-Webhooks/1");
+        .user_agent("Termino/1");
     match url.host_str() {
         Some(host) if literal_ip(url).is_none() => builder.resolve_to_addrs(host, addrs),
         _ => builder,

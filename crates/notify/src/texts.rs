@@ -25,6 +25,25 @@ pub fn invitation(lang: Language, business: &str, role: &str, link: &str, days: 
     }
 }
 
+/// To the owners: a staff member's own calendar cannot be read, so its
+/// busy time may be out of date.
+pub fn external_calendar_failing(lang: Language, host: &str, times: i32, link: &str) -> Message {
+    match lang {
+        Language::Pl => Message {
+            subject: "Nie udaje się odczytać kalendarza pracownika".into(),
+            body: format!(
+                "Dzień dobry,\n\nkalendarz z {host}, podłączony przez pracownika jako czas zajęty, nie dał się odczytać {times} razy z rzędu. Do czasu naprawy terminy z tego kalendarza mogą nie blokować rezerwacji.\n\nSprawdź adres kalendarza lub podłącz go ponownie:\n{link}\n\n— Termino"
+            ),
+        },
+        Language::En => Message {
+            subject: "A staff member's calendar cannot be read".into(),
+            body: format!(
+                "Hello,\n\nthe calendar at {host}, connected by a staff member as busy time, could not be read {times} times in a row. Until it is fixed, its events may not block bookings.\n\nCheck the calendar's address or connect it again:\n{link}\n\n— Termino"
+            ),
+        },
+    }
+}
+
 pub fn password_reset(lang: Language, link: &str, minutes: i64) -> Message {
     match lang {
         Language::Pl => Message {

@@ -116,6 +116,8 @@ pub static MAIL_ATTACHMENT: SealedColumn = bytes("mail_outbox", "attachment", tr
 pub static REQUEST_CONTACT: SealedColumn = bytes("data_requests", "contact", true);
 pub static REQUEST_DETAILS: SealedColumn = bytes("data_requests", "details", true);
 pub static TPAY_CREDENTIALS: SealedColumn = bytes("tenants", "tpay_credentials", true);
+/// A staff member's secret iCal address (it reads their whole calendar).
+pub static EXTERNAL_CALENDAR_URL: SealedColumn = bytes("external_calendars", "url", false);
 
 /// Every table with sealed columns.
 pub static TABLES: &[SealedTable] = &[
@@ -150,6 +152,14 @@ pub static TABLES: &[SealedTable] = &[
         only_where: None,
         version_column: None,
         columns: &[&BOOKING_MANAGE_TOKEN],
+    },
+    SealedTable {
+        table: "external_calendars",
+        tenant_column: "tenant_id",
+        key: RowKey::Uuid("id"),
+        only_where: None,
+        version_column: None,
+        columns: &[&EXTERNAL_CALENDAR_URL],
     },
     SealedTable {
         table: "webhook_endpoints",

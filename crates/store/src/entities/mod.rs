@@ -9,6 +9,8 @@ pub mod closure;
 pub mod deletion_certificate;
 pub mod dpa_acceptance;
 pub mod dpa_version;
+pub mod external_busy;
+pub mod external_calendar;
 pub mod idempotency_key;
 pub mod invitation;
 pub mod job;

@@ -9,6 +9,7 @@ pub mod api_keys;
 pub mod billing;
 pub mod clients;
 pub mod compliance;
+pub mod external_calendars;
 pub mod invitations;
 pub mod jobs;
 pub mod keystore;
