@@ -267,3 +267,41 @@ pub fn tenant_row(slug: &str) -> repo::tenants::Tenant {
         client_retention_months: None,
     }
 }
+
+pub fn endpoint_row(scope: &TenantScope) -> repo::webhooks::EndpointRow {
+    repo::webhooks::EndpointRow {
+        tenant_id: scope.id(),
+        id: Uuid::now_v7(),
+        url: "https://hooks.example.com/termino".into(),
+        description: "CRM".into(),
+        events: "booking.created booking.cancelled".into(),
+        include_personal_data: false,
+        secret: b"sealed secret".to_vec(),
+        active: true,
+        failing_since: None,
+        failure_notified_at: None,
+        created_at: t0(),
+        updated_at: t0(),
+    }
+}
+
+pub fn delivery_row(
+    endpoint: &repo::webhooks::EndpointRow,
+    created: DateTime<Utc>,
+) -> repo::webhooks::DeliveryRow {
+    repo::webhooks::DeliveryRow {
+        tenant_id: endpoint.tenant_id,
+        id: Uuid::now_v7(),
+        endpoint_id: endpoint.id,
+        event_type: "booking.created".into(),
+        payload: b"sealed payload".to_vec(),
+        status: "pending".into(),
+        attempts: 0,
+        next_attempt_at: created,
+        last_status_code: None,
+        last_error: None,
+        created_at: created,
+        delivered_at: None,
+        client_id: None,
+    }
+}

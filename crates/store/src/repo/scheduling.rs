@@ -450,3 +450,57 @@ pub async fn count_created_since(
         .count(db)
         .await?)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::testing::{TestDb, at, both_backends};
+
+    fn remembered(scope: &TenantScope, key: &str, created: DateTime<Utc>) -> IdempotencyRow {
+        IdempotencyRow {
+            tenant_id: scope.id(),
+            key: key.into(),
+            request_hash: "sha256-of-request".into(),
+            status: 201,
+            body: "{\"id\":\"b1\"}".into(),
+            created_at: created,
+        }
+    }
+
+    async fn an_idempotency_key_is_remembered_per_business(t: &TestDb) {
+        let anna = t.tenant("anna").await;
+        let bob = t.tenant("bob").await;
+        let tx = t.db.begin_tenant(&anna).await.unwrap();
+        insert_idempotency(&tx, &anna, remembered(&anna, "k1", at(0))).await.unwrap();
+        insert_idempotency(&tx, &anna, remembered(&anna, "k2", at(100))).await.unwrap();
+        let got = idempotency(&tx, &anna, "k1").await.unwrap().unwrap();
+        assert_eq!((got.status, got.body.as_str()), (201, "{\"id\":\"b1\"}"));
+        assert!(idempotency(&tx, &anna, "k3").await.unwrap().is_none());
+        // A row naming another business is refused.
+        assert!(insert_idempotency(&tx, &anna, remembered(&bob, "k9", at(0))).await.is_err());
+        tx.commit().await.unwrap();
+
+        // The same key twice: a unique violation the caller can tell apart.
+        let tx = t.db.begin_tenant(&anna).await.unwrap();
+        let twice = insert_idempotency(&tx, &anna, remembered(&anna, "k1", at(1))).await;
+        assert!(matches!(twice, Err(StoreError::Unique(_))), "{twice:?}");
+        drop(tx);
+
+        // Keys are per business: Bob's "k1" is his own.
+        let tx = t.db.begin_tenant(&bob).await.unwrap();
+        assert!(idempotency(&tx, &bob, "k1").await.unwrap().is_none());
+        insert_idempotency(&tx, &bob, remembered(&bob, "k1", at(0))).await.unwrap();
+        tx.commit().await.unwrap();
+
+        let tx = t.db.begin().await.unwrap();
+        assert_eq!(forget_idempotency_before(&tx, at(50)).await.unwrap(), 2);
+        tx.commit().await.unwrap();
+        let tx = t.db.begin_tenant(&anna).await.unwrap();
+        assert!(idempotency(&tx, &anna, "k1").await.unwrap().is_none());
+        assert!(idempotency(&tx, &anna, "k2").await.unwrap().is_some());
+        tx.commit().await.unwrap();
+    }
+
+    both_backends!(an_idempotency_key_is_remembered_per_business);
+}
