@@ -185,7 +185,11 @@ impl TestDb {
     pub async fn finish(self) {
         self.db.close().await;
         if let Some((admin, name)) = &self.pg_admin {
-            pg_execute(admin, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+            pg_execute(
+                admin,
+                &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            )
+            .await;
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }

@@ -139,10 +139,19 @@ mod tests {
         let anna = t.tenant("anna").await;
         let owner = Uuid::now_v7();
         let tx = t.db.begin_tenant(&anna).await.unwrap();
-        let crm = insert(&tx, &anna, key("CRM", "hash-crm", Some(owner), t0())).await.unwrap();
-        insert(&tx, &anna, key("Site", "hash-site", None, at(1))).await.unwrap();
+        let crm = insert(&tx, &anna, key("CRM", "hash-crm", Some(owner), t0()))
+            .await
+            .unwrap();
+        insert(&tx, &anna, key("Site", "hash-site", None, at(1)))
+            .await
+            .unwrap();
         assert_eq!(crm.tenant_id, anna.id());
-        let names: Vec<String> = list(&tx, &anna).await.unwrap().into_iter().map(|k| k.name).collect();
+        let names: Vec<String> = list(&tx, &anna)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|k| k.name)
+            .collect();
         assert_eq!(names, vec!["CRM", "Site"]);
         touch(&tx, &anna, crm.id, at(30)).await.unwrap();
         tx.commit().await.unwrap();
@@ -152,7 +161,12 @@ mod tests {
         let found = find_active_by_hash(db, "hash-crm").await.unwrap().unwrap();
         assert_eq!((found.tenant_id, found.id), (anna.id(), crm.id));
         assert_eq!(found.last_used_at, Some(at(30)));
-        assert!(find_active_by_hash(db, "hash-other").await.unwrap().is_none());
+        assert!(
+            find_active_by_hash(db, "hash-other")
+                .await
+                .unwrap()
+                .is_none()
+        );
 
         let tx = t.db.begin_tenant(&anna).await.unwrap();
         let revoked = revoke(&tx, &anna, crm.id, at(40)).await.unwrap().unwrap();
@@ -160,25 +174,62 @@ mod tests {
         // Revoking again keeps the first time.
         let again = revoke(&tx, &anna, crm.id, at(50)).await.unwrap().unwrap();
         assert_eq!(again.revoked_at, Some(at(40)));
-        assert!(revoke(&tx, &anna, Uuid::now_v7(), at(50)).await.unwrap().is_none());
+        assert!(
+            revoke(&tx, &anna, Uuid::now_v7(), at(50))
+                .await
+                .unwrap()
+                .is_none()
+        );
         tx.commit().await.unwrap();
         assert!(find_active_by_hash(db, "hash-crm").await.unwrap().is_none());
-        assert!(find_active_by_hash(db, "hash-site").await.unwrap().is_some());
+        assert!(
+            find_active_by_hash(db, "hash-site")
+                .await
+                .unwrap()
+                .is_some()
+        );
     }
 
     async fn a_leaving_member_s_live_keys_are_revoked(t: &TestDb) {
         let anna = t.tenant("anna").await;
         let (ola, piotr) = (Uuid::now_v7(), Uuid::now_v7());
         let tx = t.db.begin_tenant(&anna).await.unwrap();
-        let live = insert(&tx, &anna, key("a", "h1", Some(ola), t0())).await.unwrap();
-        let old = insert(&tx, &anna, key("b", "h2", Some(ola), t0())).await.unwrap();
+        let live = insert(&tx, &anna, key("a", "h1", Some(ola), t0()))
+            .await
+            .unwrap();
+        let old = insert(&tx, &anna, key("b", "h2", Some(ola), t0()))
+            .await
+            .unwrap();
         revoke(&tx, &anna, old.id, at(1)).await.unwrap();
-        let others = insert(&tx, &anna, key("c", "h3", Some(piotr), t0())).await.unwrap();
-        assert_eq!(revoke_created_by(&tx, &anna, ola, at(9)).await.unwrap(), vec![live.id]);
-        assert_eq!(get(&tx, &anna, live.id).await.unwrap().unwrap().revoked_at, Some(at(9)));
-        assert_eq!(get(&tx, &anna, old.id).await.unwrap().unwrap().revoked_at, Some(at(1)));
-        assert_eq!(get(&tx, &anna, others.id).await.unwrap().unwrap().revoked_at, None);
-        assert!(revoke_created_by(&tx, &anna, ola, at(10)).await.unwrap().is_empty());
+        let others = insert(&tx, &anna, key("c", "h3", Some(piotr), t0()))
+            .await
+            .unwrap();
+        assert_eq!(
+            revoke_created_by(&tx, &anna, ola, at(9)).await.unwrap(),
+            vec![live.id]
+        );
+        assert_eq!(
+            get(&tx, &anna, live.id).await.unwrap().unwrap().revoked_at,
+            Some(at(9))
+        );
+        assert_eq!(
+            get(&tx, &anna, old.id).await.unwrap().unwrap().revoked_at,
+            Some(at(1))
+        );
+        assert_eq!(
+            get(&tx, &anna, others.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .revoked_at,
+            None
+        );
+        assert!(
+            revoke_created_by(&tx, &anna, ola, at(10))
+                .await
+                .unwrap()
+                .is_empty()
+        );
         tx.commit().await.unwrap();
     }
 
@@ -186,7 +237,9 @@ mod tests {
         let anna = t.tenant("anna").await;
         let bob = t.tenant("bob").await;
         let tx = t.db.begin_tenant(&anna).await.unwrap();
-        let crm = insert(&tx, &anna, key("CRM", "hash-crm", None, t0())).await.unwrap();
+        let crm = insert(&tx, &anna, key("CRM", "hash-crm", None, t0()))
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
         let tx = t.db.begin_tenant(&bob).await.unwrap();
         assert!(get(&tx, &bob, crm.id).await.unwrap().is_none());
@@ -194,7 +247,10 @@ mod tests {
         assert!(revoke(&tx, &bob, crm.id, at(1)).await.unwrap().is_none());
         touch(&tx, &bob, crm.id, at(2)).await.unwrap();
         tx.commit().await.unwrap();
-        let found = find_active_by_hash(t.db.connection(), "hash-crm").await.unwrap().unwrap();
+        let found = find_active_by_hash(t.db.connection(), "hash-crm")
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!((found.revoked_at, found.last_used_at), (None, None));
     }
 

@@ -102,10 +102,18 @@ mod tests {
         let anna = t.tenant("anna").await;
         let bob = t.tenant("bob").await;
         let tx = t.db.begin_tenant(&anna).await.unwrap();
-        let ola = insert(&tx, &anna, invitation("ola@example.com", "h-ola", at(3600))).await.unwrap();
-        let jan = insert(&tx, &anna, invitation("jan@example.com", "h-jan", at(3600))).await.unwrap();
-        let ewa = insert(&tx, &anna, invitation("ewa@example.com", "h-ewa", at(3600))).await.unwrap();
-        insert(&tx, &anna, invitation("old@example.com", "h-old", at(10))).await.unwrap();
+        let ola = insert(&tx, &anna, invitation("ola@example.com", "h-ola", at(3600)))
+            .await
+            .unwrap();
+        let jan = insert(&tx, &anna, invitation("jan@example.com", "h-jan", at(3600)))
+            .await
+            .unwrap();
+        let ewa = insert(&tx, &anna, invitation("ewa@example.com", "h-ewa", at(3600)))
+            .await
+            .unwrap();
+        insert(&tx, &anna, invitation("old@example.com", "h-old", at(10)))
+            .await
+            .unwrap();
         assert_eq!(ola.tenant_id, anna.id());
         assert_eq!(list_open(&tx, &anna, at(60)).await.unwrap().len(), 3);
         tx.commit().await.unwrap();
@@ -120,9 +128,17 @@ mod tests {
         let tx = t.db.begin_tenant(&anna).await.unwrap();
         let revoked = revoke(&tx, &anna, jan.id, at(110)).await.unwrap().unwrap();
         assert_eq!(revoked.revoked_at, Some(at(110)));
-        let open: Vec<Uuid> = list_open(&tx, &anna, at(120)).await.unwrap().iter().map(|i| i.id).collect();
+        let open: Vec<Uuid> = list_open(&tx, &anna, at(120))
+            .await
+            .unwrap()
+            .iter()
+            .map(|i| i.id)
+            .collect();
         assert_eq!(open, vec![ewa.id]);
-        assert_eq!(get(&tx, &anna, ola.id).await.unwrap().unwrap().accepted_at, Some(at(100)));
+        assert_eq!(
+            get(&tx, &anna, ola.id).await.unwrap().unwrap().accepted_at,
+            Some(at(100))
+        );
         // Expired once its time passed.
         assert!(list_open(&tx, &anna, at(3600)).await.unwrap().is_empty());
         tx.commit().await.unwrap();

@@ -232,8 +232,12 @@ mod tests {
 
     async fn claim_leases_due_jobs_once_and_counts_the_attempt(t: &TestDb) {
         let db = t.db.connection();
-        enqueue(db, job(None, "due", "{}", at(0)), at(0)).await.unwrap();
-        enqueue(db, job(None, "later", "{}", at(3600)), at(0)).await.unwrap();
+        enqueue(db, job(None, "due", "{}", at(0)), at(0))
+            .await
+            .unwrap();
+        enqueue(db, job(None, "later", "{}", at(3600)), at(0))
+            .await
+            .unwrap();
 
         let tx = t.db.begin().await.unwrap();
         let claimed = claim_due(&tx, at(10), at(70), 10).await.unwrap();
@@ -245,7 +249,11 @@ mod tests {
 
         // The stored row says the same, not only the returned copy.
         let tx = t.db.begin().await.unwrap();
-        let stored = Jobs::find_by_id(claimed[0].id).one(&tx).await.unwrap().unwrap();
+        let stored = Jobs::find_by_id(claimed[0].id)
+            .one(&tx)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(stored.attempts, 1);
         assert_eq!(stored.lease_until, Some(at(70)));
         // While the lease holds, another claim gets nothing.
@@ -263,13 +271,19 @@ mod tests {
 
     async fn record_only_by_the_attempt_that_owns_the_job(t: &TestDb) {
         let db = t.db.connection();
-        enqueue(db, job(None, "k", "{}", at(0)), at(0)).await.unwrap();
+        enqueue(db, job(None, "k", "{}", at(0)), at(0))
+            .await
+            .unwrap();
         let first = claim_due(db, at(1), at(61), 10).await.unwrap().remove(0);
         let second = claim_due(db, at(62), at(122), 10).await.unwrap().remove(0);
         assert_eq!((first.attempts, second.attempts), (1, 2));
 
         // The late outcome of attempt 1 is refused...
-        assert!(!record(db, first.id, 1, Outcome::Done, at(63)).await.unwrap());
+        assert!(
+            !record(db, first.id, 1, Outcome::Done, at(63))
+                .await
+                .unwrap()
+        );
         let row = Jobs::find_by_id(first.id).one(db).await.unwrap().unwrap();
         assert_eq!(row.status, PENDING);
         assert_eq!(row.lease_until, Some(at(122)));
@@ -285,22 +299,45 @@ mod tests {
         assert_eq!(row.run_at, at(300));
         assert_eq!(row.lease_until, None);
         assert_eq!(row.last_error.as_deref(), Some("smtp down"));
-        assert!(claim_due(db, at(299), at(359), 10).await.unwrap().is_empty());
+        assert!(
+            claim_due(db, at(299), at(359), 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
 
         // ...and attempt 3's success finishes it, once.
         let third = claim_due(db, at(300), at(360), 10).await.unwrap().remove(0);
         assert_eq!(third.attempts, 3);
-        assert!(record(db, third.id, 3, Outcome::Done, at(301)).await.unwrap());
-        assert!(!record(db, third.id, 3, Outcome::Done, at(302)).await.unwrap());
+        assert!(
+            record(db, third.id, 3, Outcome::Done, at(301))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !record(db, third.id, 3, Outcome::Done, at(302))
+                .await
+                .unwrap()
+        );
         let row = Jobs::find_by_id(first.id).one(db).await.unwrap().unwrap();
         assert_eq!(row.status, DONE);
         assert_eq!(row.finished_at, Some(at(301)));
         assert_eq!(row.last_error, None);
-        assert!(claim_due(db, at(1000), at(1060), 10).await.unwrap().is_empty());
+        assert!(
+            claim_due(db, at(1000), at(1060), 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
 
         // Giving up marks it failed.
-        enqueue(db, job(None, "g", "{}", at(0)), at(0)).await.unwrap();
-        let g = claim_due(db, at(1000), at(1060), 10).await.unwrap().remove(0);
+        enqueue(db, job(None, "g", "{}", at(0)), at(0))
+            .await
+            .unwrap();
+        let g = claim_due(db, at(1000), at(1060), 10)
+            .await
+            .unwrap()
+            .remove(0);
         let give_up = Outcome::Failed {
             error: &"x".repeat(600),
             retry: None,
@@ -314,9 +351,13 @@ mod tests {
     async fn cancel_prefix_cancels_only_pending_jobs_of_the_prefix(t: &TestDb) {
         let db = t.db.connection();
         for key in ["reminder:b1:24h", "reminder:b1:2h", "reminder:b2:24h"] {
-            enqueue(db, job(None, key, "{}", at(100)), at(0)).await.unwrap();
+            enqueue(db, job(None, key, "{}", at(100)), at(0))
+                .await
+                .unwrap();
         }
-        enqueue(db, job(None, "reminder:b1:done", "{}", at(0)), at(0)).await.unwrap();
+        enqueue(db, job(None, "reminder:b1:done", "{}", at(0)), at(0))
+            .await
+            .unwrap();
         let done = claim_due(db, at(1), at(61), 10).await.unwrap().remove(0);
         record(db, done.id, 1, Outcome::Done, at(2)).await.unwrap();
 
@@ -343,19 +384,32 @@ mod tests {
 
     async fn reschedule_moves_a_pending_job(t: &TestDb) {
         let db = t.db.connection();
-        enqueue(db, job(None, "r", "{}", at(100)), at(0)).await.unwrap();
+        enqueue(db, job(None, "r", "{}", at(100)), at(0))
+            .await
+            .unwrap();
         assert!(reschedule(db, "r", at(500)).await.unwrap());
         assert!(!reschedule(db, "missing", at(500)).await.unwrap());
-        assert!(claim_due(db, at(499), at(559), 10).await.unwrap().is_empty());
+        assert!(
+            claim_due(db, at(499), at(559), 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
         assert_eq!(claim_due(db, at(500), at(560), 10).await.unwrap().len(), 1);
     }
 
     async fn backlog_counts_due_pending_jobs_and_the_oldest(t: &TestDb) {
         let db = t.db.connection();
         assert_eq!(backlog(db, at(0)).await.unwrap(), (0, None));
-        enqueue(db, job(None, "a", "{}", at(20)), at(0)).await.unwrap();
-        enqueue(db, job(None, "b", "{}", at(10)), at(0)).await.unwrap();
-        enqueue(db, job(None, "c", "{}", at(999)), at(0)).await.unwrap();
+        enqueue(db, job(None, "a", "{}", at(20)), at(0))
+            .await
+            .unwrap();
+        enqueue(db, job(None, "b", "{}", at(10)), at(0))
+            .await
+            .unwrap();
+        enqueue(db, job(None, "c", "{}", at(999)), at(0))
+            .await
+            .unwrap();
         assert_eq!(backlog(db, at(30)).await.unwrap(), (2, Some(at(10))));
     }
 
@@ -365,7 +419,9 @@ mod tests {
         let anna = t.tenant("anna").await;
         let bob = t.tenant("bob").await;
         let tx = t.db.begin_tenant(&anna).await.unwrap();
-        enqueue(&tx, job(Some(anna.id()), "a", "{}", at(0)), at(0)).await.unwrap();
+        enqueue(&tx, job(Some(anna.id()), "a", "{}", at(0)), at(0))
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
         let tx = t.db.begin_tenant(&bob).await.unwrap();
         // `of_tenant` names a business itself (the operator's view): on
@@ -375,7 +431,10 @@ mod tests {
         let expected = if t.backend == Backend::Postgres { 0 } else { 1 };
         assert_eq!(seen, expected);
         tx.commit().await.unwrap();
-        assert_eq!(of_tenant(t.db.connection(), anna.id()).await.unwrap().len(), 1);
+        assert_eq!(
+            of_tenant(t.db.connection(), anna.id()).await.unwrap().len(),
+            1
+        );
     }
 
     both_backends!(

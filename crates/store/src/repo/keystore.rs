@@ -211,9 +211,17 @@ mod tests {
         // One key per business, purpose and version.
         assert!(insert(db, key(bob, DATA, 1, ACTIVE)).await.is_err());
 
-        let versions: Vec<i32> = keys_of(db, anna).await.unwrap().iter().map(|k| k.version).collect();
+        let versions: Vec<i32> = keys_of(db, anna)
+            .await
+            .unwrap()
+            .iter()
+            .map(|k| k.version)
+            .collect();
         assert_eq!(versions.len(), 3);
-        assert!(versions.windows(2).all(|w| w[0] <= w[1]), "oldest version first");
+        assert!(
+            versions.windows(2).all(|w| w[0] <= w[1]),
+            "oldest version first"
+        );
         assert_eq!(all(db).await.unwrap().len(), 4);
 
         assert_eq!(count_encryptions(db, anna, 2, 5).await.unwrap(), 5);
@@ -233,7 +241,9 @@ mod tests {
         let v2 = find(anna, DATA, 2).await;
         assert_eq!((v2.state.as_str(), v2.retired_at), (ARCHIVED, Some(at(10))));
 
-        set_state(db, anna, DATA, 1, DESTROYED, at(20)).await.unwrap();
+        set_state(db, anna, DATA, 1, DESTROYED, at(20))
+            .await
+            .unwrap();
         let v1 = find(anna, DATA, 1).await;
         assert_eq!(v1.state, DESTROYED);
         assert_eq!(v1.wrapped, None, "a destroyed key cannot be unwrapped");
@@ -244,7 +254,10 @@ mod tests {
         let index = find(anna, INDEX, 1).await;
         rewrap(db, &index, vec![9; 40], "kek-2").await.unwrap();
         let index = find(anna, INDEX, 1).await;
-        assert_eq!((index.wrapped, index.kek_id.as_str()), (Some(vec![9; 40]), "kek-2"));
+        assert_eq!(
+            (index.wrapped, index.kek_id.as_str()),
+            (Some(vec![9; 40]), "kek-2")
+        );
         assert_eq!(index.state, ACTIVE);
         assert_eq!(find(bob, DATA, 1).await.kek_id, "kek-1");
     }

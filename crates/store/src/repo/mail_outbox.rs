@@ -209,8 +209,12 @@ mod tests {
 
     async fn claim_takes_due_mail_oldest_first_with_a_lease(t: &TestDb) {
         let db = t.db.connection();
-        let older = enqueue(db, mail(None, "a@example.com", false), at(0)).await.unwrap();
-        let newer = enqueue(db, mail(None, "b@example.com", false), at(5)).await.unwrap();
+        let older = enqueue(db, mail(None, "a@example.com", false), at(0))
+            .await
+            .unwrap();
+        let newer = enqueue(db, mail(None, "b@example.com", false), at(5))
+            .await
+            .unwrap();
         // Not due before it was queued.
         assert!(claim_due(db, at(-1), at(59), 10).await.unwrap().is_empty());
 
@@ -232,12 +236,18 @@ mod tests {
 
     async fn record_refuses_a_stale_attempt_and_drops_the_text_when_sent(t: &TestDb) {
         let db = t.db.connection();
-        let id = enqueue(db, mail(None, "a@example.com", false), at(0)).await.unwrap();
+        let id = enqueue(db, mail(None, "a@example.com", false), at(0))
+            .await
+            .unwrap();
         claim_due(db, at(1), at(61), 10).await.unwrap();
         claim_due(db, at(61), at(121), 10).await.unwrap();
 
         // Attempt 1's lease ran out and attempt 2 took over: 1 is refused.
-        assert!(!record(db, id, 1, Outcome::Sent { at: at(62) }).await.unwrap());
+        assert!(
+            !record(db, id, 1, Outcome::Sent { at: at(62) })
+                .await
+                .unwrap()
+        );
         assert_eq!(stored(db, id).await.status, "pending");
 
         let failed = Outcome::Failed {
@@ -252,7 +262,11 @@ mod tests {
 
         let third = claim_due(db, at(300), at(360), 10).await.unwrap();
         assert_eq!(third[0].attempts, 3);
-        assert!(record(db, id, 3, Outcome::Sent { at: at(301) }).await.unwrap());
+        assert!(
+            record(db, id, 3, Outcome::Sent { at: at(301) })
+                .await
+                .unwrap()
+        );
         let row = stored(db, id).await;
         assert_eq!(row.status, "sent");
         assert_eq!(row.sent_at, Some(at(301)));
@@ -260,10 +274,21 @@ mod tests {
         assert_eq!(row.body_text, "", "the text of sent mail is not kept");
         assert_eq!(row.attachment, None);
         // Sent mail is never claimed or recorded again.
-        assert!(!record(db, id, 3, Outcome::Sent { at: at(302) }).await.unwrap());
-        assert!(claim_due(db, at(9999), at(10059), 10).await.unwrap().is_empty());
+        assert!(
+            !record(db, id, 3, Outcome::Sent { at: at(302) })
+                .await
+                .unwrap()
+        );
+        assert!(
+            claim_due(db, at(9999), at(10059), 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
 
-        let give_up = enqueue(db, mail(None, "c@example.com", false), at(0)).await.unwrap();
+        let give_up = enqueue(db, mail(None, "c@example.com", false), at(0))
+            .await
+            .unwrap();
         let claimed = claim_due(db, at(400), at(460), 10).await.unwrap();
         assert_eq!(claimed[0].id, give_up);
         let failed = Outcome::Failed {
@@ -278,13 +303,17 @@ mod tests {
         let anna = t.tenant("anna").await;
         let bob = t.tenant("bob").await;
         let tx = t.db.begin_tenant(&anna).await.unwrap();
-        let sealed = enqueue(&tx, mail(Some(anna.id()), "x", true), at(0)).await.unwrap();
+        let sealed = enqueue(&tx, mail(Some(anna.id()), "x", true), at(0))
+            .await
+            .unwrap();
         let plain = enqueue(&tx, mail(Some(anna.id()), "o@example.com", false), at(0))
             .await
             .unwrap();
         tx.commit().await.unwrap();
         let tx = t.db.begin_tenant(&bob).await.unwrap();
-        enqueue(&tx, mail(Some(bob.id()), "y", true), at(0)).await.unwrap();
+        enqueue(&tx, mail(Some(bob.id()), "y", true), at(0))
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
 
         let db = t.db.connection();
@@ -292,7 +321,9 @@ mod tests {
         // Only mail no longer waiting counts as done.
         assert!(sealed_done_of(db, anna.id()).await.unwrap().is_empty());
         for m in claim_due(db, at(1), at(61), 10).await.unwrap() {
-            record(db, m.id, 1, Outcome::Sent { at: at(2) }).await.unwrap();
+            record(db, m.id, 1, Outcome::Sent { at: at(2) })
+                .await
+                .unwrap();
         }
         let done = sealed_done_of(db, anna.id()).await.unwrap();
         assert_eq!(done.iter().map(|m| m.id).collect::<Vec<_>>(), vec![sealed]);

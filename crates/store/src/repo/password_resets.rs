@@ -99,9 +99,18 @@ mod tests {
         let a1 = find_by_token_hash(db, "a1").await.unwrap().unwrap();
         let a2 = find_by_token_hash(db, "a2").await.unwrap().unwrap();
         assert_eq!((a1.used_at, a2.used_at), (Some(at(5)), Some(at(20))));
-        assert!(!mark_used(db, a2, at(21)).await.unwrap(), "a voided link is spent");
-        assert_eq!(find_by_token_hash(db, "j1").await.unwrap().unwrap().used_at, None);
+        assert!(
+            !mark_used(db, a2, at(21)).await.unwrap(),
+            "a voided link is spent"
+        );
+        assert_eq!(
+            find_by_token_hash(db, "j1").await.unwrap().unwrap().used_at,
+            None
+        );
     }
 
-    both_backends!(a_reset_link_is_spent_once, a_new_link_voids_the_open_ones_of_that_person_only);
+    both_backends!(
+        a_reset_link_is_spent_once,
+        a_new_link_voids_the_open_ones_of_that_person_only
+    );
 }

@@ -152,20 +152,38 @@ mod tests {
         let anna = t.tenant("anna").await.id();
         let bob = t.tenant("bob").await.id();
         let tx = t.db.begin().await.unwrap();
-        let first = start(&tx, journal(anna, "anna", "requested", at(0))).await.unwrap();
+        let first = start(&tx, journal(anna, "anna", "requested", at(0)))
+            .await
+            .unwrap();
         assert_eq!(first.reason, "requested");
         // A rerun finds the journal in force, not its own.
-        let again = start(&tx, journal(anna, "anna", "unpaid", at(50))).await.unwrap();
-        assert_eq!((again.reason.as_str(), again.started_at), ("requested", at(0)));
-        start(&tx, journal(bob, "bob", "unpaid", at(10))).await.unwrap();
+        let again = start(&tx, journal(anna, "anna", "unpaid", at(50)))
+            .await
+            .unwrap();
+        assert_eq!(
+            (again.reason.as_str(), again.started_at),
+            ("requested", at(0))
+        );
+        start(&tx, journal(bob, "bob", "unpaid", at(10)))
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
 
         let db = t.db.connection();
-        let open: Vec<Uuid> = unfinished(db).await.unwrap().iter().map(|j| j.tenant_id).collect();
+        let open: Vec<Uuid> = unfinished(db)
+            .await
+            .unwrap()
+            .iter()
+            .map(|j| j.tenant_id)
+            .collect();
         assert_eq!(open, vec![anna, bob], "oldest first");
 
-        record_keys(db, anna, "[{\"version\":1}]".into()).await.unwrap();
-        record_rows(db, anna, "{\"clients\":3}".into()).await.unwrap();
+        record_keys(db, anna, "[{\"version\":1}]".into())
+            .await
+            .unwrap();
+        record_rows(db, anna, "{\"clients\":3}".into())
+            .await
+            .unwrap();
         assert_eq!(record_failure(db, anna, "timeout").await.unwrap(), 1);
         assert_eq!(record_failure(db, anna, &"e".repeat(900)).await.unwrap(), 2);
         let row = of(db, anna).await.unwrap().unwrap();
@@ -177,8 +195,16 @@ mod tests {
         assert_eq!(of(db, bob).await.unwrap().unwrap().attempts, 0);
 
         finish(db, anna, at(100)).await.unwrap();
-        assert_eq!(of(db, anna).await.unwrap().unwrap().finished_at, Some(at(100)));
-        let open: Vec<Uuid> = unfinished(db).await.unwrap().iter().map(|j| j.tenant_id).collect();
+        assert_eq!(
+            of(db, anna).await.unwrap().unwrap().finished_at,
+            Some(at(100))
+        );
+        let open: Vec<Uuid> = unfinished(db)
+            .await
+            .unwrap()
+            .iter()
+            .map(|j| j.tenant_id)
+            .collect();
         assert_eq!(open, vec![bob]);
         assert!(of(db, Uuid::now_v7()).await.unwrap().is_none());
     }

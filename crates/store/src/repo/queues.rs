@@ -99,10 +99,14 @@ mod tests {
         let scope = t.tenant("anna").await;
         let tx = t.db.begin_tenant(&scope).await.unwrap();
         let endpoint = crate::testing::endpoint_row(&scope);
-        webhooks::insert_endpoint(&tx, &scope, endpoint.clone()).await.unwrap();
+        webhooks::insert_endpoint(&tx, &scope, endpoint.clone())
+            .await
+            .unwrap();
         for created in [at(9), at(4)] {
             let delivery = crate::testing::delivery_row(&endpoint, created);
-            webhooks::insert_delivery(&tx, &scope, delivery).await.unwrap();
+            webhooks::insert_delivery(&tx, &scope, delivery)
+                .await
+                .unwrap();
         }
         tx.commit().await.unwrap();
 

@@ -472,13 +472,21 @@ mod tests {
         let anna = t.tenant("anna").await;
         let bob = t.tenant("bob").await;
         let tx = t.db.begin_tenant(&anna).await.unwrap();
-        insert_idempotency(&tx, &anna, remembered(&anna, "k1", at(0))).await.unwrap();
-        insert_idempotency(&tx, &anna, remembered(&anna, "k2", at(100))).await.unwrap();
+        insert_idempotency(&tx, &anna, remembered(&anna, "k1", at(0)))
+            .await
+            .unwrap();
+        insert_idempotency(&tx, &anna, remembered(&anna, "k2", at(100)))
+            .await
+            .unwrap();
         let got = idempotency(&tx, &anna, "k1").await.unwrap().unwrap();
         assert_eq!((got.status, got.body.as_str()), (201, "{\"id\":\"b1\"}"));
         assert!(idempotency(&tx, &anna, "k3").await.unwrap().is_none());
         // A row naming another business is refused.
-        assert!(insert_idempotency(&tx, &anna, remembered(&bob, "k9", at(0))).await.is_err());
+        assert!(
+            insert_idempotency(&tx, &anna, remembered(&bob, "k9", at(0)))
+                .await
+                .is_err()
+        );
         tx.commit().await.unwrap();
 
         // The same key twice: a unique violation the caller can tell apart.
@@ -490,7 +498,9 @@ mod tests {
         // Keys are per business: Bob's "k1" is his own.
         let tx = t.db.begin_tenant(&bob).await.unwrap();
         assert!(idempotency(&tx, &bob, "k1").await.unwrap().is_none());
-        insert_idempotency(&tx, &bob, remembered(&bob, "k1", at(0))).await.unwrap();
+        insert_idempotency(&tx, &bob, remembered(&bob, "k1", at(0)))
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
 
         let tx = t.db.begin().await.unwrap();

@@ -71,7 +71,10 @@ mod tests {
         assert_eq!(found.id, anna.id());
         assert_eq!(found.name, "Salon anna");
         assert!(find_by_slug(db, "nobody").await.unwrap().is_none());
-        assert_eq!(find_by_id(db, anna.id()).await.unwrap().unwrap().slug, "anna");
+        assert_eq!(
+            find_by_id(db, anna.id()).await.unwrap().unwrap().slug,
+            "anna"
+        );
 
         let tx = t.db.begin_tenant(&anna).await.unwrap();
         let mut row = get(&tx, &anna).await.unwrap().unwrap();
@@ -103,7 +106,10 @@ mod tests {
         // `get` trusts its scope; on PostgreSQL the policy still hides Anna.
         let seen = get(&tx, &anna).await.unwrap();
         assert_eq!(seen.is_some(), t.backend == Backend::Sqlite);
-        let anna_row = find_by_id(t.db.connection(), anna.id()).await.unwrap().unwrap();
+        let anna_row = find_by_id(t.db.connection(), anna.id())
+            .await
+            .unwrap()
+            .unwrap();
         assert!(update(&tx, &bob, anna_row).await.is_err());
         // On PostgreSQL the tenants table itself shows only the own row.
         let seen = find_by_slug(&tx, "anna").await.unwrap();

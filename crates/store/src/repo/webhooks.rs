@@ -249,7 +249,12 @@ mod tests {
         tx.commit().await.unwrap();
 
         let db = t.db.connection();
-        assert!(endpoint_any(db, anna.id(), saved.id).await.unwrap().is_some());
+        assert!(
+            endpoint_any(db, anna.id(), saved.id)
+                .await
+                .unwrap()
+                .is_some()
+        );
         let tx = t.db.begin_tenant(&anna).await.unwrap();
         assert!(delete_endpoint(&tx, &anna, saved.id).await.unwrap());
         assert!(endpoint(&tx, &anna, saved.id).await.unwrap().is_none());
@@ -259,7 +264,9 @@ mod tests {
     async fn deliveries_are_claimed_when_due_and_saved_by_their_attempt(t: &TestDb) {
         let anna = t.tenant("anna").await;
         let tx = t.db.begin_tenant(&anna).await.unwrap();
-        let ep = insert_endpoint(&tx, &anna, endpoint_row(&anna)).await.unwrap();
+        let ep = insert_endpoint(&tx, &anna, endpoint_row(&anna))
+            .await
+            .unwrap();
         let older = delivery_row(&ep, at(0));
         let newer = delivery_row(&ep, at(10));
         insert_delivery(&tx, &anna, older.clone()).await.unwrap();
@@ -319,19 +326,31 @@ mod tests {
     async fn a_client_is_taken_out_of_payloads_carrying_them(t: &TestDb) {
         let anna = t.tenant("anna").await;
         let tx = t.db.begin_tenant(&anna).await.unwrap();
-        let ep = insert_endpoint(&tx, &anna, endpoint_row(&anna)).await.unwrap();
+        let ep = insert_endpoint(&tx, &anna, endpoint_row(&anna))
+            .await
+            .unwrap();
         let client = Uuid::now_v7();
         let mut carrying = delivery_row(&ep, at(0));
         carrying.client_id = Some(client);
         insert_delivery(&tx, &anna, carrying.clone()).await.unwrap();
-        insert_delivery(&tx, &anna, delivery_row(&ep, at(1))).await.unwrap();
+        insert_delivery(&tx, &anna, delivery_row(&ep, at(1)))
+            .await
+            .unwrap();
 
         let found = deliveries_carrying(&tx, &anna, client).await.unwrap();
-        assert_eq!(found.iter().map(|d| d.id).collect::<Vec<_>>(), vec![carrying.id]);
+        assert_eq!(
+            found.iter().map(|d| d.id).collect::<Vec<_>>(),
+            vec![carrying.id]
+        );
         replace_payload(&tx, &anna, carrying.id, b"scrubbed".to_vec())
             .await
             .unwrap();
-        assert!(deliveries_carrying(&tx, &anna, client).await.unwrap().is_empty());
+        assert!(
+            deliveries_carrying(&tx, &anna, client)
+                .await
+                .unwrap()
+                .is_empty()
+        );
         let row = delivery(&tx, &anna, carrying.id).await.unwrap().unwrap();
         assert_eq!(row.payload, b"scrubbed".to_vec());
         assert_eq!(row.client_id, None);
