@@ -4,7 +4,9 @@
 //! superuser (as in production), so forced row-level security applies.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::future::Future;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
 use sea_orm::ConnectionTrait;
@@ -26,7 +28,8 @@ pub enum Schema {
 }
 
 /// Generates `<name>::sqlite` and `<name>::postgres` for an async test
-/// body `async fn <name>(t: &TestDb)` on the main database.
+/// body `async fn <name>(t: &TestDb)` on the main database (or, with
+/// `@schema Keystore;` first, on the key store).
 macro_rules! both_backends {
     ($($name:ident),* $(,)?) => {
         $crate::testing::both_backends!(@schema Main; $($name),*);
@@ -36,28 +39,22 @@ macro_rules! both_backends {
             mod $name {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn sqlite() {
-                    let t = $crate::testing::TestDb::open(
+                    $crate::testing::run(
                         $crate::testing::Backend::Sqlite,
                         $crate::testing::Schema::$schema,
+                        |t| async move { super::$name(&t).await },
                     )
-                    .await
-                    .expect("SQLite test database");
-                    super::$name(&t).await;
-                    t.finish().await;
+                    .await;
                 }
 
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn postgres() {
-                    let Some(t) = $crate::testing::TestDb::open(
+                    $crate::testing::run(
                         $crate::testing::Backend::Postgres,
                         $crate::testing::Schema::$schema,
+                        |t| async move { super::$name(&t).await },
                     )
-                    .await
-                    else {
-                        return;
-                    };
-                    super::$name(&t).await;
-                    t.finish().await;
+                    .await;
                 }
             }
         )*
@@ -181,7 +178,31 @@ impl TestDb {
             pg_admin,
         })
     }
+}
 
+/// Runs a test body on a fresh database and removes the database
+/// afterwards, also when the body fails (the failure is then passed on).
+pub async fn run<F, Fut>(backend: Backend, schema: Schema, body: F)
+where
+    F: FnOnce(Arc<TestDb>) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let Some(t) = TestDb::open(backend, schema).await else {
+        assert_eq!(backend, Backend::Postgres, "SQLite always runs");
+        return;
+    };
+    let t = Arc::new(t);
+    let outcome = tokio::spawn(body(t.clone())).await;
+    // The body's future is gone, and its handle with it.
+    if let Ok(t) = Arc::try_unwrap(t) {
+        t.finish().await;
+    }
+    if let Err(failed) = outcome {
+        std::panic::resume_unwind(failed.into_panic());
+    }
+}
+
+impl TestDb {
     pub async fn finish(self) {
         self.db.close().await;
         if let Some((admin, name)) = &self.pg_admin {
