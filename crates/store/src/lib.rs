@@ -7,6 +7,8 @@ pub mod entities;
 mod error;
 pub mod repo;
 pub mod sealed;
+#[cfg(test)]
+mod testing;
 
 use std::path::Path;
 use std::time::Duration;

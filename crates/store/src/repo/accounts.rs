@@ -150,3 +150,134 @@ pub async fn count_owners(
         .count(db)
         .await?)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::testing::{Backend, TestDb, at, both_backends};
+
+    async fn accounts_are_global_and_a_new_password_ends_old_sessions(t: &TestDb) {
+        let anna = t.user("anna@example.com").await;
+        let db = t.db.connection();
+        let found = find_user_by_email(db, "anna@example.com")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(found.id, anna);
+        assert!(
+            find_user_by_email(db, "nobody@example.com")
+                .await
+                .unwrap()
+                .is_none()
+        );
+
+        set_password(db, anna, "new-hash".into(), at(30))
+            .await
+            .unwrap();
+        let user = find_user(db, anna).await.unwrap().unwrap();
+        assert_eq!(user.password_hash, "new-hash");
+        assert_eq!(
+            (user.sessions_valid_after, user.updated_at),
+            (at(30), at(30))
+        );
+        assert_eq!(user.email, "anna@example.com", "the rest is kept");
+
+        let tx = t.db.begin().await.unwrap();
+        let twice = insert_user(&tx, find_user(db, anna).await.unwrap().unwrap()).await;
+        assert!(matches!(twice, Err(StoreError::Unique(_))), "{twice:?}");
+    }
+
+    async fn memberships_give_roles_in_one_business(t: &TestDb) {
+        let salon = t.tenant("salon").await;
+        let studio = t.tenant("studio").await;
+        let (anna, jan) = (
+            t.user("anna@example.com").await,
+            t.user("jan@example.com").await,
+        );
+        let tx = t.db.begin_tenant(&salon).await.unwrap();
+        insert_membership(&tx, &salon, anna, "owner", at(0))
+            .await
+            .unwrap();
+        insert_membership(&tx, &salon, jan, "staff", at(1))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let tx = t.db.begin_tenant(&studio).await.unwrap();
+        insert_membership(&tx, &studio, jan, "owner", at(2))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+
+        // At log-in, before a business is chosen: every business of Jan's.
+        let of_jan = memberships_of_user(t.db.connection(), jan).await.unwrap();
+        let slugs: Vec<&str> = of_jan.iter().map(|(_, t)| t.slug.as_str()).collect();
+        assert_eq!(slugs, vec!["salon", "studio"]);
+
+        let tx = t.db.begin_tenant(&salon).await.unwrap();
+        let people: Vec<(Uuid, String)> = members(&tx, &salon)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(m, u)| (u.id, m.role))
+            .collect();
+        assert_eq!(people, vec![(anna, "owner".into()), (jan, "staff".into())]);
+        assert_eq!(count_owners(&tx, &salon).await.unwrap(), 1);
+        let promoted = set_role(&tx, &salon, jan, "owner").await.unwrap().unwrap();
+        assert_eq!(promoted.role, "owner");
+        assert_eq!(count_owners(&tx, &salon).await.unwrap(), 2);
+        assert!(
+            set_role(&tx, &salon, Uuid::now_v7(), "owner")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(delete_membership(&tx, &salon, jan).await.unwrap());
+        assert!(!delete_membership(&tx, &salon, jan).await.unwrap());
+        assert!(find_membership(&tx, &salon, jan).await.unwrap().is_none());
+        tx.commit().await.unwrap();
+
+        // Jan is still the studio's owner.
+        let tx = t.db.begin_tenant(&studio).await.unwrap();
+        assert_eq!(
+            find_membership(&tx, &studio, jan)
+                .await
+                .unwrap()
+                .unwrap()
+                .role,
+            "owner"
+        );
+        assert!(find_membership(&tx, &studio, anna).await.unwrap().is_none());
+        tx.commit().await.unwrap();
+    }
+
+    /// On PostgreSQL a business's transaction sees only its own members'
+    /// accounts, and cannot change an account.
+    async fn a_business_sees_only_its_own_members_accounts(t: &TestDb) {
+        let salon = t.tenant("salon").await;
+        let (anna, ola) = (
+            t.user("anna@example.com").await,
+            t.user("ola@example.com").await,
+        );
+        let tx = t.db.begin_tenant(&salon).await.unwrap();
+        insert_membership(&tx, &salon, anna, "owner", at(0))
+            .await
+            .unwrap();
+        assert!(find_user(&tx, anna).await.unwrap().is_some());
+        let stranger = find_user(&tx, ola).await.unwrap();
+        assert_eq!(stranger.is_some(), t.backend == Backend::Sqlite);
+        tx.commit().await.unwrap();
+        if t.backend == Backend::Postgres {
+            let tx = t.db.begin_tenant(&salon).await.unwrap();
+            assert!(set_password(&tx, anna, "x".into(), at(1)).await.is_err());
+        }
+        let user = find_user(t.db.connection(), anna).await.unwrap().unwrap();
+        assert_eq!(user.password_hash, "not-a-real-hash");
+    }
+
+    both_backends!(
+        accounts_are_global_and_a_new_password_ends_old_sessions,
+        memberships_give_roles_in_one_business,
+        a_business_sees_only_its_own_members_accounts,
+    );
+}

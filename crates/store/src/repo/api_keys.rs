@@ -113,3 +113,150 @@ pub async fn revoke_created_by(
     }
     Ok(live)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::testing::{TestDb, at, both_backends, t0};
+
+    fn key(name: &str, hash: &str, by: Option<Uuid>, created: DateTime<Utc>) -> ApiKey {
+        ApiKey {
+            tenant_id: Uuid::nil(),
+            id: Uuid::now_v7(),
+            name: name.into(),
+            prefix: "tk_live_ab".into(),
+            key_hash: hash.into(),
+            created_by: by,
+            created_at: created,
+            last_used_at: None,
+            revoked_at: None,
+            scopes: "*".into(),
+        }
+    }
+
+    async fn keys_are_found_by_hash_until_revoked(t: &TestDb) {
+        let anna = t.tenant("anna").await;
+        let owner = Uuid::now_v7();
+        let tx = t.db.begin_tenant(&anna).await.unwrap();
+        let crm = insert(&tx, &anna, key("CRM", "hash-crm", Some(owner), t0()))
+            .await
+            .unwrap();
+        insert(&tx, &anna, key("Site", "hash-site", None, at(1)))
+            .await
+            .unwrap();
+        assert_eq!(crm.tenant_id, anna.id());
+        let names: Vec<String> = list(&tx, &anna)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|k| k.name)
+            .collect();
+        assert_eq!(names, vec!["CRM", "Site"]);
+        touch(&tx, &anna, crm.id, at(30)).await.unwrap();
+        tx.commit().await.unwrap();
+
+        // Global look-up: the hash alone names the business.
+        let db = t.db.connection();
+        let found = find_active_by_hash(db, "hash-crm").await.unwrap().unwrap();
+        assert_eq!((found.tenant_id, found.id), (anna.id(), crm.id));
+        assert_eq!(found.last_used_at, Some(at(30)));
+        assert!(
+            find_active_by_hash(db, "hash-other")
+                .await
+                .unwrap()
+                .is_none()
+        );
+
+        let tx = t.db.begin_tenant(&anna).await.unwrap();
+        let revoked = revoke(&tx, &anna, crm.id, at(40)).await.unwrap().unwrap();
+        assert_eq!(revoked.revoked_at, Some(at(40)));
+        // Revoking again keeps the first time.
+        let again = revoke(&tx, &anna, crm.id, at(50)).await.unwrap().unwrap();
+        assert_eq!(again.revoked_at, Some(at(40)));
+        assert!(
+            revoke(&tx, &anna, Uuid::now_v7(), at(50))
+                .await
+                .unwrap()
+                .is_none()
+        );
+        tx.commit().await.unwrap();
+        assert!(find_active_by_hash(db, "hash-crm").await.unwrap().is_none());
+        assert!(
+            find_active_by_hash(db, "hash-site")
+                .await
+                .unwrap()
+                .is_some()
+        );
+    }
+
+    async fn a_leaving_member_s_live_keys_are_revoked(t: &TestDb) {
+        let anna = t.tenant("anna").await;
+        let (ola, piotr) = (Uuid::now_v7(), Uuid::now_v7());
+        let tx = t.db.begin_tenant(&anna).await.unwrap();
+        let live = insert(&tx, &anna, key("a", "h1", Some(ola), t0()))
+            .await
+            .unwrap();
+        let old = insert(&tx, &anna, key("b", "h2", Some(ola), t0()))
+            .await
+            .unwrap();
+        revoke(&tx, &anna, old.id, at(1)).await.unwrap();
+        let others = insert(&tx, &anna, key("c", "h3", Some(piotr), t0()))
+            .await
+            .unwrap();
+        assert_eq!(
+            revoke_created_by(&tx, &anna, ola, at(9)).await.unwrap(),
+            vec![live.id]
+        );
+        assert_eq!(
+            get(&tx, &anna, live.id).await.unwrap().unwrap().revoked_at,
+            Some(at(9))
+        );
+        assert_eq!(
+            get(&tx, &anna, old.id).await.unwrap().unwrap().revoked_at,
+            Some(at(1))
+        );
+        assert_eq!(
+            get(&tx, &anna, others.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .revoked_at,
+            None
+        );
+        assert!(
+            revoke_created_by(&tx, &anna, ola, at(10))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        tx.commit().await.unwrap();
+    }
+
+    async fn another_business_cannot_reach_the_keys(t: &TestDb) {
+        let anna = t.tenant("anna").await;
+        let bob = t.tenant("bob").await;
+        let tx = t.db.begin_tenant(&anna).await.unwrap();
+        let crm = insert(&tx, &anna, key("CRM", "hash-crm", None, t0()))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let tx = t.db.begin_tenant(&bob).await.unwrap();
+        assert!(get(&tx, &bob, crm.id).await.unwrap().is_none());
+        assert!(list(&tx, &bob).await.unwrap().is_empty());
+        assert!(revoke(&tx, &bob, crm.id, at(1)).await.unwrap().is_none());
+        touch(&tx, &bob, crm.id, at(2)).await.unwrap();
+        tx.commit().await.unwrap();
+        let found = find_active_by_hash(t.db.connection(), "hash-crm")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((found.revoked_at, found.last_used_at), (None, None));
+    }
+
+    both_backends!(
+        keys_are_found_by_hash_until_revoked,
+        a_leaving_member_s_live_keys_are_revoked,
+        another_business_cannot_reach_the_keys,
+    );
+}

@@ -133,3 +133,148 @@ pub async fn delete(
     found.delete(db).await?;
     Ok(true)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::testing::{Backend, TestDb, at, both_backends, t0};
+
+    fn client_row(name: &[u8], email_index: &str) -> ClientRow {
+        ClientRow {
+            tenant_id: Uuid::nil(),
+            id: Uuid::now_v7(),
+            key_version: 1,
+            name: name.to_vec(),
+            email: Some(b"sealed email".to_vec()),
+            phone: None,
+            notes: None,
+            date_of_birth: None,
+            custom_fields: None,
+            marketing_consent: b"sealed false".to_vec(),
+            email_index: Some(email_index.into()),
+            phone_index: None,
+            restricted_at: None,
+            created_at: t0(),
+            updated_at: t0(),
+        }
+    }
+
+    async fn clients_are_stored_found_replaced_and_deleted(t: &TestDb) {
+        let anna = t.tenant("anna").await;
+        let tx = t.db.begin_tenant(&anna).await.unwrap();
+        assert_eq!(revision(&tx, &anna).await.unwrap(), 0);
+        let ewa = insert(&tx, &anna, client_row(b"ewa", "idx-ewa"))
+            .await
+            .unwrap();
+        let jan = insert(&tx, &anna, client_row(b"jan", "idx-jan"))
+            .await
+            .unwrap();
+        assert_eq!(ewa.tenant_id, anna.id(), "the scope names the business");
+        assert_eq!(bump_revision(&tx, &anna).await.unwrap(), 1);
+        assert_eq!(bump_revision(&tx, &anna).await.unwrap(), 2);
+
+        assert_eq!(get(&tx, &anna, ewa.id).await.unwrap().unwrap().name, b"ewa");
+        let ids: Vec<Uuid> = all(&tx, &anna)
+            .await
+            .unwrap()
+            .iter()
+            .map(|c| c.id)
+            .collect();
+        assert_eq!(ids, vec![ewa.id, jan.id]);
+        let by_email = find_by_index(&tx, &anna, Some("idx-jan"), None)
+            .await
+            .unwrap();
+        assert_eq!(
+            by_email.iter().map(|c| c.id).collect::<Vec<_>>(),
+            vec![jan.id]
+        );
+        assert!(
+            find_by_index(&tx, &anna, None, None)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            find_by_index(&tx, &anna, Some("idx-none"), Some("p"))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        // Restriction is not changed by a replace.
+        Clients::update_many()
+            .col_expr(client::Column::RestrictedAt, Expr::value(Some(at(5))))
+            .filter(client::Column::Id.eq(ewa.id))
+            .exec(&tx)
+            .await
+            .unwrap();
+        let mut changed = ewa.clone();
+        changed.key_version = 2;
+        changed.name = b"ewa v2".to_vec();
+        changed.restricted_at = None;
+        changed.updated_at = at(10);
+        replace(&tx, &anna, changed).await.unwrap();
+        let stored = get(&tx, &anna, ewa.id).await.unwrap().unwrap();
+        assert_eq!(
+            (stored.key_version, stored.name.as_slice()),
+            (2, &b"ewa v2"[..])
+        );
+        assert_eq!(stored.restricted_at, Some(at(5)));
+        assert_eq!(stored.updated_at, at(10));
+
+        assert!(delete(&tx, &anna, jan.id).await.unwrap());
+        assert!(!delete(&tx, &anna, jan.id).await.unwrap());
+        assert!(get(&tx, &anna, jan.id).await.unwrap().is_none());
+        tx.commit().await.unwrap();
+    }
+
+    async fn another_business_sees_none_of_the_clients(t: &TestDb) {
+        let anna = t.tenant("anna").await;
+        let bob = t.tenant("bob").await;
+        let tx = t.db.begin_tenant(&anna).await.unwrap();
+        let ewa = insert(&tx, &anna, client_row(b"ewa", "idx-ewa"))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+
+        let tx = t.db.begin_tenant(&bob).await.unwrap();
+        assert!(get(&tx, &bob, ewa.id).await.unwrap().is_none());
+        assert!(all(&tx, &bob).await.unwrap().is_empty());
+        assert!(
+            find_by_index(&tx, &bob, Some("idx-ewa"), None)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(!delete(&tx, &bob, ewa.id).await.unwrap());
+        assert!(replace(&tx, &bob, ewa.clone()).await.is_err());
+        // A query without the business's filter: on PostgreSQL row-level
+        // security still shows nothing foreign.
+        let unfiltered = Clients::find().all(&tx).await.unwrap().len();
+        assert_eq!(
+            unfiltered,
+            if t.backend == Backend::Postgres { 0 } else { 1 }
+        );
+        tx.commit().await.unwrap();
+
+        if t.backend == Backend::Postgres {
+            // Nor can it write a row into another business.
+            let tx = t.db.begin_tenant(&bob).await.unwrap();
+            let mut foreign = client_row(b"mallory", "idx-m");
+            foreign.tenant_id = anna.id();
+            let written = client::ActiveModel::from(foreign).insert(&tx).await;
+            let err = format!("{:?}", written.unwrap_err());
+            assert!(err.contains("row-level security"), "{err}");
+        }
+
+        let tx = t.db.begin_tenant(&anna).await.unwrap();
+        assert_eq!(all(&tx, &anna).await.unwrap().len(), 1);
+        tx.commit().await.unwrap();
+    }
+
+    both_backends!(
+        clients_are_stored_found_replaced_and_deleted,
+        another_business_sees_none_of_the_clients,
+    );
+}

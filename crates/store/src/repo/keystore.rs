@@ -179,3 +179,110 @@ pub async fn record_checkpoint(
         .await?;
     Ok(done.rows_affected() == 1)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::testing::{TestDb, at, both_backends, t0};
+
+    fn key(tenant: Uuid, purpose: &str, version: i32, state: &str) -> TenantKeyRow {
+        TenantKeyRow {
+            tenant_id: tenant,
+            purpose: purpose.into(),
+            version,
+            state: state.into(),
+            wrapped: Some(vec![version as u8; 40]),
+            kek_id: "kek-1".into(),
+            encryptions: 0,
+            created_at: t0(),
+            retired_at: None,
+            destroyed_at: None,
+        }
+    }
+
+    async fn keys_are_archived_destroyed_rewrapped_and_counted(t: &TestDb) {
+        let db = t.db.connection();
+        let (anna, bob) = (Uuid::now_v7(), Uuid::now_v7());
+        insert(db, key(anna, DATA, 2, ACTIVE)).await.unwrap();
+        insert(db, key(anna, DATA, 1, ARCHIVED)).await.unwrap();
+        insert(db, key(anna, INDEX, 1, ACTIVE)).await.unwrap();
+        insert(db, key(bob, DATA, 1, ACTIVE)).await.unwrap();
+        // One key per business, purpose and version.
+        assert!(insert(db, key(bob, DATA, 1, ACTIVE)).await.is_err());
+
+        let versions: Vec<i32> = keys_of(db, anna)
+            .await
+            .unwrap()
+            .iter()
+            .map(|k| k.version)
+            .collect();
+        assert_eq!(versions.len(), 3);
+        assert!(
+            versions.windows(2).all(|w| w[0] <= w[1]),
+            "oldest version first"
+        );
+        assert_eq!(all(db).await.unwrap().len(), 4);
+
+        assert_eq!(count_encryptions(db, anna, 2, 5).await.unwrap(), 5);
+        assert_eq!(count_encryptions(db, anna, 2, 3).await.unwrap(), 8);
+        assert_eq!(count_encryptions(db, anna, 9, 1).await.unwrap(), 0);
+
+        // Of two rotations, one wins.
+        assert!(archive_if_active(db, anna, 2, at(10)).await.unwrap());
+        assert!(!archive_if_active(db, anna, 2, at(11)).await.unwrap());
+        let find = |tenant: Uuid, purpose: &'static str, version: i32| async move {
+            TenantKeys::find_by_id((tenant, purpose.to_string(), version))
+                .one(db)
+                .await
+                .unwrap()
+                .unwrap()
+        };
+        let v2 = find(anna, DATA, 2).await;
+        assert_eq!((v2.state.as_str(), v2.retired_at), (ARCHIVED, Some(at(10))));
+
+        set_state(db, anna, DATA, 1, DESTROYED, at(20))
+            .await
+            .unwrap();
+        let v1 = find(anna, DATA, 1).await;
+        assert_eq!(v1.state, DESTROYED);
+        assert_eq!(v1.wrapped, None, "a destroyed key cannot be unwrapped");
+        assert_eq!(v1.destroyed_at, Some(at(20)));
+        // The index key of the same version is another key.
+        assert!(find(anna, INDEX, 1).await.wrapped.is_some());
+
+        let index = find(anna, INDEX, 1).await;
+        rewrap(db, &index, vec![9; 40], "kek-2").await.unwrap();
+        let index = find(anna, INDEX, 1).await;
+        assert_eq!(
+            (index.wrapped, index.kek_id.as_str()),
+            (Some(vec![9; 40]), "kek-2")
+        );
+        assert_eq!(index.state, ACTIVE);
+        assert_eq!(find(bob, DATA, 1).await.kek_id, "kek-1");
+    }
+
+    async fn a_chain_checkpoint_is_recorded_once(t: &TestDb) {
+        let db = t.db.connection();
+        assert!(checkpoint(db, "audit").await.unwrap().is_none());
+        let first = ChainCheckpoint {
+            chain: "audit".into(),
+            unkeyed_entries: 12,
+            last_hash: "abc".into(),
+        };
+        assert!(record_checkpoint(db, &first, at(0)).await.unwrap());
+        let later = ChainCheckpoint {
+            unkeyed_entries: 99,
+            last_hash: "def".into(),
+            ..first.clone()
+        };
+        assert!(!record_checkpoint(db, &later, at(5)).await.unwrap());
+        assert_eq!(checkpoint(db, "audit").await.unwrap(), Some(first));
+        assert!(checkpoint(db, "*").await.unwrap().is_none());
+    }
+
+    both_backends!(@schema Keystore;
+        keys_are_archived_destroyed_rewrapped_and_counted,
+        a_chain_checkpoint_is_recorded_once,
+    );
+}

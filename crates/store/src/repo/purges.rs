@@ -123,3 +123,91 @@ pub async fn finish(
     )
     .await
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::testing::{TestDb, at, both_backends};
+
+    fn journal(tenant: Uuid, slug: &str, reason: &str, started: DateTime<Utc>) -> PurgeJournalRow {
+        PurgeJournalRow {
+            tenant_id: tenant,
+            slug: slug.into(),
+            reason: reason.into(),
+            requested_at: None,
+            due_at: started,
+            started_at: started,
+            members: "[]".into(),
+            owners: "[]".into(),
+            keys_destroyed: None,
+            rows_deleted: "{}".into(),
+            attempts: 0,
+            last_error: None,
+            finished_at: None,
+        }
+    }
+
+    async fn a_purge_is_journalled_once_and_continues_from_the_journal(t: &TestDb) {
+        let anna = t.tenant("anna").await.id();
+        let bob = t.tenant("bob").await.id();
+        let tx = t.db.begin().await.unwrap();
+        let first = start(&tx, journal(anna, "anna", "requested", at(0)))
+            .await
+            .unwrap();
+        assert_eq!(first.reason, "requested");
+        // A rerun finds the journal in force, not its own.
+        let again = start(&tx, journal(anna, "anna", "unpaid", at(50)))
+            .await
+            .unwrap();
+        assert_eq!(
+            (again.reason.as_str(), again.started_at),
+            ("requested", at(0))
+        );
+        start(&tx, journal(bob, "bob", "unpaid", at(10)))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+
+        let db = t.db.connection();
+        let open: Vec<Uuid> = unfinished(db)
+            .await
+            .unwrap()
+            .iter()
+            .map(|j| j.tenant_id)
+            .collect();
+        assert_eq!(open, vec![anna, bob], "oldest first");
+
+        record_keys(db, anna, "[{\"version\":1}]".into())
+            .await
+            .unwrap();
+        record_rows(db, anna, "{\"clients\":3}".into())
+            .await
+            .unwrap();
+        assert_eq!(record_failure(db, anna, "timeout").await.unwrap(), 1);
+        assert_eq!(record_failure(db, anna, &"e".repeat(900)).await.unwrap(), 2);
+        let row = of(db, anna).await.unwrap().unwrap();
+        assert_eq!(row.keys_destroyed.as_deref(), Some("[{\"version\":1}]"));
+        assert_eq!(row.rows_deleted, "{\"clients\":3}");
+        assert_eq!(row.attempts, 2);
+        assert_eq!(row.last_error.map(|e| e.len()), Some(500));
+        // Bob's journal is untouched.
+        assert_eq!(of(db, bob).await.unwrap().unwrap().attempts, 0);
+
+        finish(db, anna, at(100)).await.unwrap();
+        assert_eq!(
+            of(db, anna).await.unwrap().unwrap().finished_at,
+            Some(at(100))
+        );
+        let open: Vec<Uuid> = unfinished(db)
+            .await
+            .unwrap()
+            .iter()
+            .map(|j| j.tenant_id)
+            .collect();
+        assert_eq!(open, vec![bob]);
+        assert!(of(db, Uuid::now_v7()).await.unwrap().is_none());
+    }
+
+    both_backends!(a_purge_is_journalled_once_and_continues_from_the_journal);
+}

@@ -450,3 +450,7 @@ pub async fn count_created_since(
         .count(db)
         .await?)
 }
+
+#[cfg(test)]
+#[path = "tests/scheduling.rs"]
+mod tests;

@@ -57,3 +57,70 @@ pub async fn update(
     active.updated_at = Set(row.updated_at);
     Ok(active.update(db).await?)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::testing::{Backend, TestDb, at, both_backends, tenant_row};
+
+    async fn a_business_is_found_by_slug_and_id_and_updated(t: &TestDb) {
+        let anna = t.tenant("anna").await;
+        let db = t.db.connection();
+        let found = find_by_slug(db, "anna").await.unwrap().unwrap();
+        assert_eq!(found.id, anna.id());
+        assert_eq!(found.name, "Salon anna");
+        assert!(find_by_slug(db, "nobody").await.unwrap().is_none());
+        assert_eq!(
+            find_by_id(db, anna.id()).await.unwrap().unwrap().slug,
+            "anna"
+        );
+
+        let tx = t.db.begin_tenant(&anna).await.unwrap();
+        let mut row = get(&tx, &anna).await.unwrap().unwrap();
+        row.name = "Studio Anna".into();
+        row.cancellation_cutoff_hours = 48;
+        row.updated_at = at(60);
+        // Not among what `update` changes: the slug.
+        row.slug = "renamed".into();
+        let saved = update(&tx, &anna, row).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(saved.name, "Studio Anna");
+        let stored = find_by_id(db, anna.id()).await.unwrap().unwrap();
+        assert_eq!(stored.name, "Studio Anna");
+        assert_eq!(stored.cancellation_cutoff_hours, 48);
+        assert_eq!(stored.updated_at, at(60));
+    }
+
+    async fn a_taken_slug_is_a_unique_violation(t: &TestDb) {
+        t.tenant("anna").await;
+        let tx = t.db.begin().await.unwrap();
+        let err = insert(&tx, tenant_row("anna")).await.unwrap_err();
+        assert!(matches!(err, StoreError::Unique(_)), "{err:?}");
+    }
+
+    async fn a_business_cannot_update_or_see_another(t: &TestDb) {
+        let anna = t.tenant("anna").await;
+        let bob = t.tenant("bob").await;
+        let tx = t.db.begin_tenant(&bob).await.unwrap();
+        // `get` trusts its scope; on PostgreSQL the policy still hides Anna.
+        let seen = get(&tx, &anna).await.unwrap();
+        assert_eq!(seen.is_some(), t.backend == Backend::Sqlite);
+        let anna_row = find_by_id(t.db.connection(), anna.id())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(update(&tx, &bob, anna_row).await.is_err());
+        // On PostgreSQL the tenants table itself shows only the own row.
+        let seen = find_by_slug(&tx, "anna").await.unwrap();
+        assert_eq!(seen.is_some(), t.backend == Backend::Sqlite);
+        assert!(find_by_slug(&tx, "bob").await.unwrap().is_some());
+        tx.commit().await.unwrap();
+    }
+
+    both_backends!(
+        a_business_is_found_by_slug_and_id_and_updated,
+        a_taken_slug_is_a_unique_violation,
+        a_business_cannot_update_or_see_another,
+    );
+}

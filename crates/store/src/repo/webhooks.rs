@@ -211,3 +211,155 @@ pub async fn delivery(
 ) -> Result<Option<DeliveryRow>, StoreError> {
     Ok(Deliveries::find_by_id((scope.id(), id)).one(db).await?)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::testing::{TestDb, at, both_backends, delivery_row, endpoint_row};
+
+    async fn endpoints_are_kept_per_business(t: &TestDb) {
+        let anna = t.tenant("anna").await;
+        let bob = t.tenant("bob").await;
+        let tx = t.db.begin_tenant(&anna).await.unwrap();
+        let mut row = endpoint_row(&anna);
+        // The scope decides the business, whatever the row says.
+        row.tenant_id = bob.id();
+        let saved = insert_endpoint(&tx, &anna, row).await.unwrap();
+        assert_eq!(saved.tenant_id, anna.id());
+
+        let mut changed = saved.clone();
+        changed.url = "https://hooks.example.com/v2".into();
+        changed.active = false;
+        changed.failing_since = Some(at(5));
+        save_endpoint(&tx, &anna, changed).await.unwrap();
+        let got = endpoint(&tx, &anna, saved.id).await.unwrap().unwrap();
+        assert_eq!(got.url, "https://hooks.example.com/v2");
+        assert!(!got.active);
+        assert_eq!(got.failing_since, Some(at(5)));
+        assert_eq!(endpoints(&tx, &anna).await.unwrap().len(), 1);
+        // Saving under another business's scope is refused.
+        assert!(save_endpoint(&tx, &bob, got.clone()).await.is_err());
+        tx.commit().await.unwrap();
+
+        let tx = t.db.begin_tenant(&bob).await.unwrap();
+        assert!(endpoint(&tx, &bob, saved.id).await.unwrap().is_none());
+        assert!(endpoints(&tx, &bob).await.unwrap().is_empty());
+        assert!(!delete_endpoint(&tx, &bob, saved.id).await.unwrap());
+        tx.commit().await.unwrap();
+
+        let db = t.db.connection();
+        assert!(
+            endpoint_any(db, anna.id(), saved.id)
+                .await
+                .unwrap()
+                .is_some()
+        );
+        let tx = t.db.begin_tenant(&anna).await.unwrap();
+        assert!(delete_endpoint(&tx, &anna, saved.id).await.unwrap());
+        assert!(endpoint(&tx, &anna, saved.id).await.unwrap().is_none());
+        tx.commit().await.unwrap();
+    }
+
+    async fn deliveries_are_claimed_when_due_and_saved_by_their_attempt(t: &TestDb) {
+        let anna = t.tenant("anna").await;
+        let tx = t.db.begin_tenant(&anna).await.unwrap();
+        let ep = insert_endpoint(&tx, &anna, endpoint_row(&anna))
+            .await
+            .unwrap();
+        let older = delivery_row(&ep, at(0));
+        let newer = delivery_row(&ep, at(10));
+        insert_delivery(&tx, &anna, older.clone()).await.unwrap();
+        insert_delivery(&tx, &anna, newer.clone()).await.unwrap();
+        tx.commit().await.unwrap();
+
+        let db = t.db.connection();
+        assert!(claim_due(db, at(-1), 10).await.unwrap().is_empty());
+        let due = claim_due(db, at(5), 10).await.unwrap();
+        assert_eq!(due.iter().map(|d| d.id).collect::<Vec<_>>(), vec![older.id]);
+
+        // The worker leases it as attempt 1 (as crates/app does).
+        let mut leased = due[0].clone();
+        leased.attempts = 1;
+        leased.next_attempt_at = at(65);
+        save_delivery(db, leased.clone()).await.unwrap();
+        let due = claim_due(db, at(20), 10).await.unwrap();
+        assert_eq!(due.iter().map(|d| d.id).collect::<Vec<_>>(), vec![newer.id]);
+
+        // The lease ran out and attempt 2 took over.
+        let mut second = leased.clone();
+        second.attempts = 2;
+        second.next_attempt_at = at(130);
+        save_delivery(db, second.clone()).await.unwrap();
+
+        let mut late = leased.clone();
+        late.status = "delivered".into();
+        late.delivered_at = Some(at(70));
+        late.last_status_code = Some(200);
+        assert!(!save_attempt(db, late).await.unwrap(), "attempt 1 is stale");
+        let mut outcome = second.clone();
+        outcome.status = "delivered".into();
+        outcome.delivered_at = Some(at(71));
+        outcome.last_status_code = Some(204);
+        assert!(save_attempt(db, outcome).await.unwrap());
+
+        let tx = t.db.begin_tenant(&anna).await.unwrap();
+        let row = delivery(&tx, &anna, older.id).await.unwrap().unwrap();
+        assert_eq!(row.status, "delivered");
+        assert_eq!(row.attempts, 2);
+        assert_eq!(row.last_status_code, Some(204));
+        assert_eq!(row.delivered_at, Some(at(71)));
+        let listed: Vec<Uuid> = deliveries(&tx, &anna, ep.id, 10)
+            .await
+            .unwrap()
+            .iter()
+            .map(|d| d.id)
+            .collect();
+        assert_eq!(listed, vec![newer.id, older.id], "newest first");
+        assert_eq!(deliveries(&tx, &anna, ep.id, 1).await.unwrap().len(), 1);
+        tx.commit().await.unwrap();
+        // Delivered is no longer due.
+        let due = claim_due(db, at(1000), 10).await.unwrap();
+        assert_eq!(due.iter().map(|d| d.id).collect::<Vec<_>>(), vec![newer.id]);
+    }
+
+    async fn a_client_is_taken_out_of_payloads_carrying_them(t: &TestDb) {
+        let anna = t.tenant("anna").await;
+        let tx = t.db.begin_tenant(&anna).await.unwrap();
+        let ep = insert_endpoint(&tx, &anna, endpoint_row(&anna))
+            .await
+            .unwrap();
+        let client = Uuid::now_v7();
+        let mut carrying = delivery_row(&ep, at(0));
+        carrying.client_id = Some(client);
+        insert_delivery(&tx, &anna, carrying.clone()).await.unwrap();
+        insert_delivery(&tx, &anna, delivery_row(&ep, at(1)))
+            .await
+            .unwrap();
+
+        let found = deliveries_carrying(&tx, &anna, client).await.unwrap();
+        assert_eq!(
+            found.iter().map(|d| d.id).collect::<Vec<_>>(),
+            vec![carrying.id]
+        );
+        replace_payload(&tx, &anna, carrying.id, b"scrubbed".to_vec())
+            .await
+            .unwrap();
+        assert!(
+            deliveries_carrying(&tx, &anna, client)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let row = delivery(&tx, &anna, carrying.id).await.unwrap().unwrap();
+        assert_eq!(row.payload, b"scrubbed".to_vec());
+        assert_eq!(row.client_id, None);
+        tx.commit().await.unwrap();
+    }
+
+    both_backends!(
+        endpoints_are_kept_per_business,
+        deliveries_are_claimed_when_due_and_saved_by_their_attempt,
+        a_client_is_taken_out_of_payloads_carrying_them,
+    );
+}
