@@ -24,6 +24,7 @@ pub mod mail;
 pub mod operators;
 pub mod outbound;
 pub mod records;
+pub mod reminders;
 pub mod requests;
 pub mod retention;
 pub mod rotation;

@@ -16,6 +16,7 @@ pub mod mail_outbox;
 pub mod password_resets;
 pub mod payments;
 pub mod purges;
+pub mod reminders;
 pub mod scheduling;
 pub mod tenants;
 pub mod webhooks;
