@@ -8,6 +8,7 @@ pub mod idempotency;
 pub mod json;
 pub mod problem;
 pub mod rate_limit;
+mod reminders;
 mod responses;
 mod scheduling;
 mod scheduling_types;
@@ -28,6 +29,7 @@ pub fn service(
         webhooks::WebhooksApi,
         compliance::ComplianceApi,
         accountability::AccountabilityApi,
+        reminders::RemindersApi,
     ),
     (),
 > {
@@ -39,6 +41,7 @@ pub fn service(
             webhooks::WebhooksApi,
             compliance::ComplianceApi,
             accountability::AccountabilityApi,
+            reminders::RemindersApi,
         ),
         "Termino API",
         env!("CARGO_PKG_VERSION"),
