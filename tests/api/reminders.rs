@@ -4,7 +4,7 @@
 //! once across a restart and with two nodes, and the client's confirmation
 //! from the reminder's link shown to the business.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use termino_app::Clock;
@@ -22,6 +22,16 @@ on_both_backends!(
     a_client_confirms_from_the_reminder_and_the_business_sees_it,
     reminder_settings_are_validated_naming_the_field,
 );
+
+/// A whole hour of a day in Warsaw, as an instant.
+fn warsaw(day: chrono::NaiveDate, hour: u32) -> DateTime<Utc> {
+    use chrono::TimeZone as _;
+    chrono_tz::Europe::Warsaw
+        .from_local_datetime(&day.and_hms_opt(hour, 0, 0).unwrap())
+        .earliest()
+        .unwrap()
+        .with_timezone(&Utc)
+}
 
 /// Moves a clock to an instant (RFC 3339).
 fn set_now(clock: &Clock, at: &str) {
@@ -41,7 +51,14 @@ async fn reminders_to(app: &TestApp, address: &str) -> Vec<String> {
 /// Books `start` (RFC 3339) for a client; returns the booking's id and
 /// manage token.
 async fn booked_at(app: &TestApp, s: &Salon, start: &str, email: &str) -> (String, String) {
-    let resp = book(app, s, &booking_body(s, start, email)).await;
+    // A client of their own: another phone and name than the others.
+    let n = email
+        .bytes()
+        .fold(7u64, |h, b| (h * 31 + u64::from(b)) % 100_000_000);
+    let mut body = booking_body(s, start, email);
+    body["client"]["phone"] = json!(format!("+48 6{n:08}"));
+    body["client"]["name"] = json!(format!("Klientka {email}"));
+    let resp = book(app, s, &body).await;
     assert_eq!(
         resp.status(),
         StatusCode::CREATED,
@@ -112,23 +129,28 @@ async fn quiet_hours_move_a_reminder_and_a_booking_inside_an_offset_skips_it(app
     // before (07:00) both fall in quiet hours and go at 19:59 the evening
     // before each.
     booked_at(app, &s, "2027-05-10T09:00:00+02:00", "cisza@example.com").await;
+
+    // Booked at 19:00 the evening before a visit at 15:00 (within the
+    // trial, three days from now): the 24 h reminder is already past and
+    // skipped; the 2 h one goes at 13:00.
+    let day = day_ahead(3);
+    let visit = warsaw(day, 15);
+    set_now(&app.clock, &(warsaw(day, 19) - Duration::days(1)).to_rfc3339());
+    booked_at(app, &s, &visit.to_rfc3339(), "wcisniety@example.com").await;
+    let at_13 = warsaw(day, 13);
+    set_now(&app.clock, &(at_13 - Duration::minutes(1)).to_rfc3339());
+    assert!(reminders_to(app, "wcisniety@example.com").await.is_empty());
+    set_now(&app.clock, &(at_13 + Duration::seconds(30)).to_rfc3339());
+    assert_eq!(reminders_to(app, "wcisniety@example.com").await.len(), 1);
+    set_now(&app.clock, &(visit - Duration::minutes(1)).to_rfc3339());
+    assert_eq!(reminders_to(app, "wcisniety@example.com").await.len(), 1);
+
     set_now(&app.clock, "2027-05-08T17:58:00Z");
     assert!(reminders_to(app, "cisza@example.com").await.is_empty());
     set_now(&app.clock, "2027-05-08T17:59:30Z");
     let sent = reminders_to(app, "cisza@example.com").await;
     assert_eq!(sent.len(), 1);
     assert!(sent[0].contains("ul. Długa 5, Gdańsk"), "{}", sent[0]);
-
-    // Booked now (Saturday 20:00) for Sunday 15:00: the 24 h reminder is
-    // already past and skipped; the 2 h one goes at 13:00.
-    set_now(&app.clock, "2027-05-08T18:00:00Z");
-    booked_at(app, &s, "2027-05-09T15:00:00+02:00", "wcisniety@example.com").await;
-    set_now(&app.clock, "2027-05-09T10:59:00Z");
-    assert!(reminders_to(app, "wcisniety@example.com").await.is_empty());
-    set_now(&app.clock, "2027-05-09T11:00:30Z");
-    assert_eq!(reminders_to(app, "wcisniety@example.com").await.len(), 1);
-    set_now(&app.clock, "2027-05-09T12:59:00Z");
-    assert_eq!(reminders_to(app, "wcisniety@example.com").await.len(), 1);
 
     // The first booking's 2 h reminder: Sunday 19:59.
     set_now(&app.clock, "2027-05-09T17:58:00Z");
@@ -165,7 +187,7 @@ async fn a_reschedule_recomputes_reminders_and_a_cancellation_removes_them(app: 
     let sent = reminders_to(app, "moved@example.com").await;
     assert_eq!(sent.len(), 1, "the day before the new time");
     assert!(sent[0].contains("15 czerwca 2027, 12:00"), "{}", sent[0]);
-    set_now(&app.clock, "2027-06-15T10:30:00Z");
+    set_now(&app.clock, "2027-06-15T08:30:00Z");
     assert_eq!(reminders_to(app, "moved@example.com").await.len(), 2);
     assert!(reminders_to(app, "cancelled@example.com").await.is_empty());
 }
@@ -182,7 +204,7 @@ async fn a_client_confirms_from_the_reminder_and_the_business_sees_it(app: &Test
     let start_at: DateTime<Utc> = start.parse().unwrap();
     set_now(
         &app.clock,
-        &(start_at - chrono::Duration::hours(24) + chrono::Duration::seconds(30)).to_rfc3339(),
+        &(start_at - Duration::hours(24) + Duration::seconds(30)).to_rfc3339(),
     );
     let sent = reminders_to(app, "potw@example.com").await;
     assert_eq!(sent.len(), 1);
