@@ -12,7 +12,7 @@ use termino_app::Clock;
 use crate::helpers::{Backend, PASSWORD, TestApp, fields, link_token, owner_email, problem};
 use crate::booking_pages::get_page;
 use crate::on_both_backends;
-use crate::panel_pages::page;
+use crate::panel_pages::{page, submit};
 use crate::scheduling::{Salon, book, booking_body, day_ahead, salon, slots};
 
 on_both_backends!(
@@ -21,6 +21,7 @@ on_both_backends!(
     a_reschedule_recomputes_reminders_and_a_cancellation_removes_them,
     a_client_confirms_from_the_reminder_and_the_business_sees_it,
     reminder_settings_are_validated_naming_the_field,
+    the_panel_edits_reminder_settings,
 );
 
 /// A whole hour of a day in Warsaw, as an instant.
@@ -338,6 +339,58 @@ async fn reminder_settings_are_validated_naming_the_field(app: &TestApp) {
         json!([{"hours_before": 48, "channel": "both"}, {"hours_before": 3, "channel": "sms"}])
     );
     assert_eq!(saved["send_from"], "09:30");
+}
+
+async fn the_panel_edits_reminder_settings(app: &TestApp) {
+    let s = salon(app, "przyp-panel", json!({})).await;
+    let (status, html) = page(app, &s.owner, "/app/settings/reminders").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Reminder 1: hours before"), "{html}");
+    assert!(html.contains("value=\"24\""), "the default shown");
+    let form = |from: &'static str, until: &'static str| {
+        vec![
+            ("hours_1", "48"),
+            ("channel_1", "both"),
+            ("hours_2", "0"),
+            ("channel_2", "email"),
+            ("hours_3", "3"),
+            ("channel_3", "sms"),
+            ("send_from", from),
+            ("send_until", until),
+            ("address", "ul. Polna 1"),
+        ]
+    };
+    // Quiet hours that end before they start: the page again, the field named.
+    let resp = submit(app, &s.owner, "/app/settings/reminders", &form("20:00", "09:00")).await;
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = resp.text().await.unwrap();
+    assert!(
+        html.contains("The end of the sending hours must be after their start."),
+        "{html}"
+    );
+    // A duplicate reminder is named beside its own field.
+    let mut dup = form("09:00", "20:00");
+    dup[4].1 = "48";
+    let resp = submit(app, &s.owner, "/app/settings/reminders", &dup).await;
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("Each reminder needs its own time."), "{html}");
+    let resp = submit(app, &s.owner, "/app/settings/reminders", &form("09:00", "20:00")).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let saved: Value = s
+        .owner
+        .get("/business/reminders")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        saved,
+        json!({
+            "offsets": [{"hours_before": 48, "channel": "both"}, {"hours_before": 3, "channel": "sms"}],
+            "send_from": "09:00", "send_until": "20:00", "address": "ul. Polna 1",
+        })
+    );
 }
 
 /// A restart in between and two nodes running the same due job at once:

@@ -25,17 +25,21 @@ struct RemindersPage {
     form: FormView,
 }
 
-/// Field names as the settings' errors name them.
-const HOURS: [&str; 3] = [
-    "offsets[0].hours_before",
-    "offsets[1].hours_before",
-    "offsets[2].hours_before",
-];
-const CHANNELS: [&str; 3] = [
-    "offsets[0].channel",
-    "offsets[1].channel",
-    "offsets[2].channel",
-];
+const HOURS: [&str; 3] = ["hours_1", "hours_2", "hours_3"];
+const CHANNELS: [&str; 3] = ["channel_1", "channel_2", "channel_3"];
+
+/// The form's name of a field the settings' errors name as the API does
+/// (`offsets[1].channel` is `channel_2`).
+fn form_field(field: &str) -> String {
+    let index = field
+        .strip_prefix("offsets[")
+        .and_then(|rest| rest.split_once("]."));
+    match index {
+        Some((i, "hours_before")) => format!("hours_{}", i.parse::<usize>().unwrap_or(0) + 1),
+        Some((i, "channel")) => format!("channel_{}", i.parse::<usize>().unwrap_or(0) + 1),
+        _ => field.to_string(),
+    }
+}
 
 fn reminders_page(
     ctx: Ctx,
@@ -140,6 +144,15 @@ pub async fn save_reminders(
             .await
             .map(|_| ()),
     };
+    let result = result.map_err(|err| match err {
+        AppError::Invalid(mut errors) => {
+            for e in &mut errors.0 {
+                e.field = form_field(&e.field);
+            }
+            AppError::Invalid(errors)
+        }
+        other => other,
+    });
     match result {
         Ok(()) => ctx.redirect("/app/settings/reminders?saved=1"),
         Err(err) => {
