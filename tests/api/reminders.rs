@@ -19,6 +19,7 @@ on_both_backends!(
     a_reminder_a_day_before_keeps_the_wall_clock_across_the_dst_change,
     quiet_hours_move_a_reminder_and_a_booking_inside_an_offset_skips_it,
     a_reschedule_recomputes_reminders_and_a_cancellation_removes_them,
+    a_booking_waiting_for_approval_gets_its_reminders_when_approved,
     a_client_confirms_from_the_reminder_and_the_business_sees_it,
     reminder_settings_are_validated_naming_the_field,
     the_panel_edits_reminder_settings,
@@ -191,6 +192,24 @@ async fn a_reschedule_recomputes_reminders_and_a_cancellation_removes_them(app: 
     set_now(&app.clock, "2027-06-15T08:30:00Z");
     assert_eq!(reminders_to(app, "moved@example.com").await.len(), 2);
     assert!(reminders_to(app, "cancelled@example.com").await.is_empty());
+}
+
+async fn a_booking_waiting_for_approval_gets_its_reminders_when_approved(app: &TestApp) {
+    let s = salon(app, "przyp-zgoda", json!({"requires_approval": true})).await;
+    let (approved, _) =
+        booked_at(app, &s, "2027-09-13T12:00:00+02:00", "zgoda@example.com").await;
+    booked_at(app, &s, "2027-09-13T14:00:00+02:00", "czeka@example.com").await;
+    let resp = s
+        .owner
+        .post(&format!("/bookings/{approved}/approve"), json!({}))
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    set_now(&app.clock, "2027-09-12T12:30:00Z");
+    assert_eq!(reminders_to(app, "zgoda@example.com").await.len(), 1);
+    assert!(
+        reminders_to(app, "czeka@example.com").await.is_empty(),
+        "still waiting: no reminder"
+    );
 }
 
 async fn a_client_confirms_from_the_reminder_and_the_business_sees_it(app: &TestApp) {
