@@ -25,8 +25,8 @@ mod m20261203_000003_jobs;
 mod m20261203_000101_keyed_chains;
 mod m20261203_000201_plan_checkouts;
 mod m20261203_000401_keys_follow_members;
-mod m20261206_000010_reminders;
 mod m20261203_000999_forced_rls;
+mod m20261206_000010_reminders;
 pub mod rls;
 
 pub struct Migrator;

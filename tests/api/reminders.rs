@@ -9,8 +9,8 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use termino_app::Clock;
 
-use crate::helpers::{Backend, PASSWORD, TestApp, fields, link_token, owner_email, problem};
 use crate::booking_pages::get_page;
+use crate::helpers::{Backend, PASSWORD, TestApp, fields, link_token, owner_email, problem};
 use crate::on_both_backends;
 use crate::panel_pages::{page, submit};
 use crate::scheduling::{Salon, book, booking_body, day_ahead, salon, slots};
@@ -137,7 +137,10 @@ async fn quiet_hours_move_a_reminder_and_a_booking_inside_an_offset_skips_it(app
     // skipped; the 2 h one goes at 13:00.
     let day = day_ahead(3);
     let visit = warsaw(day, 15);
-    set_now(&app.clock, &(warsaw(day, 19) - Duration::days(1)).to_rfc3339());
+    set_now(
+        &app.clock,
+        &(warsaw(day, 19) - Duration::days(1)).to_rfc3339(),
+    );
     booked_at(app, &s, &visit.to_rfc3339(), "wcisniety@example.com").await;
     let at_13 = warsaw(day, 13);
     set_now(&app.clock, &(at_13 - Duration::minutes(1)).to_rfc3339());
@@ -164,8 +167,13 @@ async fn quiet_hours_move_a_reminder_and_a_booking_inside_an_offset_skips_it(app
 async fn a_reschedule_recomputes_reminders_and_a_cancellation_removes_them(app: &TestApp) {
     let s = salon(app, "przyp-zmiany", json!({})).await;
     let (_, token) = booked_at(app, &s, "2027-06-14T12:00:00+02:00", "moved@example.com").await;
-    let (cancelled, _) =
-        booked_at(app, &s, "2027-06-14T14:00:00+02:00", "cancelled@example.com").await;
+    let (cancelled, _) = booked_at(
+        app,
+        &s,
+        "2027-06-14T14:00:00+02:00",
+        "cancelled@example.com",
+    )
+    .await;
     // The client moves the first to Tuesday; the business cancels the second.
     let resp = app
         .client()
@@ -196,8 +204,7 @@ async fn a_reschedule_recomputes_reminders_and_a_cancellation_removes_them(app: 
 
 async fn a_booking_waiting_for_approval_gets_its_reminders_when_approved(app: &TestApp) {
     let s = salon(app, "przyp-zgoda", json!({"requires_approval": true})).await;
-    let (approved, _) =
-        booked_at(app, &s, "2027-09-13T12:00:00+02:00", "zgoda@example.com").await;
+    let (approved, _) = booked_at(app, &s, "2027-09-13T12:00:00+02:00", "zgoda@example.com").await;
     booked_at(app, &s, "2027-09-13T14:00:00+02:00", "czeka@example.com").await;
     let resp = s
         .owner
@@ -283,7 +290,10 @@ async fn a_client_confirms_from_the_reminder_and_the_business_sees_it(app: &Test
     assert_eq!(resp.status(), StatusCode::OK);
     let resp = app
         .client()
-        .post(app.api(&format!("/public/{}/bookings/{other_token}/confirm", s.slug)))
+        .post(app.api(&format!(
+            "/public/{}/bookings/{other_token}/confirm",
+            s.slug
+        )))
         .send()
         .await
         .unwrap();
@@ -380,7 +390,13 @@ async fn the_panel_edits_reminder_settings(app: &TestApp) {
         ]
     };
     // Quiet hours that end before they start: the page again, the field named.
-    let resp = submit(app, &s.owner, "/app/settings/reminders", &form("20:00", "09:00")).await;
+    let resp = submit(
+        app,
+        &s.owner,
+        "/app/settings/reminders",
+        &form("20:00", "09:00"),
+    )
+    .await;
     assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = resp.text().await.unwrap();
     assert!(
@@ -394,7 +410,13 @@ async fn the_panel_edits_reminder_settings(app: &TestApp) {
     assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = resp.text().await.unwrap();
     assert!(html.contains("Each reminder needs its own time."), "{html}");
-    let resp = submit(app, &s.owner, "/app/settings/reminders", &form("09:00", "20:00")).await;
+    let resp = submit(
+        app,
+        &s.owner,
+        "/app/settings/reminders",
+        &form("09:00", "20:00"),
+    )
+    .await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
     let saved: Value = s
         .owner

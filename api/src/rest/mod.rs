@@ -19,20 +19,18 @@ use poem_openapi::OpenApiService;
 
 pub use endpoints::Api;
 
-pub fn service(
-    server_url: &str,
-) -> OpenApiService<
-    (
-        Api,
-        scheduling::SchedulingApi,
-        scheduling::PublicApi,
-        webhooks::WebhooksApi,
-        compliance::ComplianceApi,
-        accountability::AccountabilityApi,
-        reminders::RemindersApi,
-    ),
-    (),
-> {
+/// Every part of REST v1, served as one document.
+pub type Apis = (
+    Api,
+    scheduling::SchedulingApi,
+    scheduling::PublicApi,
+    webhooks::WebhooksApi,
+    compliance::ComplianceApi,
+    accountability::AccountabilityApi,
+    reminders::RemindersApi,
+);
+
+pub fn service(server_url: &str) -> OpenApiService<Apis, ()> {
     OpenApiService::new(
         (
             Api,

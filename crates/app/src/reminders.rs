@@ -216,7 +216,8 @@ impl App {
         keyring: &Keyring,
         row: &BookingRow,
     ) -> AppResult<()> {
-        let Some(client) = termino_store::repo::clients::get(tx, scope, row.client_id).await? else {
+        let Some(client) = termino_store::repo::clients::get(tx, scope, row.client_id).await?
+        else {
             return Ok(());
         };
         let Some(to) = client
@@ -236,7 +237,10 @@ impl App {
         let settings = repo::settings(tx, scope).await?;
         let (_, address) = policy_of(settings.as_ref());
         let lang = Language::parse(&tenant.language).unwrap_or_default();
-        let when = texts::format_when(lang, row.starts_at.with_timezone(&zone_of(&tenant.time_zone)));
+        let when = texts::format_when(
+            lang,
+            row.starts_at.with_timezone(&zone_of(&tenant.time_zone)),
+        );
         let price = reminder_texts::format_price(lang, service.price_minor, &service.currency);
         let manage_link = row
             .manage_token

@@ -152,7 +152,7 @@ pub fn parse_policy(
     }
     errors.into_result()?;
     // Largest offset first: the order reminders go out.
-    parsed.sort_by(|a, b| b.hours_before.cmp(&a.hours_before));
+    parsed.sort_by_key(|o| std::cmp::Reverse(o.hours_before));
     Ok(ReminderPolicy {
         offsets: parsed,
         send_from: from.unwrap_or_default(),
@@ -185,7 +185,7 @@ fn resolve(zone: Tz, local: NaiveDateTime) -> DateTime<Utc> {
 /// 10:00 the day before, also across a DST change); other offsets are
 /// elapsed hours.
 pub fn ideal_due(start: DateTime<Utc>, hours_before: u32, zone: Tz) -> DateTime<Utc> {
-    if hours_before % 24 == 0 {
+    if hours_before.is_multiple_of(24) {
         let local = start.with_timezone(&zone).naive_local();
         resolve(
             zone,
@@ -325,8 +325,12 @@ mod tests {
 
     #[test]
     fn settings_are_validated_with_the_field_named() {
-        let e = parse_policy(&[(24, "email"), (2, "sms"), (1, "both"), (48, "email")], "08:00", "21:00")
-            .unwrap_err();
+        let e = parse_policy(
+            &[(24, "email"), (2, "sms"), (1, "both"), (48, "email")],
+            "08:00",
+            "21:00",
+        )
+        .unwrap_err();
         assert_eq!(e.0[0].field, "offsets");
         let e = parse_policy(&[(24, "fax")], "08:00", "21:00").unwrap_err();
         assert_eq!(e.0[0].field, "offsets[0].channel");
@@ -339,12 +343,23 @@ mod tests {
             e.0.iter().map(|f| f.field.as_str()).collect::<Vec<_>>(),
             vec!["offsets[0].hours_before", "send_from"]
         );
-        let p = parse_policy(&[(2, "both"), (0, "email"), (24, "email")], "09:00", "20:00").unwrap();
+        let p = parse_policy(
+            &[(2, "both"), (0, "email"), (24, "email")],
+            "09:00",
+            "20:00",
+        )
+        .unwrap();
         assert_eq!(
             p.offsets,
             vec![
-                Offset { hours_before: 24, channel: Channel::Email },
-                Offset { hours_before: 2, channel: Channel::Both },
+                Offset {
+                    hours_before: 24,
+                    channel: Channel::Email
+                },
+                Offset {
+                    hours_before: 2,
+                    channel: Channel::Both
+                },
             ]
         );
     }

@@ -43,9 +43,7 @@ pub fn reminder(lang: Language, d: &ReminderDetails<'_>) -> Message {
     let address = (!d.address.is_empty()).then_some(d.address);
     match lang {
         Language::Pl => {
-            let address = address
-                .map(|a| format!("\nadres: {a}"))
-                .unwrap_or_default();
+            let address = address.map(|a| format!("\nadres: {a}")).unwrap_or_default();
             let manage = d
                 .manage_link
                 .map(|l| format!("\n\nPotwierdź, przełóż lub odwołaj wizytę:\n{l}"))
