@@ -190,6 +190,10 @@ impl Booking {
     async fn notes(&self) -> Option<&str> {
         self.0.notes.as_deref()
     }
+    /// When the client confirmed the visit from the manage link.
+    async fn confirmed_by_client_at(&self) -> Option<DateTime<Utc>> {
+        self.0.confirmed_by_client_at
+    }
     async fn service(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Service>> {
         ctx.data_unchecked::<DataLoader<ServiceLoader>>()
             .load_one(self.0.service_id)

@@ -37,6 +37,7 @@ mod password_reset;
 mod payments;
 mod plan_events;
 mod rate_limits;
+mod reminders;
 mod reschedule;
 mod retention;
 mod scheduling;

@@ -1053,6 +1053,10 @@ struct ManagePage {
     pay_action: String,
     pay_failed: bool,
     paid: bool,
+    /// An upcoming confirmed visit the client has not confirmed yet.
+    can_confirm: bool,
+    client_confirmed: bool,
+    confirm_action: String,
 }
 
 async fn manage_view(
@@ -1206,6 +1210,11 @@ async fn manage_view(
         pay,
         pay_action: format!("/b/{}/manage/{token}/pay", business.slug),
         paid: q.paid.as_deref() == Some("1"),
+        can_confirm: booking.status == BookingStatus::Confirmed
+            && booking.starts_at > app.now()
+            && booking.confirmed_by_client_at.is_none(),
+        client_confirmed: booking.confirmed_by_client_at.is_some(),
+        confirm_action: format!("/b/{}/manage/{token}/confirm", business.slug),
     };
     framable(p.html(status, &page))
 }
@@ -1356,6 +1365,26 @@ pub async fn manage_cancel(
     let reason = form.reason.trim();
     let reason = (!reason.is_empty()).then_some(reason);
     match app.cancel_by_client(&slug, &token, reason).await {
+        Ok(_) => manage_redirect(p, &slug, &token, &form, ""),
+        Err(err) => manage_failed(p, &app, &slug, &token, &q, err).await,
+    }
+}
+
+/// The client confirms the visit (the link in a reminder leads here).
+#[handler]
+pub async fn manage_confirm(
+    req: &Request,
+    Path((slug, token)): Path<(String, String)>,
+    app: Data<&App>,
+    policy: Data<&CookiePolicy>,
+    PageForm(form): PageForm<ManageForm>,
+) -> Response {
+    let q = form.query();
+    let p = match checked_manage_post(req, &app, *policy.0, &slug, &token, &form).await {
+        Ok(p) => p,
+        Err(resp) => return resp,
+    };
+    match app.confirm_by_client(&slug, &token).await {
         Ok(_) => manage_redirect(p, &slug, &token, &form, ""),
         Err(err) => manage_failed(p, &app, &slug, &token, &q, err).await,
     }

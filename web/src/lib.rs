@@ -90,6 +90,10 @@ pub fn routes() -> Route {
             security_headers(post(booking::manage_cancel)),
         )
         .at(
+            "/b/:slug/manage/:token/confirm",
+            security_headers(post(booking::manage_confirm)),
+        )
+        .at(
             "/b/:slug/manage/:token/pay",
             security_headers(post(booking::manage_pay)),
         )

@@ -140,6 +140,26 @@ ui_texts! {
     mark_no_show: "Mark no-show", "Oznacz nieobecność";
     reason: "Reason (optional)", "Powód (opcjonalnie)";
     cancelled_by: "Cancelled by", "Odwołana przez";
+    confirmed_by_client: "Confirmed by client", "Potwierdzona przez klienta";
+    confirm_visit: "Confirm the visit", "Potwierdź wizytę";
+    visit_confirmed: "You confirmed the visit. See you!", "Potwierdzono wizytę. Do zobaczenia!";
+    reminders_title: "Reminders", "Przypomnienia";
+    reminder_1_hours: "Reminder 1: hours before (0 = off)", "Przypomnienie 1: godzin przed (0 = wyłączone)";
+    reminder_2_hours: "Reminder 2: hours before (0 = off)", "Przypomnienie 2: godzin przed (0 = wyłączone)";
+    reminder_3_hours: "Reminder 3: hours before (0 = off)", "Przypomnienie 3: godzin przed (0 = wyłączone)";
+    reminder_1_channel: "Reminder 1: sent by", "Przypomnienie 1: wysyłka";
+    reminder_2_channel: "Reminder 2: sent by", "Przypomnienie 2: wysyłka";
+    reminder_3_channel: "Reminder 3: sent by", "Przypomnienie 3: wysyłka";
+    channel_email: "E-mail", "E-mail";
+    channel_sms: "SMS", "SMS";
+    channel_both: "E-mail and SMS", "E-mail i SMS";
+    send_from: "Send reminders from", "Wysyłaj przypomnienia od";
+    send_until: "Send reminders until (quiet hours after)", "Wysyłaj przypomnienia do (potem cisza nocna)";
+    reminder_address: "Address printed in reminders", "Adres w przypomnieniach";
+    err_sending_hours: "The end of the sending hours must be after their start.", "Koniec godzin wysyłki musi być po ich początku.";
+    err_duplicate_reminder: "Each reminder needs its own time.", "Każde przypomnienie musi mieć inny czas.";
+    err_invalid_channel: "Choose e-mail, SMS or both.", "Wybierz e-mail, SMS lub oba.";
+    err_too_many_reminders: "At most three reminders.", "Najwyżej trzy przypomnienia.";
     choose_slot: "Free times", "Wolne terminy";
     choose_service_first: "Choose a service, a staff member and a day to see free times.", "Wybierz usługę, pracownika i dzień, aby zobaczyć wolne terminy.";
     existing_client: "Existing client", "Istniejący klient";
@@ -589,6 +609,10 @@ pub fn error_text(u: &Ui, code: &str) -> Option<&'static str> {
         "invalid_date" => u.err_invalid_date,
         "invalid_time" => u.err_invalid_time,
         "out_of_range" => u.err_out_of_range,
+        "before_start" => u.err_sending_hours,
+        "duplicate" => u.err_duplicate_reminder,
+        "invalid_channel" => u.err_invalid_channel,
+        "too_many" => u.err_too_many_reminders,
         "invalid_interval" | "overlapping" | "invalid_hours" => u.err_invalid_hours,
         _ => return None,
     })

@@ -9,6 +9,7 @@ pub mod idempotency;
 pub mod json;
 pub mod problem;
 pub mod rate_limit;
+mod reminders;
 mod responses;
 mod scheduling;
 mod scheduling_types;
@@ -28,6 +29,7 @@ pub type Apis = (
     compliance::ComplianceApi,
     accountability::AccountabilityApi,
     external_calendars::ExternalCalendarsApi,
+    reminders::RemindersApi,
 );
 
 pub fn service(server_url: &str) -> OpenApiService<Apis, ()> {
@@ -40,6 +42,7 @@ pub fn service(server_url: &str) -> OpenApiService<Apis, ()> {
             compliance::ComplianceApi,
             accountability::AccountabilityApi,
             external_calendars::ExternalCalendarsApi,
+            reminders::RemindersApi,
         ),
         "Termino API",
         env!("CARGO_PKG_VERSION"),

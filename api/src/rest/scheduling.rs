@@ -434,7 +434,8 @@ impl SchedulingApi {
     /// Bookings
     ///
     /// Ordered by start. Filters: `from`/`to` (RFC 3339 instants),
-    /// `staff_id`, `service_id`, `client_id`, `status`. Pages of `limit`
+    /// `staff_id`, `service_id`, `client_id`, `status`, `unconfirmed`
+    /// (true: only those the client has not confirmed). Pages of `limit`
     /// (default 50, at most 200) continued with `cursor`.
     #[oai(path = "/bookings", method = "get", tag = "Tag::Bookings")]
     #[allow(clippy::too_many_arguments)]
@@ -449,6 +450,7 @@ impl SchedulingApi {
         service_id: Query<Option<Uuid>>,
         client_id: Query<Option<Uuid>>,
         status: Query<Option<String>>,
+        unconfirmed: Query<Option<bool>>,
         cursor: Query<Option<String>>,
         limit: Query<Option<u32>>,
     ) -> Result<Json<BookingList>> {
@@ -491,6 +493,7 @@ impl SchedulingApi {
                     status: status.0,
                     after,
                     limit: limit + 1,
+                    unconfirmed: unconfirmed.0.unwrap_or(false),
                 },
             )
             .await?;
@@ -818,6 +821,21 @@ impl PublicApi {
         }
         app.reschedule_by_client(&slug.0, &token.0, body.0.start.with_timezone(&Utc))
             .await?;
+        let (b, booking) = app.managed_booking(&slug.0, &token.0).await?;
+        Ok(Json(managed(b, booking)))
+    }
+
+    /// Confirm the visit (the client will come)
+    ///
+    /// Recorded once and shown to the business as "confirmed by client".
+    #[oai(path = "/public/:slug/bookings/:token/confirm", method = "post")]
+    async fn confirm(
+        &self,
+        app: Data<&App>,
+        slug: Path<String>,
+        token: Path<String>,
+    ) -> Result<Json<ManagedBooking>> {
+        app.confirm_by_client(&slug.0, &token.0).await?;
         let (b, booking) = app.managed_booking(&slug.0, &token.0).await?;
         Ok(Json(managed(b, booking)))
     }

@@ -372,6 +372,9 @@ pub struct Booking {
     pub cancel_reason: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The client confirmed the visit (from a reminder's manage link).
+    pub confirmed_by_client: bool,
+    pub confirmed_by_client_at: Option<DateTime<Utc>>,
 }
 
 impl From<termino_app::bookings::Booking> for Booking {
@@ -392,6 +395,8 @@ impl From<termino_app::bookings::Booking> for Booking {
             cancel_reason: b.cancel_reason,
             created_at: b.created_at,
             updated_at: b.updated_at,
+            confirmed_by_client: b.confirmed_by_client_at.is_some(),
+            confirmed_by_client_at: b.confirmed_by_client_at,
         }
     }
 }

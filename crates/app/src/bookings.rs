@@ -114,6 +114,8 @@ pub struct Booking {
     pub cancel_reason: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The client confirmed the visit from the manage link.
+    pub confirmed_by_client_at: Option<DateTime<Utc>>,
 }
 
 /// A booking just made, with the client's manage token (shown once).
@@ -682,10 +684,13 @@ impl App {
             cancel_reason: None,
             created_at: now,
             updated_at: now,
+            manage_token: Some(keyring.seal(&sealed::BOOKING_TOKEN, id, token.as_bytes())?),
+            confirmed_by_client_at: None,
         };
         let row = repo::insert_booking(&tx, scope, row)
             .await
             .map_err(store_to_conflict)?;
+        self.refresh_reminders(&tx, scope, &row).await?;
         if let Some((key, hash)) = &remembered_as {
             let remembered = serde_json::json!({
                 "booking_id": id,
@@ -938,6 +943,7 @@ impl App {
             cancel_reason: open(&sealed::BOOKING_CANCEL_REASON, &row.cancel_reason),
             created_at: row.created_at,
             updated_at: row.updated_at,
+            confirmed_by_client_at: row.confirmed_by_client_at,
         }
     }
 
@@ -1029,12 +1035,15 @@ impl App {
         moved.occupied_end = slot.end + Duration::minutes(i64::from(rules.buffer_after_min));
         moved.class_key = class_key(&service, row.id, slot.start);
         moved.updated_at = now;
+        // A confirmation was for the old time.
+        moved.confirmed_by_client_at = None;
         if by == "client" && service.requires_approval {
             moved.status = BookingStatus::Requested.as_str().into();
         }
         let saved = repo::save_booking(&tx, scope, moved)
             .await
             .map_err(store_to_conflict)?;
+        self.refresh_reminders(&tx, scope, &saved).await?;
         let keyring = self.sealing_keys(&tx, scope).await?;
         self.queue_booking_messages(
             &tx,
@@ -1215,6 +1224,7 @@ impl App {
         let saved = repo::save_booking(tx, scope, changed)
             .await
             .map_err(store_to_conflict)?;
+        self.refresh_reminders(tx, scope, &saved).await?;
         let event = match to {
             Confirmed => Some(BookingEvent::Approved),
             Cancelled => Some(BookingEvent::Cancelled),

@@ -356,6 +356,9 @@ impl App {
     async fn dispatch(&self, row: &JobRow, ctx: &JobContext) -> Result<(), JobError> {
         match row.kind.as_str() {
             RotateKey::KIND => run::<RotateKey>(self, row, ctx).await,
+            crate::reminders::SendReminder::KIND => {
+                run::<crate::reminders::SendReminder>(self, row, ctx).await
+            }
             kind => Err(JobError::GiveUp(format!("unknown job kind {kind}"))),
         }
     }

@@ -26,6 +26,7 @@ pub mod metrics;
 pub mod operators;
 pub mod outbound;
 pub mod records;
+pub mod reminders;
 pub mod requests;
 pub mod retention;
 pub mod rotation;

@@ -52,6 +52,7 @@ const TENANT_TABLES: &[&str] = &[
     "data_requests",
     "mail_outbox",
     "jobs",
+    "reminder_settings",
     "memberships",
 ];
 

@@ -10,6 +10,7 @@ pub mod holidays;
 pub mod ids;
 pub mod password;
 pub mod plan;
+pub mod reminders;
 pub mod requests;
 pub mod retention;
 pub mod schedule;

@@ -5,6 +5,7 @@
 //! [`texts`].
 
 pub mod calendar;
+pub mod reminder_texts;
 pub mod texts;
 
 use std::path::PathBuf;

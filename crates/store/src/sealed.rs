@@ -92,6 +92,8 @@ pub static CLIENT_CUSTOM_FIELDS: SealedColumn = bytes("clients", "custom_fields"
 pub static CLIENT_MARKETING_CONSENT: SealedColumn = bytes("clients", "marketing_consent", false);
 pub static BOOKING_NOTES: SealedColumn = bytes("bookings", "notes", true);
 pub static BOOKING_CANCEL_REASON: SealedColumn = bytes("bookings", "cancel_reason", true);
+/// The manage token kept with its booking, for the links in reminders.
+pub static BOOKING_TOKEN: SealedColumn = bytes("bookings", "manage_token", true);
 /// A new booking's manage token, remembered (sealed as the booking's) with
 /// its idempotency key so that a retry gets it back.
 pub static BOOKING_MANAGE_TOKEN: SealedColumn = SealedColumn {
@@ -143,7 +145,7 @@ pub static TABLES: &[SealedTable] = &[
         key: RowKey::Uuid("id"),
         only_where: None,
         version_column: None,
-        columns: &[&BOOKING_NOTES, &BOOKING_CANCEL_REASON],
+        columns: &[&BOOKING_NOTES, &BOOKING_CANCEL_REASON, &BOOKING_TOKEN],
     },
     SealedTable {
         table: "idempotency_keys",

@@ -225,6 +225,8 @@ struct BookingPage {
     notes: Option<String>,
     cancel_reason: Option<String>,
     cancelled_by: Option<String>,
+    /// When the client confirmed from the manage link.
+    confirmed_by_client: Option<String>,
     actions: Vec<FormView>,
     move_form: Option<FormView>,
     error: Option<String>,
@@ -341,6 +343,9 @@ async fn booking_page(
         notes: booking.notes.clone(),
         cancel_reason: booking.cancel_reason.clone(),
         cancelled_by: booking.cancelled_by.clone(),
+        confirmed_by_client: booking
+            .confirmed_by_client_at
+            .map(|at| ctx.local(at).format("%Y-%m-%d %H:%M").to_string()),
         actions,
         move_form,
         error: status_failure.and_then(|f| f.form_error.clone()),

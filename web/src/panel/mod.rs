@@ -17,6 +17,7 @@ pub(crate) use accountability::{Cell, Section, cell, kind_label, link};
 mod clients;
 mod compliance;
 mod plan;
+mod reminders;
 mod settings;
 
 use askama::Template;
@@ -88,6 +89,10 @@ pub fn routes() -> Route {
         .at(
             "/settings",
             page(get(settings::settings).post(settings::save_settings)),
+        )
+        .at(
+            "/settings/reminders",
+            page(get(reminders::reminders).post(reminders::save_reminders)),
         )
         .at("/team", page(get(settings::team)))
         .at("/team/invite", page(post(settings::invite)))

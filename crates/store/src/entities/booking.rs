@@ -31,6 +31,11 @@ pub struct Model {
     pub cancel_reason: Option<Vec<u8>>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The manage token, ciphertext under the tenant key, so that a
+    /// reminder can carry the manage link (older bookings: none).
+    pub manage_token: Option<Vec<u8>>,
+    /// The client confirmed the visit (from a reminder's manage link).
+    pub confirmed_by_client_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -23,6 +23,7 @@ pub mod plan_change;
 pub mod plan_checkout;
 pub mod purge_journal;
 pub mod refused_payment_event;
+pub mod reminder_settings;
 pub mod service;
 pub mod service_staff;
 pub mod staff;

@@ -18,6 +18,7 @@ pub mod password_resets;
 pub mod payments;
 pub mod purges;
 pub mod queues;
+pub mod reminders;
 pub mod scheduling;
 pub mod tenants;
 pub mod webhooks;

@@ -310,6 +310,7 @@ pub async fn save_booking(
     active.payment_due_by = Set(row.payment_due_by);
     active.cancel_reason = Set(row.cancel_reason);
     active.updated_at = Set(row.updated_at);
+    active.confirmed_by_client_at = Set(row.confirmed_by_client_at);
     Ok(active.update(db).await?)
 }
 
@@ -362,6 +363,8 @@ pub struct BookingFilter {
     /// Continue after this booking (ordered by start, then id).
     pub after: Option<(DateTime<Utc>, Uuid)>,
     pub limit: u64,
+    /// Only bookings the client has not confirmed (from a reminder).
+    pub unconfirmed: bool,
 }
 
 pub async fn bookings(
@@ -387,6 +390,9 @@ pub async fn bookings(
     }
     if let Some(st) = &f.status {
         q = q.filter(booking::Column::Status.eq(st.clone()));
+    }
+    if f.unconfirmed {
+        q = q.filter(booking::Column::ConfirmedByClientAt.is_null());
     }
     if let Some((at, id)) = f.after {
         q = q.filter(

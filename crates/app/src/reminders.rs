@@ -1,0 +1,320 @@
+//! Appointment reminders (issue 22): a business's settings, a durable job
+//! per (booking, offset, start) written in the booking's own transaction,
+//! the reminder mail, and the client's "I'll be there" from its link.
+//!
+//! A job is keyed by the booking's start and version, so a booking that
+//! moves or changes state gets new jobs and its old ones are cancelled in
+//! the same transaction; a job that runs anyway (it was claimed just then)
+//! checks the booking's current state and start and does nothing if they
+//! are no longer what it was planned for.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use termino_domain::business::Language;
+use termino_domain::reminders::{self as rules, Channel, Offset, ReminderPolicy};
+use termino_notify::reminder_texts::{self, ReminderDetails};
+use termino_notify::texts;
+use termino_store::repo::jobs as jobs_repo;
+use termino_store::repo::reminders::{self as repo, ReminderSettingsRow};
+use termino_store::repo::scheduling::{self as scheduling, BookingRow};
+use termino_store::repo::tenants;
+use termino_store::sealed;
+use termino_store::{TenantScope, Tx, commit};
+use uuid::Uuid;
+
+use crate::audit::AuditEvent;
+use crate::auth::Principal;
+use crate::bookings::{Booking, BookingStatus};
+use crate::jobs::{BackgroundJob, JobContext, JobError};
+use crate::keys::Keyring;
+use crate::{App, AppError, AppResult};
+
+/// A business's reminder settings as shown and edited.
+#[derive(Debug, Clone)]
+pub struct ReminderSettings {
+    /// Largest first; empty: no reminders.
+    pub offsets: Vec<Offset>,
+    /// "HH:MM" in the business's zone; outside is quiet hours.
+    pub send_from: String,
+    pub send_until: String,
+    /// Printed in reminders; empty for none.
+    pub address: String,
+}
+
+/// New settings as entered (offsets: hours before and channel; 0 disables).
+#[derive(Debug, Clone, Default)]
+pub struct ReminderSettingsInput {
+    pub offsets: Vec<(i64, String)>,
+    pub send_from: String,
+    pub send_until: String,
+    pub address: String,
+}
+
+const MAX_ADDRESS: usize = 300;
+
+fn settings_of(policy: &ReminderPolicy, address: &str) -> ReminderSettings {
+    ReminderSettings {
+        offsets: policy.offsets.clone(),
+        send_from: policy.send_from.format("%H:%M").to_string(),
+        send_until: policy.send_until.format("%H:%M").to_string(),
+        address: address.to_string(),
+    }
+}
+
+/// The stored settings, or the defaults.
+fn policy_of(row: Option<&ReminderSettingsRow>) -> (ReminderPolicy, String) {
+    let Some(row) = row else {
+        return (ReminderPolicy::default(), String::new());
+    };
+    let time = |s: &str| chrono::NaiveTime::parse_from_str(s, "%H:%M").ok();
+    let defaults = ReminderPolicy::default();
+    let policy = ReminderPolicy {
+        offsets: serde_json::from_str(&row.offsets).unwrap_or(defaults.offsets),
+        send_from: time(&row.send_from).unwrap_or(defaults.send_from),
+        send_until: time(&row.send_until).unwrap_or(defaults.send_until),
+    };
+    (policy, row.address.clone())
+}
+
+fn zone_of(name: &str) -> Tz {
+    name.parse().unwrap_or(chrono_tz::Europe::Warsaw)
+}
+
+/// Every reminder job of a booking has a key starting with this.
+fn key_prefix(booking: Uuid) -> String {
+    format!("reminder:{booking}:")
+}
+
+impl App {
+    pub async fn reminder_settings(&self, principal: &Principal) -> AppResult<ReminderSettings> {
+        let scope = principal.tenant;
+        let tx = self.db().begin_tenant(&scope).await?;
+        let row = repo::settings(&tx, &scope).await?;
+        commit(tx).await?;
+        let (policy, address) = policy_of(row.as_ref());
+        Ok(settings_of(&policy, &address))
+    }
+
+    /// Owners and admins. Applies to reminders planned from now on (a
+    /// booking made, moved or approved); planned ones keep their times.
+    pub async fn update_reminder_settings(
+        &self,
+        principal: &Principal,
+        input: ReminderSettingsInput,
+    ) -> AppResult<ReminderSettings> {
+        principal.require(
+            principal.role().can_edit_business_settings(),
+            "editing business settings",
+        )?;
+        let offsets: Vec<(i64, &str)> = input
+            .offsets
+            .iter()
+            .map(|(h, c)| (*h, c.as_str()))
+            .collect();
+        let policy = rules::parse_policy(&offsets, &input.send_from, &input.send_until)?;
+        let address = input.address.trim().to_string();
+        if address.chars().count() > MAX_ADDRESS {
+            return Err(AppError::invalid(
+                "address",
+                "too_long",
+                "at most 300 characters",
+            ));
+        }
+        let scope = principal.tenant;
+        let tx = self.db().begin_tenant(&scope).await?;
+        repo::save_settings(
+            &tx,
+            &scope,
+            ReminderSettingsRow {
+                tenant_id: scope.id(),
+                offsets: serde_json::to_string(&policy.offsets).map_err(anyhow::Error::from)?,
+                send_from: policy.send_from.format("%H:%M").to_string(),
+                send_until: policy.send_until.format("%H:%M").to_string(),
+                address: address.clone(),
+                updated_at: self.now(),
+            },
+        )
+        .await?;
+        self.audit_in(
+            &tx,
+            &scope,
+            AuditEvent::new(principal.audit_actor(), "reminders.settings_changed"),
+        )
+        .await?;
+        commit(tx).await?;
+        Ok(settings_of(&policy, &address))
+    }
+
+    /// Plans a booking's reminders again after it was made, moved or
+    /// changed state, in that change's transaction: the pending ones are
+    /// cancelled, and a confirmed booking gets one job per offset whose
+    /// time is still ahead.
+    pub(crate) async fn refresh_reminders(
+        &self,
+        tx: &Tx,
+        scope: &TenantScope,
+        row: &BookingRow,
+    ) -> AppResult<()> {
+        jobs_repo::cancel_prefix(tx, &key_prefix(row.id)).await?;
+        if row.status != BookingStatus::Confirmed.as_str() {
+            return Ok(());
+        }
+        let tenant = tenants::get(tx, scope).await?.ok_or(AppError::NotFound)?;
+        let settings = repo::settings(tx, scope).await?;
+        let (policy, _) = policy_of(settings.as_ref());
+        let zone = zone_of(&tenant.time_zone);
+        for (offset, due) in rules::plan(&policy, row.starts_at, self.now(), zone) {
+            let job = SendReminder {
+                tenant: scope.id(),
+                booking: row.id,
+                hours_before: offset.hours_before,
+                channel: offset.channel,
+                starts_at: row.starts_at,
+            };
+            // The version makes a booking moved back to an earlier time
+            // get its reminders again; a retried enqueue adds none.
+            let key = format!(
+                "{}{}:{}:{}",
+                key_prefix(row.id),
+                offset.hours_before,
+                row.starts_at.timestamp(),
+                row.updated_at.timestamp_micros()
+            );
+            self.enqueue_job(tx, Some(scope.id()), key, &job, due)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The client says they will come (the manage link, e.g. from a
+    /// reminder): recorded once, shown to the business.
+    pub async fn confirm_by_client(&self, slug: &str, token: &str) -> AppResult<Booking> {
+        let (business, booking) = self.managed_booking(slug, token).await?;
+        if booking.status != BookingStatus::Confirmed || booking.starts_at <= self.now() {
+            return Err(AppError::Conflict {
+                kind: "not-confirmable",
+                field: None,
+                message: "only an upcoming confirmed booking can be confirmed".into(),
+            });
+        }
+        let scope = business.scope;
+        if booking.confirmed_by_client_at.is_none() {
+            let tx = self.db().begin_tenant(&scope).await?;
+            repo::set_confirmed_by_client(&tx, &scope, booking.id, Some(self.now())).await?;
+            commit(tx).await?;
+            tracing::info!(event = "booking_confirmed_by_client", tenant_id = %scope.id(), booking_id = %booking.id, "client confirmed a booking");
+        }
+        let (_, booking) = self.managed_booking(slug, token).await?;
+        Ok(booking)
+    }
+
+    /// The reminder mail to the client, queued (sealed) in `tx`.
+    async fn queue_reminder_mail(
+        &self,
+        tx: &Tx,
+        scope: &TenantScope,
+        keyring: &Keyring,
+        row: &BookingRow,
+    ) -> AppResult<()> {
+        let Some(client) = termino_store::repo::clients::get(tx, scope, row.client_id).await?
+        else {
+            return Ok(());
+        };
+        let Some(to) = client
+            .email
+            .as_deref()
+            .and_then(|e| keyring.open_text(&sealed::CLIENT_EMAIL, client.id, e))
+        else {
+            return Ok(());
+        };
+        let tenant = tenants::get(tx, scope).await?.ok_or(AppError::NotFound)?;
+        let service = scheduling::get_service(tx, scope, row.service_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let staff = scheduling::get_staff(tx, scope, row.staff_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let settings = repo::settings(tx, scope).await?;
+        let (_, address) = policy_of(settings.as_ref());
+        let lang = Language::parse(&tenant.language).unwrap_or_default();
+        let when = texts::format_when(
+            lang,
+            row.starts_at.with_timezone(&zone_of(&tenant.time_zone)),
+        );
+        let price = reminder_texts::format_price(lang, service.price_minor, &service.currency);
+        let manage_link = row
+            .manage_token
+            .as_deref()
+            .and_then(|t| keyring.open_text(&sealed::BOOKING_TOKEN, row.id, t))
+            .map(|t| format!("{}/b/{}/manage/{t}", self.config().public_url, tenant.slug));
+        let message = reminder_texts::reminder(
+            lang,
+            &ReminderDetails {
+                business: &tenant.name,
+                service: &service.name,
+                staff: &staff.name,
+                when: &when,
+                address: &address,
+                price: &price,
+                manage_link: manage_link.as_deref(),
+            },
+        );
+        self.enqueue_sealed_mail(tx, keyring, &to, message, None)
+            .await?;
+        Ok(())
+    }
+}
+
+/// One reminder of one booking, planned for the start it names.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub(crate) struct SendReminder {
+    pub tenant: Uuid,
+    pub booking: Uuid,
+    pub hours_before: u32,
+    pub channel: Channel,
+    pub starts_at: DateTime<Utc>,
+}
+
+#[async_trait::async_trait]
+impl BackgroundJob for SendReminder {
+    const KIND: &'static str = "booking_reminder";
+
+    async fn run(&self, app: &App, ctx: &JobContext) -> Result<(), JobError> {
+        let scope = TenantScope::authenticated(self.tenant);
+        let tx = ctx.begin(app).await?;
+        let Some(row) = scheduling::get_booking(&tx, &scope, self.booking).await? else {
+            return Ok(());
+        };
+        // Moved, cancelled or already begun: nothing to remind of (a moved
+        // booking has jobs of its own).
+        if row.status != BookingStatus::Confirmed.as_str()
+            || row.starts_at.timestamp() != self.starts_at.timestamp()
+            || row.starts_at <= app.now()
+        {
+            return Ok(());
+        }
+        let keyring = app.sealing_keys(&tx, &scope).await?;
+        if self.channel.email() {
+            app.queue_reminder_mail(&tx, &scope, &keyring, &row).await?;
+        }
+        if self.channel.sms() {
+            // SMS: the sms channel is sent by the sms module
+            send_sms_reminder(app, &tx, &scope, &row, self.hours_before)?;
+        }
+        ctx.complete(app, tx).await?;
+        tracing::info!(event = "reminder_queued", tenant_id = %self.tenant, booking_id = %self.booking, hours_before = self.hours_before, channel = self.channel.as_str(), "booking reminder queued");
+        Ok(())
+    }
+}
+
+/// Stands in for `crate::sms::queue_reminder_sms` until the SMS module is
+/// merged: the lead wires the call here (in the job's transaction).
+fn send_sms_reminder(
+    _app: &App,
+    _tx: &Tx,
+    _scope: &TenantScope,
+    _row: &BookingRow,
+    _hours_before: u32,
+) -> Result<(), JobError> {
+    Ok(())
+}

@@ -1,0 +1,90 @@
+//! The appointment reminder, in Polish and English.
+
+use termino_domain::business::Language;
+
+use crate::texts::Message;
+
+pub struct ReminderDetails<'a> {
+    pub business: &'a str,
+    pub service: &'a str,
+    pub staff: &'a str,
+    /// In the business's zone, see [`crate::texts::format_when`].
+    pub when: &'a str,
+    /// Empty when the business gave none.
+    pub address: &'a str,
+    /// See [`format_price`].
+    pub price: &'a str,
+    /// Where the client confirms, reschedules or cancels.
+    pub manage_link: Option<&'a str>,
+}
+
+/// A price as people of the language write it: "1 200,00 zł", "PLN 1,200.00".
+pub fn format_price(lang: Language, minor: i64, currency: &str) -> String {
+    let sign = if minor < 0 { "-" } else { "" };
+    let minor = minor.unsigned_abs();
+    let (whole, cents) = (minor / 100, minor % 100);
+    let digits = whole.to_string();
+    let group = if lang == Language::Pl { " " } else { "," };
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push_str(group);
+        }
+        grouped.push(c);
+    }
+    match (lang, currency) {
+        (Language::Pl, "PLN") => format!("{sign}{grouped},{cents:02} zł"),
+        (Language::Pl, _) => format!("{sign}{grouped},{cents:02} {currency}"),
+        (Language::En, _) => format!("{sign}{currency} {grouped}.{cents:02}"),
+    }
+}
+
+pub fn reminder(lang: Language, d: &ReminderDetails<'_>) -> Message {
+    let address = (!d.address.is_empty()).then_some(d.address);
+    match lang {
+        Language::Pl => {
+            let address = address.map(|a| format!("\nadres: {a}")).unwrap_or_default();
+            let manage = d
+                .manage_link
+                .map(|l| format!("\n\nPotwierdź, przełóż lub odwołaj wizytę:\n{l}"))
+                .unwrap_or_default();
+            Message {
+                subject: format!("Przypomnienie o wizycie — {}", d.business),
+                body: format!(
+                    "Dzień dobry,\n\nprzypominamy o wizycie w {}.\n\n{}\n{}\nz: {}{address}\ncena: {}{manage}\n\n— {}",
+                    d.business, d.service, d.when, d.staff, d.price, d.business
+                ),
+            }
+        }
+        Language::En => {
+            let address = address
+                .map(|a| format!("\naddress: {a}"))
+                .unwrap_or_default();
+            let manage = d
+                .manage_link
+                .map(|l| format!("\n\nConfirm, reschedule or cancel your visit:\n{l}"))
+                .unwrap_or_default();
+            Message {
+                subject: format!("Reminder of your visit — {}", d.business),
+                body: format!(
+                    "Hello,\n\na reminder of your visit at {}.\n\n{}\n{}\nwith: {}{address}\nprice: {}{manage}\n\n— {}",
+                    d.business, d.service, d.when, d.staff, d.price, d.business
+                ),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prices_are_written_per_language() {
+        assert_eq!(format_price(Language::Pl, 12_000, "PLN"), "120,00 zł");
+        assert_eq!(format_price(Language::Pl, 123_456, "PLN"), "1 234,56 zł");
+        assert_eq!(format_price(Language::En, 123_456, "PLN"), "PLN 1,234.56");
+        assert_eq!(format_price(Language::Pl, 5, "EUR"), "0,05 EUR");
+    }
+}
