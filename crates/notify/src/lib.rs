@@ -5,6 +5,7 @@
 //! [`texts`].
 
 pub mod calendar;
+pub mod sms;
 pub mod texts;
 
 use std::path::PathBuf;
