@@ -30,6 +30,7 @@ const BATCH: u32 = 500;
 /// A business's rows, children first; `mail_outbox` names the business in
 /// `tenant_id` too. Users go afterwards if no other business has them.
 const TENANT_TABLES: &[&str] = &[
+    "sms_messages",
     "webhook_deliveries",
     "webhook_endpoints",
     "payments",

@@ -116,6 +116,9 @@ pub static MAIL_ATTACHMENT: SealedColumn = bytes("mail_outbox", "attachment", tr
 pub static REQUEST_CONTACT: SealedColumn = bytes("data_requests", "contact", true);
 pub static REQUEST_DETAILS: SealedColumn = bytes("data_requests", "details", true);
 pub static TPAY_CREDENTIALS: SealedColumn = bytes("tenants", "tpay_credentials", true);
+pub static SMS_PHONE: SealedColumn = bytes("sms_messages", "phone", false);
+/// Dropped once sent.
+pub static SMS_BODY: SealedColumn = bytes("sms_messages", "body", true);
 
 /// Every table with sealed columns.
 pub static TABLES: &[SealedTable] = &[
@@ -174,6 +177,14 @@ pub static TABLES: &[SealedTable] = &[
         only_where: Some("sealed"),
         version_column: None,
         columns: &[&MAIL_RECIPIENT, &MAIL_SUBJECT, &MAIL_BODY, &MAIL_ATTACHMENT],
+    },
+    SealedTable {
+        table: "sms_messages",
+        tenant_column: "tenant_id",
+        key: RowKey::Uuid("id"),
+        only_where: None,
+        version_column: None,
+        columns: &[&SMS_PHONE, &SMS_BODY],
     },
     SealedTable {
         table: "data_requests",

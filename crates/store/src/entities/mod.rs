@@ -23,6 +23,7 @@ pub mod purge_journal;
 pub mod refused_payment_event;
 pub mod service;
 pub mod service_staff;
+pub mod sms_message;
 pub mod staff;
 pub mod staff_override;
 pub mod subprocessor;

@@ -17,5 +17,6 @@ pub mod password_resets;
 pub mod payments;
 pub mod purges;
 pub mod scheduling;
+pub mod sms;
 pub mod tenants;
 pub mod webhooks;
