@@ -11,6 +11,7 @@ pub mod rate_limit;
 mod responses;
 mod scheduling;
 mod scheduling_types;
+mod sms;
 mod types;
 mod webhooks;
 
@@ -28,6 +29,7 @@ pub fn service(
         webhooks::WebhooksApi,
         compliance::ComplianceApi,
         accountability::AccountabilityApi,
+        sms::SmsApi,
     ),
     (),
 > {
@@ -39,6 +41,7 @@ pub fn service(
             webhooks::WebhooksApi,
             compliance::ComplianceApi,
             accountability::AccountabilityApi,
+            sms::SmsApi,
         ),
         "Termino API",
         env!("CARGO_PKG_VERSION"),
