@@ -48,6 +48,7 @@ impl MigrationTrait for Migration {
                     .table(SmsMessages::Table)
                     .col(uuid(SmsMessages::Id).primary_key())
                     .col(uuid(SmsMessages::TenantId))
+                    // No foreign key: bookings are keyed by business and id.
                     .col(ColumnDef::new(SmsMessages::BookingId).uuid().null())
                     .col(ColumnDef::new(SmsMessages::Phone).binary().not_null())
                     // Dropped once sent: what was said is not kept.
@@ -71,12 +72,6 @@ impl MigrationTrait for Migration {
                         ForeignKey::create()
                             .from(SmsMessages::Table, SmsMessages::TenantId)
                             .to(Alias::new("tenants"), Alias::new("id"))
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(SmsMessages::Table, SmsMessages::BookingId)
-                            .to(Alias::new("bookings"), Alias::new("id"))
                             .on_delete(ForeignKeyAction::Cascade),
                     )
                     .to_owned(),
