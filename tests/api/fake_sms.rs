@@ -43,6 +43,8 @@ struct State {
     /// Answers given before the normal one: (HTTP status, JSON body).
     scripted: Arc<Mutex<VecDeque<(u16, Value)>>>,
     counter: Arc<AtomicU32>,
+    /// An outage: SMSAPI's "system internal error" to every call.
+    down: Arc<std::sync::atomic::AtomicBool>,
 }
 
 pub struct FakeSms {
@@ -81,6 +83,12 @@ async fn smsapi(req: &Request, body: Body, Data(state): Data<&State>) -> Respons
             &json!({"error": 101, "message": "Authorization failed"}),
         );
     }
+    if state.down.load(Ordering::SeqCst) {
+        return json_response(
+            500,
+            &json!({"error": 201, "message": "System internal error"}),
+        );
+    }
     if let Some((status, body)) = state.scripted.lock().unwrap().pop_front() {
         return json_response(status, &body);
     }
@@ -109,8 +117,8 @@ async fn smsapi(req: &Request, body: Body, Data(state): Data<&State>) -> Respons
 async fn twilio(req: &Request, body: Body, Data(state): Data<&State>) -> Response {
     let body = body.into_vec().await.unwrap_or_default();
     let r = record(state, req, &body);
-    let basic = base64::engine::general_purpose::STANDARD
-        .encode(format!("{TWILIO_SID}:{TWILIO_TOKEN}"));
+    let basic =
+        base64::engine::general_purpose::STANDARD.encode(format!("{TWILIO_SID}:{TWILIO_TOKEN}"));
     if r.authorization.as_deref() != Some(&format!("Basic {basic}"))
         || r.path != format!("/2010-04-01/Accounts/{TWILIO_SID}/Messages.json")
     {
@@ -166,6 +174,10 @@ impl FakeSms {
 
     pub fn requests(&self) -> Vec<Recorded> {
         self.state.requests.lock().unwrap().clone()
+    }
+
+    pub fn set_down(&self, down: bool) {
+        self.state.down.store(down, Ordering::SeqCst);
     }
 
     /// The next call gets this answer instead of a success.

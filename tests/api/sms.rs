@@ -206,8 +206,7 @@ async fn twilio_message_is_sent_and_signed_callbacks_apply(backend: Backend) {
         return;
     };
     let owner = app.signup("sms-twilio").await;
-    let id = send_test(&owner, "Reminder: tomorrow 10:00")
-        .await["id"]
+    let id = send_test(&owner, "Reminder: tomorrow 10:00").await["id"]
         .as_str()
         .unwrap()
         .to_string();
@@ -296,10 +295,20 @@ async fn the_monthly_limit_stops_texts_and_tells_the_owner(backend: Backend) {
     }
     for _ in 0..2 {
         let resp = owner
-            .post("/sms/test", json!({"to": "601234567", "text": "One too many"}))
+            .post(
+                "/sms/test",
+                json!({"to": "601234567", "text": "One too many"}),
+            )
             .await;
         assert_eq!(resp.status(), StatusCode::CONFLICT);
-        assert_eq!(problem(resp).await["type"].as_str().unwrap().rsplit('/').next(), Some("sms-limit-reached"));
+        assert_eq!(
+            problem(resp).await["type"]
+                .as_str()
+                .unwrap()
+                .rsplit('/')
+                .next(),
+            Some("sms-limit-reached")
+        );
     }
     app.run_jobs().await;
     assert_eq!(fake.requests().len(), 10);

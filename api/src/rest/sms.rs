@@ -123,7 +123,10 @@ impl SmsApi {
         body: JsonBody<LengthInput>,
     ) -> Result<Json<SmsLength>> {
         authorize(&app, req, &auth).await?;
-        let l = app.sms_length(&body.0.text, body.0.without_polish_characters.unwrap_or(false));
+        let l = app.sms_length(
+            &body.0.text,
+            body.0.without_polish_characters.unwrap_or(false),
+        );
         Ok(Json(SmsLength {
             encoding: match l.encoding {
                 termino_domain::sms::Encoding::Gsm7 => "gsm7",

@@ -202,7 +202,10 @@ impl App {
         if repo::count_since(tx, &scope, month).await? >= limit {
             let key = format!("sms-limit:{tenant}:{}", month.format("%Y-%m"));
             let notice = SmsLimitNotice { tenant, limit };
-            if self.enqueue_job(tx, Some(tenant), key, &notice, now).await? {
+            if self
+                .enqueue_job(tx, Some(tenant), key, &notice, now)
+                .await?
+            {
                 tracing::info!(event = "sms_limit_reached", tenant = %tenant, limit, "the business's monthly text messages are used up");
             }
             return Ok(SmsQueued::LimitReached);
@@ -296,7 +299,11 @@ impl App {
     }
 
     /// A booking's text messages (failures show on the booking).
-    pub async fn booking_sms(&self, principal: &Principal, booking: Uuid) -> AppResult<Vec<SmsView>> {
+    pub async fn booking_sms(
+        &self,
+        principal: &Principal,
+        booking: Uuid,
+    ) -> AppResult<Vec<SmsView>> {
         let tx = self.db().begin_tenant(&principal.tenant).await?;
         let rows = repo::of_booking(&tx, &principal.tenant, booking).await?;
         commit(tx).await?;
@@ -443,9 +450,8 @@ impl App {
             _ => return Err(AppError::NotFound),
         };
         let url = self.link("/webhooks/sms/twilio");
-        let verified = signature.is_some_and(|s| {
-            termino_notify::sms::twilio::verify(&token, &url, params, s)
-        });
+        let verified =
+            signature.is_some_and(|s| termino_notify::sms::twilio::verify(&token, &url, params, s));
         if !verified {
             return Err(AppError::Forbidden("reporting deliveries"));
         }

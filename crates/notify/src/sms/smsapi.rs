@@ -85,7 +85,11 @@ impl SmsGateway for Smsapi {
             }) => {
                 let text = format!(
                     "SMSAPI error {code}: {}",
-                    message.unwrap_or_default().chars().take(200).collect::<String>()
+                    message
+                        .unwrap_or_default()
+                        .chars()
+                        .take(200)
+                        .collect::<String>()
                 );
                 Err(if retryable(code) || status.is_server_error() {
                     SmsError::Retryable(text)
@@ -162,7 +166,10 @@ mod tests {
     #[test]
     fn reports_read_one_or_many() {
         let one = reports(&p(&[("MsgId", "abc"), ("status", "404")]));
-        assert_eq!(one, vec![("abc".into(), DeliveryStatus::Delivered, "404".into())]);
+        assert_eq!(
+            one,
+            vec![("abc".into(), DeliveryStatus::Delivered, "404".into())]
+        );
         let many = reports(&p(&[("MsgId", "a,b"), ("status", "403,406")]));
         assert_eq!(many[0].1, DeliveryStatus::Sent);
         assert_eq!(many[1].1, DeliveryStatus::Failed);

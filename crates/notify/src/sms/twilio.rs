@@ -73,12 +73,14 @@ impl SmsGateway for Twilio {
             .map_err(|e| transport_error("Twilio", &e))?;
         let answer: Option<Answer> = serde_json::from_str(&body).ok();
         match answer {
-            Some(Answer { sid: Some(sid), num_segments, .. }) if status.is_success() => {
-                Ok(Accepted {
-                    provider_id: sid,
-                    parts: num_segments.and_then(|n| n.parse().ok()),
-                })
-            }
+            Some(Answer {
+                sid: Some(sid),
+                num_segments,
+                ..
+            }) if status.is_success() => Ok(Accepted {
+                provider_id: sid,
+                parts: num_segments.and_then(|n| n.parse().ok()),
+            }),
             Some(Answer {
                 code: Some(code),
                 message,
@@ -86,7 +88,11 @@ impl SmsGateway for Twilio {
             }) => {
                 let text = format!(
                     "Twilio error {code}: {}",
-                    message.unwrap_or_default().chars().take(200).collect::<String>()
+                    message
+                        .unwrap_or_default()
+                        .chars()
+                        .take(200)
+                        .collect::<String>()
                 );
                 Err(
                     if retryable(code) || status.is_server_error() || status.as_u16() == 429 {
@@ -173,12 +179,20 @@ mod tests {
         assert_eq!(sig, "0/KCTR6DLpKmkAf8muzZqo1nDgQ=");
         assert!(verify("12345", url, &params, &sig));
         assert!(!verify("12346", url, &params, &sig));
-        assert!(!verify("12345", "https://mycompany.com/other", &params, &sig));
+        assert!(!verify(
+            "12345",
+            "https://mycompany.com/other",
+            &params,
+            &sig
+        ));
     }
 
     #[test]
     fn statuses_and_opt_outs() {
-        assert_eq!(callback_status("delivered"), Some(DeliveryStatus::Delivered));
+        assert_eq!(
+            callback_status("delivered"),
+            Some(DeliveryStatus::Delivered)
+        );
         assert_eq!(callback_status("undelivered"), Some(DeliveryStatus::Failed));
         assert_eq!(callback_status("sending"), Some(DeliveryStatus::Queued));
         assert!(is_opt_out(" stop "));

@@ -144,7 +144,10 @@ pub async fn record(
             at,
         } => {
             update = update
-                .col_expr(Column::ProviderId, Expr::value(Some(provider_id.to_string())))
+                .col_expr(
+                    Column::ProviderId,
+                    Expr::value(Some(provider_id.to_string())),
+                )
                 .col_expr(Column::Status, Expr::value(SENT))
                 .col_expr(Column::SentAt, Expr::value(Some(at)))
                 .col_expr(Column::LastError, Expr::value(None::<String>))
