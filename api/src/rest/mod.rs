@@ -19,20 +19,18 @@ use poem_openapi::OpenApiService;
 
 pub use endpoints::Api;
 
-pub fn service(
-    server_url: &str,
-) -> OpenApiService<
-    (
-        Api,
-        scheduling::SchedulingApi,
-        scheduling::PublicApi,
-        webhooks::WebhooksApi,
-        compliance::ComplianceApi,
-        accountability::AccountabilityApi,
-        sms::SmsApi,
-    ),
-    (),
-> {
+/// Every group of REST operations, in the order of the spec.
+pub type Apis = (
+    Api,
+    scheduling::SchedulingApi,
+    scheduling::PublicApi,
+    webhooks::WebhooksApi,
+    compliance::ComplianceApi,
+    accountability::AccountabilityApi,
+    sms::SmsApi,
+);
+
+pub fn service(server_url: &str) -> OpenApiService<Apis, ()> {
     OpenApiService::new(
         (
             Api,
