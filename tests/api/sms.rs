@@ -149,6 +149,20 @@ async fn smsapi_test_message_is_sent_and_reported(backend: Backend) {
         .unwrap();
     assert_eq!(late.status(), StatusCode::OK);
     assert_eq!(status_of(&owner, id).await["status"], "delivered");
+
+    // "Without Polish characters": the same text goes as GSM-7.
+    let resp = owner
+        .patch("/business", json!({"sms_without_polish_characters": true}))
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let b: Value = resp.json().await.unwrap();
+    assert_eq!(b["sms_without_polish_characters"], true);
+    send_test(&owner, text).await;
+    app.run_jobs().await;
+    assert_eq!(
+        fake.requests().last().unwrap().get("message"),
+        Some("Przypomnienie: jutro 10:00, Salon Laka")
+    );
     app.finish().await;
 }
 

@@ -54,6 +54,7 @@ pub async fn update(
     active.refund_client_cancellations = Set(row.refund_client_cancellations);
     active.privacy_notice_url = Set(row.privacy_notice_url);
     active.marketing_consent_text = Set(row.marketing_consent_text);
+    active.sms_without_polish_characters = Set(row.sms_without_polish_characters);
     active.updated_at = Set(row.updated_at);
     Ok(active.update(db).await?)
 }
