@@ -194,7 +194,10 @@ impl App {
             Err(reason) => return Ok(SmsQueued::NotTextable(reason)),
         };
         let scope = TenantScope::authenticated(tenant);
-        let business = tenants::get(tx, &scope).await?.ok_or(AppError::NotFound)?;
+        // Locked: two messages queued at once cannot both take the last one.
+        let business = tenants::get_locked(tx, &scope)
+            .await?
+            .ok_or(AppError::NotFound)?;
         let plan = PlanKind::parse(&business.plan).unwrap_or(PlanKind::Free);
         let limit = rules::monthly_limit(plan);
         let now = self.now();
