@@ -11,5 +11,6 @@ pub mod graphql_ws;
 pub mod provider_webhooks;
 pub mod rest;
 mod routes;
+mod sms_callbacks;
 
 pub use routes::{ApiOptions, mount};

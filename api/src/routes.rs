@@ -33,6 +33,14 @@ pub fn mount(route: Route, app: &App, options: &ApiOptions) -> Route {
             poem::post(crate::provider_webhooks::stripe),
         )
         .at("/webhooks/tpay", poem::post(crate::provider_webhooks::tpay))
+        .at(
+            "/webhooks/sms/smsapi/:key",
+            get(crate::sms_callbacks::smsapi).post(crate::sms_callbacks::smsapi),
+        )
+        .at(
+            "/webhooks/sms/twilio",
+            poem::post(crate::sms_callbacks::twilio),
+        )
         .at("/api/v1/openapi.json", spec)
         .at(
             "/graphql",

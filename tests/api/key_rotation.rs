@@ -392,10 +392,36 @@ async fn rotate_with_the_command(app: &TestApp) -> String {
 
 async fn key_rotation_keeps_every_sealed_value(backend: Backend) {
     let fake = FakeTpay::start().await;
-    let Some(app) = crate::tpay::spawn(backend, &fake).await else {
+    // A text message waits in the queue (the gateway is down) through the
+    // rotations, sealed, and goes out readable afterwards.
+    let sms = crate::fake_sms::FakeSms::start().await;
+    sms.set_down(true);
+    let (tpay_base, sms_base) = (fake.url.clone(), sms.url.clone());
+    let Some(app) = TestApp::spawn_with(backend, move |s| {
+        s.tpay_api_base = tpay_base.clone();
+        s.tpay_cert_base = tpay_base;
+        s.sms = Some(termino_app::sms::SmsConfig {
+            gateway: termino_app::sms::SmsGatewayConfig::Smsapi {
+                token: crate::fake_sms::SMSAPI_TOKEN.into(),
+                base_url: sms_base,
+            },
+            sender: crate::fake_sms::SENDER.into(),
+        });
+    })
+    .await
+    else {
         return;
     };
     let s = seal_everything(&app).await;
+    let resp = s
+        .salon
+        .owner
+        .post(
+            "/sms/test",
+            json!({"to": "601 777 888", "text": "Wizyta jutro o 10:00"}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
     // Every sealed value of the populated database is in a registered
     // column (a column sealed without an entry would show here), and every
     // registered column holds a value that opens.
@@ -457,6 +483,13 @@ async fn key_rotation_keeps_every_sealed_value(backend: Backend) {
     )
     .await;
     assert_eq!(calendars[0]["failures"], 0, "{calendars}");
+    sms.set_down(false);
+    app.clock.advance(chrono::Duration::days(1));
+    assert_eq!(app.app().deliver_due_sms().await.unwrap(), 1);
+    let sent = sms.requests();
+    let last = sent.last().unwrap();
+    assert_eq!(last.get("to"), Some("48601777888"));
+    assert_eq!(last.get("message"), Some("Wizyta jutro o 10:00"));
     let unregistered = unregistered_sealed_columns(&app).await;
     assert!(unregistered.is_empty(), "{unregistered:?}");
     app.finish().await;

@@ -272,6 +272,7 @@ impl Api {
                     marketing_consent_text: b.marketing_consent_text,
                     payment_hold_minutes: b.payment_hold_minutes,
                     refund_client_cancellations: b.refund_client_cancellations,
+                    sms_without_polish_characters: b.sms_without_polish_characters,
                 },
             )
             .await?;

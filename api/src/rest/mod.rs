@@ -13,6 +13,7 @@ mod reminders;
 mod responses;
 mod scheduling;
 mod scheduling_types;
+mod sms;
 mod types;
 mod webhooks;
 
@@ -20,7 +21,7 @@ use poem_openapi::OpenApiService;
 
 pub use endpoints::Api;
 
-/// Every part of REST v1, served as one document.
+/// Every part of REST v1, served as one document, in the order of the spec.
 pub type Apis = (
     Api,
     scheduling::SchedulingApi,
@@ -30,6 +31,7 @@ pub type Apis = (
     accountability::AccountabilityApi,
     external_calendars::ExternalCalendarsApi,
     reminders::RemindersApi,
+    sms::SmsApi,
 );
 
 pub fn service(server_url: &str) -> OpenApiService<Apis, ()> {
@@ -43,6 +45,7 @@ pub fn service(server_url: &str) -> OpenApiService<Apis, ()> {
             accountability::AccountabilityApi,
             external_calendars::ExternalCalendarsApi,
             reminders::RemindersApi,
+            sms::SmsApi,
         ),
         "Termino API",
         env!("CARGO_PKG_VERSION"),

@@ -135,6 +135,9 @@ pub struct Business {
     pub payment_hold_minutes: i32,
     /// A client's cancellation (before the cutoff) refunds the deposit.
     pub refund_client_cancellations: bool,
+    /// Text messages go without Polish letters (GSM-7: 160 characters a
+    /// part instead of 70).
+    pub sms_without_polish_characters: bool,
 }
 
 impl From<termino_app::accounts::Business> for Business {
@@ -158,6 +161,7 @@ impl From<termino_app::accounts::Business> for Business {
             marketing_consent_text: b.marketing_consent_text,
             payment_hold_minutes: b.payment_hold_minutes,
             refund_client_cancellations: b.refund_client_cancellations,
+            sms_without_polish_characters: b.sms_without_polish_characters,
         }
     }
 }
@@ -190,6 +194,8 @@ pub struct BusinessUpdate {
     pub payment_hold_minutes: Option<i64>,
     #[serde(default)]
     pub refund_client_cancellations: Option<bool>,
+    #[serde(default)]
+    pub sms_without_polish_characters: Option<bool>,
 }
 
 #[derive(Debug, Object)]

@@ -266,6 +266,7 @@ impl App {
                 purge_reminder_sent: None,
                 deletion_requested_at: None,
                 client_retention_months: None,
+                sms_without_polish_characters: false,
             },
         )
         .await

@@ -29,6 +29,8 @@ pub struct BusinessUpdate {
     pub payment_hold_minutes: Option<i64>,
     /// A client's cancellation before the cutoff refunds the deposit.
     pub refund_client_cancellations: Option<bool>,
+    /// Text messages spelled without Polish letters (more fit in a part).
+    pub sms_without_polish_characters: Option<bool>,
 }
 
 pub const MAX_BOOKING_INTRO: usize = 2_000;
@@ -161,6 +163,9 @@ impl App {
         }
         if let Some(on) = update.refund_client_cancellations {
             business.refund_client_cancellations = on;
+        }
+        if let Some(on) = update.sms_without_polish_characters {
+            business.sms_without_polish_characters = on;
         }
         if let Some(text) = update.marketing_consent_text {
             let text = text.trim();

@@ -119,13 +119,15 @@ pub struct JobsRun {
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct WorkDone {
     pub mail: usize,
+    /// Text messages the gateway took.
+    pub sms: usize,
     pub webhooks: usize,
     pub jobs: JobsRun,
 }
 
 impl WorkDone {
     fn is_empty(&self) -> bool {
-        self.mail == 0 && self.webhooks == 0 && self.jobs == JobsRun::default()
+        self.mail == 0 && self.sms == 0 && self.webhooks == 0 && self.jobs == JobsRun::default()
     }
 }
 
@@ -140,6 +142,7 @@ impl App {
         for _ in 0..10 {
             let pass = self.pending_pass().await;
             total.mail += pass.mail;
+            total.sms += pass.sms;
             total.webhooks += pass.webhooks;
             total.jobs.done += pass.jobs.done;
             total.jobs.retried += pass.jobs.retried;
@@ -193,6 +196,16 @@ impl App {
             Ok(n) => done.mail = n,
             Err(err) => {
                 tracing::warn!(event = "worker_pass_failed", pass = "mail", error = %err, "mail pass failed")
+            }
+        }
+        match self
+            .deliver_due_sms()
+            .instrument(tracing::info_span!("sms"))
+            .await
+        {
+            Ok(n) => done.sms = n,
+            Err(err) => {
+                tracing::warn!(event = "worker_pass_failed", pass = "sms", error = %err, "SMS pass failed")
             }
         }
         match self
@@ -358,6 +371,9 @@ impl App {
             RotateKey::KIND => run::<RotateKey>(self, row, ctx).await,
             crate::reminders::SendReminder::KIND => {
                 run::<crate::reminders::SendReminder>(self, row, ctx).await
+            }
+            crate::sms::SmsLimitNotice::KIND => {
+                run::<crate::sms::SmsLimitNotice>(self, row, ctx).await
             }
             kind => Err(JobError::GiveUp(format!("unknown job kind {kind}"))),
         }

@@ -31,6 +31,7 @@ pub mod requests;
 pub mod retention;
 pub mod rotation;
 pub mod secret;
+pub mod sms;
 pub mod subprocessors;
 pub mod tpay;
 pub mod webhooks;
@@ -84,6 +85,8 @@ pub struct AppConfig {
     pub dpa_accept_days: i64,
     /// Termino's data-protection contact point (breach notices, records).
     pub privacy_contact: String,
+    /// The SMS gateway; `None`: text messages are off.
+    pub sms: Option<sms::SmsConfig>,
 }
 
 /// Termino's Stripe account.
@@ -124,6 +127,7 @@ impl Default for AppConfig {
             tpay_plans: None,
             dpa_accept_days: crate::dpa::DEFAULT_ACCEPT_DAYS,
             privacy_contact: "privacy@termino.localhost".into(),
+            sms: None,
         }
     }
 }
@@ -154,6 +158,8 @@ struct Inner {
     /// tpay's notification certificates, bounded.
     tpay_certs: tpay::jws::CertCache,
     metrics: metrics::Metrics,
+    /// The SMS gateway of `config.sms`.
+    sms: Option<Arc<dyn termino_notify::sms::SmsGateway>>,
 }
 
 /// A booking changed (sent after the change committed).
@@ -182,6 +188,7 @@ impl App {
                 booking_events: tokio::sync::broadcast::channel(1024).0,
                 keys: keys::KeyService::new(keystore.clone(), kek),
                 clients: clients::ClientCache::default(),
+                sms: config.sms.as_ref().map(sms::gateway),
                 db,
                 keystore,
                 kv,

@@ -32,6 +32,7 @@ const BATCH: u32 = 500;
 const TENANT_TABLES: &[&str] = &[
     "external_busy",
     "external_calendars",
+    "sms_messages",
     "webhook_deliveries",
     "webhook_endpoints",
     "payments",

@@ -15,6 +15,7 @@ pub mod requests;
 pub mod retention;
 pub mod schedule;
 pub mod scope;
+pub mod sms;
 pub mod validation;
 
 pub use validation::{FieldError, FieldProblem, ValidationErrors};

@@ -6,6 +6,7 @@
 
 pub mod calendar;
 pub mod reminder_texts;
+pub mod sms;
 pub mod texts;
 
 use std::path::PathBuf;

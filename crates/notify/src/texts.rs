@@ -192,3 +192,21 @@ pub fn booking_for_staff(lang: Language, event: BookingEvent, d: &BookingDetails
         body: format!("{lead}\n\n{}\n{}\n\n— Termino", d.service, d.when),
     }
 }
+
+/// To the owners: the month's text messages are used up.
+pub fn sms_limit_reached(lang: Language, business: &str, limit: u64, link: &str) -> Message {
+    match lang {
+        Language::Pl => Message {
+            subject: format!("{business}: wykorzystano limit SMS w tym miesiącu"),
+            body: format!(
+                "Dzień dobry,\n\nfirma {business} wysłała w tym miesiącu {limit} SMS-ów, tyle, ile obejmuje jej plan. Do końca miesiąca SMS-y nie będą wysyłane; przypomnienia e-mail wychodzą dalej.\n\nPlan można zmienić tutaj:\n{link}\n\n— Termino"
+            ),
+        },
+        Language::En => Message {
+            subject: format!("{business}: this month's text messages are used up"),
+            body: format!(
+                "Hello,\n\n{business} has sent {limit} text messages this month, as many as its plan includes. No more text messages go out until the month ends; e-mail reminders go on.\n\nYou can change the plan here:\n{link}\n\n— Termino"
+            ),
+        },
+    }
+}

@@ -34,6 +34,10 @@ struct FileSettings {
     stripe_api_base: Option<String>,
     tpay_api_base: Option<String>,
     tpay_cert_base: Option<String>,
+    sms_provider: Option<String>,
+    sms_sender: Option<String>,
+    smsapi_api_base: Option<String>,
+    twilio_api_base: Option<String>,
 }
 
 /// 1 MiB: far above any form, JSON call or GraphQL query Termino takes.
@@ -110,6 +114,12 @@ pub struct Settings {
     /// Termino's own tpay account for plans (environment only:
     /// TERMINO_TPAY_MERCHANT_ID, _CLIENT_ID, _CLIENT_SECRET, _SECURITY_CODE).
     pub tpay_plans: Option<termino_app::tpay::TpayCredentials>,
+    /// The SMS gateway: TERMINO_SMS_PROVIDER (`smsapi` or `twilio`) with
+    /// TERMINO_SMS_SENDER and the provider's credentials (environment
+    /// only: TERMINO_SMSAPI_TOKEN, or TERMINO_TWILIO_ACCOUNT_SID and
+    /// TERMINO_TWILIO_AUTH_TOKEN); the API bases TERMINO_SMSAPI_API_BASE
+    /// and TERMINO_TWILIO_API_BASE point tests at fakes. None: SMS is off.
+    pub sms: Option<termino_app::sms::SmsConfig>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -148,6 +158,7 @@ impl std::fmt::Debug for Settings {
                 &self.stripe_secret_key.as_ref().map(|_| "***"),
             )
             .field("stripe_api_base", &self.stripe_api_base)
+            .field("sms", &self.sms)
             .finish_non_exhaustive()
     }
 }
@@ -390,6 +401,19 @@ impl Settings {
                 });
             }
         };
+        let sms = sms_settings(
+            pick("TERMINO_SMS_PROVIDER", file_settings.sms_provider.clone()),
+            pick("TERMINO_SMS_SENDER", file_settings.sms_sender.clone()),
+            pick(
+                "TERMINO_SMSAPI_API_BASE",
+                file_settings.smsapi_api_base.clone(),
+            ),
+            pick(
+                "TERMINO_TWILIO_API_BASE",
+                file_settings.twilio_api_base.clone(),
+            ),
+            &env,
+        )?;
         if stripe_secret_key.is_some() && stripe_webhook_secrets.is_empty() {
             return Err(ConfigError::Invalid {
                 name: "TERMINO_STRIPE_WEBHOOK_SECRET",
@@ -429,8 +453,62 @@ impl Settings {
             tpay_api_base,
             tpay_cert_base,
             tpay_plans,
+            sms,
         })
     }
+}
+
+/// The SMS gateway from its settings; credentials come from the
+/// environment only.
+fn sms_settings(
+    provider: Option<String>,
+    sender: Option<String>,
+    smsapi_base: Option<String>,
+    twilio_base: Option<String>,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<termino_app::sms::SmsConfig>, ConfigError> {
+    use termino_app::sms::{SmsConfig, SmsGatewayConfig};
+    let Some(provider) = provider.filter(|p| !p.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let secret = |name: &'static str| {
+        env(name)
+            .filter(|v| !v.trim().is_empty())
+            .ok_or(ConfigError::Invalid {
+                name,
+                message: "is needed with TERMINO_SMS_PROVIDER".into(),
+            })
+    };
+    let base = |b: Option<String>, default: &str| {
+        b.unwrap_or_else(|| default.into())
+            .trim_end_matches('/')
+            .to_string()
+    };
+    let gateway = match provider.trim() {
+        "smsapi" => SmsGatewayConfig::Smsapi {
+            token: secret("TERMINO_SMSAPI_TOKEN")?,
+            base_url: base(smsapi_base, "https://api.smsapi.pl"),
+        },
+        "twilio" => SmsGatewayConfig::Twilio {
+            account_sid: secret("TERMINO_TWILIO_ACCOUNT_SID")?,
+            auth_token: secret("TERMINO_TWILIO_AUTH_TOKEN")?,
+            base_url: base(twilio_base, "https://api.twilio.com"),
+        },
+        _ => {
+            return Err(ConfigError::Invalid {
+                name: "TERMINO_SMS_PROVIDER",
+                message: "must be smsapi or twilio".into(),
+            });
+        }
+    };
+    let sender = sender
+        .filter(|s| !s.trim().is_empty())
+        .ok_or(ConfigError::Invalid {
+            name: "TERMINO_SMS_SENDER",
+            message: "is needed with TERMINO_SMS_PROVIDER (a sender name or number of the account)"
+                .into(),
+        })?;
+    Ok(Some(SmsConfig { gateway, sender }))
 }
 
 /// A network (`10.0.0.0/8`) or one address (`192.0.2.7`, `::1`).

@@ -67,6 +67,7 @@ pub async fn build_app(settings: &Settings, clock: Clock) -> anyhow::Result<App>
         session_idle: Duration::from_secs(settings.session_idle_minutes * 60),
         dpa_accept_days: settings.dpa_accept_days,
         privacy_contact: settings.privacy_contact.clone(),
+        sms: settings.sms.clone(),
         ..AppConfig::default()
     };
     let mailer: Arc<dyn Mailer> = match &settings.smtp_url {

@@ -120,6 +120,9 @@ pub static REQUEST_DETAILS: SealedColumn = bytes("data_requests", "details", tru
 pub static TPAY_CREDENTIALS: SealedColumn = bytes("tenants", "tpay_credentials", true);
 /// A staff member's secret iCal address (it reads their whole calendar).
 pub static EXTERNAL_CALENDAR_URL: SealedColumn = bytes("external_calendars", "url", false);
+pub static SMS_PHONE: SealedColumn = bytes("sms_messages", "phone", false);
+/// Dropped once sent.
+pub static SMS_BODY: SealedColumn = bytes("sms_messages", "body", true);
 
 /// Every table with sealed columns.
 pub static TABLES: &[SealedTable] = &[
@@ -186,6 +189,14 @@ pub static TABLES: &[SealedTable] = &[
         only_where: Some("sealed"),
         version_column: None,
         columns: &[&MAIL_RECIPIENT, &MAIL_SUBJECT, &MAIL_BODY, &MAIL_ATTACHMENT],
+    },
+    SealedTable {
+        table: "sms_messages",
+        tenant_column: "tenant_id",
+        key: RowKey::Uuid("id"),
+        only_where: None,
+        version_column: None,
+        columns: &[&SMS_PHONE, &SMS_BODY],
     },
     SealedTable {
         table: "data_requests",

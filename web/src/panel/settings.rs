@@ -146,6 +146,8 @@ pub async fn save_settings(
                     marketing_consent_text: Some(form.get("marketing_consent_text").to_string()),
                     payment_hold_minutes: Some(hold),
                     refund_client_cancellations: Some(form.on("refund_client_cancellations")),
+                    // Not on this page yet: kept as it is.
+                    sms_without_polish_characters: None,
                 },
             )
             .await

@@ -26,6 +26,7 @@ pub mod refused_payment_event;
 pub mod reminder_settings;
 pub mod service;
 pub mod service_staff;
+pub mod sms_message;
 pub mod staff;
 pub mod staff_override;
 pub mod subprocessor;

@@ -57,6 +57,8 @@ pub struct Model {
     /// The business's own rule: clients with no booking for this many
     /// months are deleted.
     pub client_retention_months: Option<i32>,
+    /// Texts spelled without Polish letters (GSM-7: more characters a part).
+    pub sms_without_polish_characters: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -20,5 +20,6 @@ pub mod purges;
 pub mod queues;
 pub mod reminders;
 pub mod scheduling;
+pub mod sms;
 pub mod tenants;
 pub mod webhooks;

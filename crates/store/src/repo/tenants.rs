@@ -21,6 +21,20 @@ pub async fn find_by_slug(
         .await?)
 }
 
+/// The business's row, locked until the transaction ends on PostgreSQL
+/// (SQLite has one writer anyway): checks of a monthly count against a
+/// limit, followed by the write it allows, then run one at a time.
+pub async fn get_locked(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+) -> Result<Option<Tenant>, StoreError> {
+    let mut q = Tenants::find_by_id(scope.id());
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        q = sea_orm::QuerySelect::lock(q, sea_orm::sea_query::LockType::Update);
+    }
+    Ok(q.one(db).await?)
+}
+
 pub async fn get(
     db: &impl ConnectionTrait,
     scope: &TenantScope,
@@ -54,6 +68,7 @@ pub async fn update(
     active.refund_client_cancellations = Set(row.refund_client_cancellations);
     active.privacy_notice_url = Set(row.privacy_notice_url);
     active.marketing_consent_text = Set(row.marketing_consent_text);
+    active.sms_without_polish_characters = Set(row.sms_without_polish_characters);
     active.updated_at = Set(row.updated_at);
     Ok(active.update(db).await?)
 }
