@@ -26,6 +26,7 @@ mod m20261203_000101_keyed_chains;
 mod m20261203_000201_plan_checkouts;
 mod m20261203_000401_keys_follow_members;
 mod m20261203_000999_forced_rls;
+mod m20261206_000020_booking_sequence;
 pub mod rls;
 
 pub struct Migrator;
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000101_keyed_chains::Migration),
             Box::new(m20261203_000201_plan_checkouts::Migration),
             Box::new(m20261203_000401_keys_follow_members::Migration),
+            Box::new(m20261206_000020_booking_sequence::Migration),
             // Keep last: it forces row-level security on every table before it.
             Box::new(m20261203_000999_forced_rls::Migration),
         ]

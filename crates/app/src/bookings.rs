@@ -15,6 +15,7 @@ use termino_domain::schedule::{
     AnySlot, Busy, Closure, ServiceRules, SlotProblem, StaffCalendar, check_slot, fair_pick,
     slots_for_anyone,
 };
+use termino_notify::calendar::Method;
 use termino_notify::texts;
 use termino_store::repo::scheduling::{self as repo, BookingFilter, BookingRow, ServiceRow};
 use termino_store::repo::{accounts, tenants};
@@ -112,6 +113,8 @@ pub struct Booking {
     pub notes: Option<String>,
     pub cancelled_by: Option<String>,
     pub cancel_reason: Option<String>,
+    /// The calendar SEQUENCE, raised by every change.
+    pub sequence: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -490,17 +493,19 @@ impl App {
         );
         Ok(termino_notify::calendar::booking_ics(
             &termino_notify::calendar::CalendarEvent {
-                uid: &format!("{}@termino", booking.id),
+                uid: &crate::calendar::booking_uid(booking.id),
                 summary: &format!("{} — {}", service.row.name, business.name),
                 description: &link,
                 location: &business.name,
                 start: booking.starts_at,
                 end: booking.ends_at,
-                sequence: (booking.updated_at - booking.created_at)
-                    .num_seconds()
-                    .max(0) as u32,
-                cancelled: booking.status == BookingStatus::Cancelled,
+                sequence: booking.sequence.max(0) as u32,
+                status: calendar_status(booking.status),
+                organizer: None,
+                attendee: None,
+                alarm_before: Some(crate::calendar::ALARM_BEFORE),
             },
+            Method::Publish,
             self.now(),
         ))
     }
@@ -653,6 +658,7 @@ impl App {
                 .as_ref()
                 .map(|t| now + Duration::minutes(i64::from(t.hold_minutes))),
             cancel_reason: None,
+            sequence: 0,
             created_at: now,
             updated_at: now,
         };
@@ -909,6 +915,7 @@ impl App {
             notes: open(&sealed::BOOKING_NOTES, &row.notes),
             cancelled_by: row.cancelled_by.clone(),
             cancel_reason: open(&sealed::BOOKING_CANCEL_REASON, &row.cancel_reason),
+            sequence: row.sequence,
             created_at: row.created_at,
             updated_at: row.updated_at,
         }
@@ -1002,6 +1009,7 @@ impl App {
         moved.occupied_end = slot.end + Duration::minutes(i64::from(rules.buffer_after_min));
         moved.class_key = class_key(&service, row.id, slot.start);
         moved.updated_at = now;
+        moved.sequence += 1;
         if by == "client" && service.requires_approval {
             moved.status = BookingStatus::Requested.as_str().into();
         }
@@ -1177,6 +1185,7 @@ impl App {
         let keyring = self.sealing_keys(tx, scope).await?;
         changed.status = to.as_str().into();
         changed.updated_at = now;
+        changed.sequence += 1;
         if to == Cancelled {
             changed.cancelled_by = Some(by.to_string());
             changed.cancel_reason = reason
@@ -1320,24 +1329,17 @@ impl App {
             .and_then(|c| keyring.open_text(&sealed::CLIENT_EMAIL, c.id, c.email.as_deref()?));
         if let Some(to) = client_email {
             let message = texts::booking_for_client(lang, event.into(), &details);
-            let ics = termino_notify::calendar::booking_ics(
-                &termino_notify::calendar::CalendarEvent {
-                    uid: &format!("{}@termino", row.id),
-                    summary: &format!("{} — {}", service.name, tenant.name),
-                    description: manage_link.as_deref().unwrap_or(""),
-                    location: &tenant.name,
-                    start: row.starts_at,
-                    end: row.ends_at,
-                    sequence: (row.updated_at - row.created_at).num_seconds().max(0) as u32,
-                    cancelled: event == BookingEvent::Cancelled,
-                },
-                self.now(),
-            );
-            let attachment = termino_notify::Attachment {
-                filename: "wizyta.ics".into(),
-                content_type: "text/calendar; charset=utf-8; method=PUBLISH".into(),
-                content: ics.into_bytes(),
-            };
+            let attachment = self
+                .invitation(
+                    tx,
+                    scope,
+                    row,
+                    &service.name,
+                    &tenant,
+                    &to,
+                    manage_link.as_deref(),
+                )
+                .await?;
             self.enqueue_sealed_mail(tx, keyring, &to, message, Some(attachment))
                 .await?;
         }
@@ -1350,6 +1352,16 @@ impl App {
                 .await?;
         }
         Ok(())
+    }
+}
+
+/// How a booking's status shows in a calendar.
+pub(crate) fn calendar_status(status: BookingStatus) -> termino_notify::calendar::Status {
+    use termino_notify::calendar::Status;
+    match status {
+        BookingStatus::Cancelled => Status::Cancelled,
+        BookingStatus::Requested | BookingStatus::AwaitingPayment => Status::Tentative,
+        _ => Status::Confirmed,
     }
 }
 

@@ -9,6 +9,7 @@ pub mod billing;
 pub mod bookings;
 pub mod breach;
 pub mod business;
+pub mod calendar;
 pub mod catalog;
 pub mod chains;
 pub mod clients;
