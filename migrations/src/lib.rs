@@ -27,6 +27,7 @@ mod m20261203_000201_plan_checkouts;
 mod m20261203_000401_keys_follow_members;
 mod m20261203_000999_forced_rls;
 mod m20261206_000020_booking_sequence;
+mod m20261206_000021_notice_settings;
 pub mod rls;
 
 pub struct Migrator;
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000201_plan_checkouts::Migration),
             Box::new(m20261203_000401_keys_follow_members::Migration),
             Box::new(m20261206_000020_booking_sequence::Migration),
+            Box::new(m20261206_000021_notice_settings::Migration),
             // Keep last: it forces row-level security on every table before it.
             Box::new(m20261203_000999_forced_rls::Migration),
         ]

@@ -30,6 +30,7 @@ mod isolation;
 mod key_destruction;
 mod key_rotation;
 mod login;
+mod notices;
 mod panel_pages;
 mod password_reset;
 mod payments;

@@ -6,6 +6,7 @@ pub mod compliance;
 mod endpoints;
 pub mod idempotency;
 pub mod json;
+mod notices;
 pub mod problem;
 pub mod rate_limit;
 mod responses;
@@ -28,6 +29,7 @@ pub fn service(
         webhooks::WebhooksApi,
         compliance::ComplianceApi,
         accountability::AccountabilityApi,
+        notices::NoticesApi,
     ),
     (),
 > {
@@ -39,6 +41,7 @@ pub fn service(
             webhooks::WebhooksApi,
             compliance::ComplianceApi,
             accountability::AccountabilityApi,
+            notices::NoticesApi,
         ),
         "Termino API",
         env!("CARGO_PKG_VERSION"),

@@ -18,7 +18,7 @@ use termino_domain::schedule::{
 use termino_notify::calendar::Method;
 use termino_notify::texts;
 use termino_store::repo::scheduling::{self as repo, BookingFilter, BookingRow, ServiceRow};
-use termino_store::repo::{accounts, tenants};
+use termino_store::repo::tenants;
 use termino_store::sealed::{self, SealedColumn};
 use termino_store::{StoreError, TenantScope, Tx, commit};
 use uuid::Uuid;
@@ -27,6 +27,7 @@ use crate::audit::AuditEvent;
 use crate::auth::Principal;
 use crate::catalog::StoredWeek;
 use crate::keys::Keyring;
+use crate::notices::Notice;
 use crate::secret::{new_token, token_hash};
 use crate::{App, AppError, AppResult};
 
@@ -705,6 +706,12 @@ impl App {
                 BookingEvent::Created,
             )
             .await?;
+            let notice = if status == BookingStatus::Requested {
+                Notice::AwaitingApproval
+            } else {
+                Notice::NewBooking
+            };
+            self.notice_to_business(&tx, scope, &row, notice).await?;
         }
         let contact = self
             .client_contact(&tx, scope, &keyring, row.client_id)
@@ -1026,6 +1033,15 @@ impl App {
             BookingEvent::Rescheduled,
         )
         .await?;
+        self.notice_to_business(
+            &tx,
+            scope,
+            &saved,
+            Notice::Rescheduled {
+                before: row.starts_at,
+            },
+        )
+        .await?;
         let contact = self
             .client_contact(&tx, scope, &keyring, saved.client_id)
             .await?;
@@ -1206,6 +1222,12 @@ impl App {
             self.queue_booking_messages(tx, scope, &keyring, &saved, None, event)
                 .await?;
         }
+        // A hold that ran out was never announced to the business.
+        if to == Cancelled && from != AwaitingPayment {
+            let by_client = by == "client";
+            self.notice_to_business(tx, scope, &saved, Notice::Cancelled { by_client })
+                .await?;
+        }
         let hook = match to {
             Confirmed => "booking.confirmed",
             Cancelled => "booking.cancelled",
@@ -1341,14 +1363,6 @@ impl App {
                 )
                 .await?;
             self.enqueue_sealed_mail(tx, keyring, &to, message, Some(attachment))
-                .await?;
-        }
-        if matches!(event, BookingEvent::Created | BookingEvent::Cancelled)
-            && let Some(user_id) = staff.user_id
-            && let Some(user) = accounts::find_user(tx, user_id).await?
-        {
-            let message = texts::booking_for_staff(lang, event.into(), &details);
-            self.enqueue_mail(tx, Some(scope.id()), &user.email, message)
                 .await?;
         }
         Ok(())

@@ -22,6 +22,7 @@ pub mod jobs;
 pub mod keys;
 pub mod kv;
 pub mod mail;
+pub mod notices;
 pub mod operators;
 pub mod outbound;
 pub mod records;

@@ -50,6 +50,7 @@ const TENANT_TABLES: &[&str] = &[
     "data_requests",
     "mail_outbox",
     "jobs",
+    "notice_settings",
     "memberships",
 ];
 

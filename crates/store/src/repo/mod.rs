@@ -13,6 +13,7 @@ pub mod invitations;
 pub mod jobs;
 pub mod keystore;
 pub mod mail_outbox;
+pub mod notices;
 pub mod password_resets;
 pub mod payments;
 pub mod purges;
