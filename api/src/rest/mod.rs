@@ -19,20 +19,18 @@ use poem_openapi::OpenApiService;
 
 pub use endpoints::Api;
 
-pub fn service(
-    server_url: &str,
-) -> OpenApiService<
-    (
-        Api,
-        scheduling::SchedulingApi,
-        scheduling::PublicApi,
-        webhooks::WebhooksApi,
-        compliance::ComplianceApi,
-        accountability::AccountabilityApi,
-        notices::NoticesApi,
-    ),
-    (),
-> {
+/// Every group of REST operations, in the order the document lists them.
+type Apis = (
+    Api,
+    scheduling::SchedulingApi,
+    scheduling::PublicApi,
+    webhooks::WebhooksApi,
+    compliance::ComplianceApi,
+    accountability::AccountabilityApi,
+    notices::NoticesApi,
+);
+
+pub fn service(server_url: &str) -> OpenApiService<Apis, ()> {
     OpenApiService::new(
         (
             Api,
