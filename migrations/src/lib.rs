@@ -27,6 +27,8 @@ mod m20261203_000201_plan_checkouts;
 mod m20261203_000401_keys_follow_members;
 mod m20261203_000999_forced_rls;
 mod m20261206_000010_reminders;
+mod m20261206_000020_booking_sequence;
+mod m20261206_000021_notice_settings;
 mod m20261206_000030_sms;
 mod m20261206_000040_external_calendars;
 pub mod rls;
@@ -57,6 +59,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000201_plan_checkouts::Migration),
             Box::new(m20261203_000401_keys_follow_members::Migration),
             Box::new(m20261206_000010_reminders::Migration),
+            Box::new(m20261206_000020_booking_sequence::Migration),
+            Box::new(m20261206_000021_notice_settings::Migration),
             Box::new(m20261206_000030_sms::Migration),
             Box::new(m20261206_000040_external_calendars::Migration),
             // Keep last: it forces row-level security on every table before it.

@@ -13,7 +13,7 @@ use crate::fake_stripe::{
 use crate::helpers::{Backend, TestApp};
 use crate::scheduling::{Salon, salon, slots};
 
-async fn spawn(backend: Backend, fake: &FakeStripe) -> Option<TestApp> {
+pub(crate) async fn spawn(backend: Backend, fake: &FakeStripe) -> Option<TestApp> {
     let base = fake.url.clone();
     TestApp::spawn_with(backend, move |s| {
         s.stripe_secret_key = Some(SECRET_KEY.into());
@@ -23,7 +23,7 @@ async fn spawn(backend: Backend, fake: &FakeStripe) -> Option<TestApp> {
     .await
 }
 
-async fn notify(app: &TestApp, body: &Value) -> Value {
+pub(crate) async fn notify(app: &TestApp, body: &Value) -> Value {
     let raw = body.to_string();
     let resp = app
         .client()
@@ -42,7 +42,7 @@ async fn notify(app: &TestApp, body: &Value) -> Value {
 
 /// A salon whose 120 PLN service asks a 30 % deposit, with its Stripe
 /// account connected through the panel and enabled by Stripe.
-async fn deposit_salon(app: &TestApp, fake: &FakeStripe, slug: &str) -> (Salon, String) {
+pub(crate) async fn deposit_salon(app: &TestApp, fake: &FakeStripe, slug: &str) -> (Salon, String) {
     let s = salon(
         app,
         slug,
@@ -140,7 +140,7 @@ pub async fn book_on_page_at(
     (location, newest["id"].as_str().unwrap().to_string())
 }
 
-fn checkout_of(fake: &FakeStripe) -> Recorded {
+pub(crate) fn checkout_of(fake: &FakeStripe) -> Recorded {
     fake.requests()
         .into_iter()
         .rev()
@@ -148,7 +148,7 @@ fn checkout_of(fake: &FakeStripe) -> Recorded {
         .unwrap()
 }
 
-fn metadata(r: &Recorded) -> Value {
+pub(crate) fn metadata(r: &Recorded) -> Value {
     json!({
         "tenant_id": r.get("metadata[tenant_id]"),
         "booking_id": r.get("metadata[booking_id]"),
@@ -167,7 +167,7 @@ async fn status_of(s: &Salon, id: &str) -> Value {
     b["status"].clone()
 }
 
-fn refunds(fake: &FakeStripe) -> Vec<Recorded> {
+pub(crate) fn refunds(fake: &FakeStripe) -> Vec<Recorded> {
     fake.requests()
         .into_iter()
         .filter(|r| r.path == "/v1/refunds")

@@ -33,6 +33,7 @@ mod key_destruction;
 mod key_rotation;
 mod login;
 mod metrics;
+mod notices;
 mod panel_pages;
 mod password_reset;
 mod payments;

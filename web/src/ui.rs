@@ -209,6 +209,14 @@ ui_texts! {
     closure_reason: "Reason (for you)", "Powód (dla Ciebie)";
     polish_holidays: "Closed on Polish public holidays", "Zamknięte w polskie święta";
     settings_title: "Business settings", "Ustawienia firmy";
+    nav_notices: "Notices", "Powiadomienia";
+    notices_title: "E-mail notices I get", "Powiadomienia e-mail, które dostaję";
+    notice_new_booking: "A new booking", "Nowa rezerwacja";
+    notice_awaiting_approval: "A booking waiting for my approval", "Rezerwacja czekająca na akceptację";
+    notice_rescheduled: "A booking moved to another time", "Zmiana terminu wizyty";
+    notice_cancelled: "A booking cancelled", "Odwołanie wizyty";
+    notice_deposit_paid: "A deposit paid", "Wpłata zaliczki";
+    notice_deposit_refunded: "A deposit refunded", "Zwrot zaliczki";
     cutoff_hours: "Clients may change or cancel until (hours before)", "Klienci mogą zmienić lub odwołać do (godzin przed)";
     booking_intro: "Text at the top of your booking page", "Tekst na górze strony rezerwacji";
     privacy_url: "Address of your privacy notice", "Adres Twojej informacji o prywatności";

@@ -7,6 +7,7 @@ mod endpoints;
 mod external_calendars;
 pub mod idempotency;
 pub mod json;
+mod notices;
 pub mod problem;
 pub mod rate_limit;
 mod reminders;
@@ -32,6 +33,7 @@ pub type Apis = (
     external_calendars::ExternalCalendarsApi,
     reminders::RemindersApi,
     sms::SmsApi,
+    notices::NoticesApi,
 );
 
 pub fn service(server_url: &str) -> OpenApiService<Apis, ()> {
@@ -46,6 +48,7 @@ pub fn service(server_url: &str) -> OpenApiService<Apis, ()> {
             external_calendars::ExternalCalendarsApi,
             reminders::RemindersApi,
             sms::SmsApi,
+            notices::NoticesApi,
         ),
         "Termino API",
         env!("CARGO_PKG_VERSION"),

@@ -15,9 +15,10 @@ use termino_domain::schedule::{
     AnySlot, Busy, Closure, ServiceRules, SlotProblem, StaffCalendar, check_slot, fair_pick,
     slots_for_anyone,
 };
+use termino_notify::calendar::Method;
 use termino_notify::texts;
 use termino_store::repo::scheduling::{self as repo, BookingFilter, BookingRow, ServiceRow};
-use termino_store::repo::{accounts, tenants};
+use termino_store::repo::tenants;
 use termino_store::sealed::{self, SealedColumn};
 use termino_store::{StoreError, TenantScope, Tx, commit};
 use uuid::Uuid;
@@ -26,6 +27,7 @@ use crate::audit::AuditEvent;
 use crate::auth::Principal;
 use crate::catalog::StoredWeek;
 use crate::keys::Keyring;
+use crate::notices::Notice;
 use crate::secret::{new_token, token_hash};
 use crate::{App, AppError, AppResult};
 
@@ -112,6 +114,8 @@ pub struct Booking {
     pub notes: Option<String>,
     pub cancelled_by: Option<String>,
     pub cancel_reason: Option<String>,
+    /// The calendar SEQUENCE, raised by every change.
+    pub sequence: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// The client confirmed the visit from the manage link.
@@ -508,17 +512,19 @@ impl App {
         );
         Ok(termino_notify::calendar::booking_ics(
             &termino_notify::calendar::CalendarEvent {
-                uid: &format!("{}@termino", booking.id),
+                uid: &crate::calendar::booking_uid(booking.id),
                 summary: &format!("{} — {}", service.row.name, business.name),
                 description: &link,
                 location: &business.name,
                 start: booking.starts_at,
                 end: booking.ends_at,
-                sequence: (booking.updated_at - booking.created_at)
-                    .num_seconds()
-                    .max(0) as u32,
-                cancelled: booking.status == BookingStatus::Cancelled,
+                sequence: booking.sequence.max(0) as u32,
+                status: calendar_status(booking.status),
+                organizer: None,
+                attendee: None,
+                alarm_before: Some(crate::calendar::ALARM_BEFORE),
             },
+            Method::Publish,
             self.now(),
         ))
     }
@@ -682,6 +688,7 @@ impl App {
                 .as_ref()
                 .map(|t| now + Duration::minutes(i64::from(t.hold_minutes))),
             cancel_reason: None,
+            sequence: 0,
             created_at: now,
             updated_at: now,
             manage_token: Some(keyring.seal(&sealed::BOOKING_TOKEN, id, token.as_bytes())?),
@@ -731,6 +738,12 @@ impl App {
                 BookingEvent::Created,
             )
             .await?;
+            let notice = if status == BookingStatus::Requested {
+                Notice::AwaitingApproval
+            } else {
+                Notice::NewBooking
+            };
+            self.notice_to_business(&tx, scope, &row, notice).await?;
         }
         let contact = self
             .client_contact(&tx, scope, &keyring, row.client_id)
@@ -941,6 +954,7 @@ impl App {
             notes: open(&sealed::BOOKING_NOTES, &row.notes),
             cancelled_by: row.cancelled_by.clone(),
             cancel_reason: open(&sealed::BOOKING_CANCEL_REASON, &row.cancel_reason),
+            sequence: row.sequence,
             created_at: row.created_at,
             updated_at: row.updated_at,
             confirmed_by_client_at: row.confirmed_by_client_at,
@@ -1037,6 +1051,7 @@ impl App {
         moved.updated_at = now;
         // A confirmation was for the old time.
         moved.confirmed_by_client_at = None;
+        moved.sequence += 1;
         if by == "client" && service.requires_approval {
             moved.status = BookingStatus::Requested.as_str().into();
         }
@@ -1052,6 +1067,15 @@ impl App {
             &saved,
             None,
             BookingEvent::Rescheduled,
+        )
+        .await?;
+        self.notice_to_business(
+            &tx,
+            scope,
+            &saved,
+            Notice::Rescheduled {
+                before: row.starts_at,
+            },
         )
         .await?;
         let contact = self
@@ -1213,6 +1237,7 @@ impl App {
         let keyring = self.sealing_keys(tx, scope).await?;
         changed.status = to.as_str().into();
         changed.updated_at = now;
+        changed.sequence += 1;
         if to == Cancelled {
             changed.cancelled_by = Some(by.to_string());
             changed.cancel_reason = reason
@@ -1232,6 +1257,12 @@ impl App {
         };
         if let Some(event) = event {
             self.queue_booking_messages(tx, scope, &keyring, &saved, None, event)
+                .await?;
+        }
+        // A hold that ran out was never announced to the business.
+        if to == Cancelled && from != AwaitingPayment {
+            let by_client = by == "client";
+            self.notice_to_business(tx, scope, &saved, Notice::Cancelled { by_client })
                 .await?;
         }
         let hook = match to {
@@ -1357,36 +1388,31 @@ impl App {
             .and_then(|c| keyring.open_text(&sealed::CLIENT_EMAIL, c.id, c.email.as_deref()?));
         if let Some(to) = client_email {
             let message = texts::booking_for_client(lang, event.into(), &details);
-            let ics = termino_notify::calendar::booking_ics(
-                &termino_notify::calendar::CalendarEvent {
-                    uid: &format!("{}@termino", row.id),
-                    summary: &format!("{} — {}", service.name, tenant.name),
-                    description: manage_link.as_deref().unwrap_or(""),
-                    location: &tenant.name,
-                    start: row.starts_at,
-                    end: row.ends_at,
-                    sequence: (row.updated_at - row.created_at).num_seconds().max(0) as u32,
-                    cancelled: event == BookingEvent::Cancelled,
-                },
-                self.now(),
-            );
-            let attachment = termino_notify::Attachment {
-                filename: "wizyta.ics".into(),
-                content_type: "text/calendar; charset=utf-8; method=PUBLISH".into(),
-                content: ics.into_bytes(),
-            };
+            let attachment = self
+                .invitation(
+                    tx,
+                    scope,
+                    row,
+                    &service.name,
+                    &tenant,
+                    &to,
+                    manage_link.as_deref(),
+                )
+                .await?;
             self.enqueue_sealed_mail(tx, keyring, &to, message, Some(attachment))
                 .await?;
         }
-        if matches!(event, BookingEvent::Created | BookingEvent::Cancelled)
-            && let Some(user_id) = staff.user_id
-            && let Some(user) = accounts::find_user(tx, user_id).await?
-        {
-            let message = texts::booking_for_staff(lang, event.into(), &details);
-            self.enqueue_mail(tx, Some(scope.id()), &user.email, message)
-                .await?;
-        }
         Ok(())
+    }
+}
+
+/// How a booking's status shows in a calendar.
+pub(crate) fn calendar_status(status: BookingStatus) -> termino_notify::calendar::Status {
+    use termino_notify::calendar::Status;
+    match status {
+        BookingStatus::Cancelled => Status::Cancelled,
+        BookingStatus::Requested | BookingStatus::AwaitingPayment => Status::Tentative,
+        _ => Status::Confirmed,
     }
 }
 

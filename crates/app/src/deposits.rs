@@ -34,6 +34,7 @@ use crate::auth::Principal;
 use crate::billing::Applied;
 use crate::bookings::BookingStatus;
 use crate::catalog::amount_due;
+use crate::notices::Notice;
 use crate::{App, AppError, AppResult};
 
 /// Stripe's shortest Checkout lifetime; our own hold is usually shorter,
@@ -507,6 +508,8 @@ impl App {
                     None,
                 )
                 .await?;
+            self.notice_to_business(&tx, scope, &saved, Notice::DepositPaid)
+                .await?;
             commit(tx).await?;
             self.after_transition(scope, &saved, from, BookingStatus::Confirmed, hook)
                 .await;
@@ -519,6 +522,15 @@ impl App {
             commit(tx).await?;
             tracing::info!(payment_id = %payment.id, "paid after the hold: refunding");
             self.refund_due_payments(scope, payment.booking_id).await;
+        }
+        Ok(())
+    }
+
+    /// The business hears of a refund with the refund's own commit.
+    async fn notice_of_refund(&self, tx: &Tx, scope: &TenantScope, booking: Uuid) -> AppResult<()> {
+        if let Some(row) = scheduling::get_booking(tx, scope, booking).await? {
+            self.notice_to_business(tx, scope, &row, Notice::DepositRefunded)
+                .await?;
         }
         Ok(())
     }
@@ -601,6 +613,8 @@ impl App {
             payment.status = "refunded".into();
             payment.updated_at = self.now();
             repo::save(&tx, scope, payment.clone()).await?;
+            self.notice_of_refund(&tx, scope, payment.booking_id)
+                .await?;
         }
         commit(tx).await?;
         tracing::info!(event = "payment_refunded", tenant_id = %scope.id(), payment_id = %payment.id, amount = payment.refund_minor, "refunded");
@@ -641,6 +655,10 @@ impl App {
             .into();
             current.updated_at = self.now();
             repo::save(&tx, scope, current).await?;
+            if made.is_ok() {
+                self.notice_of_refund(&tx, scope, payment.booking_id)
+                    .await?;
+            }
         }
         commit(tx).await?;
         made.map(|_| true)

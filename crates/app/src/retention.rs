@@ -54,6 +54,7 @@ const TENANT_TABLES: &[&str] = &[
     "mail_outbox",
     "jobs",
     "reminder_settings",
+    "notice_settings",
     "memberships",
 ];
 

@@ -1,7 +1,52 @@
 //! `.ics` files for bookings (RFC 5545), built with the icalendar crate.
 
-use chrono::{DateTime, Utc};
-use icalendar::{Calendar, Component, Event, EventLike, EventStatus};
+use chrono::{DateTime, Duration, Utc};
+use icalendar::{
+    Alarm, Attendee, Calendar, Component, Event, EventLike, EventStatus, PartStat, Property, Role,
+    Trigger,
+};
+
+/// What a calendar file asks of the program that opens it (RFC 5546).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// A copy to keep (a download, a feed): nobody to answer.
+    Publish,
+    /// An invitation, or its update when SEQUENCE grew.
+    Request,
+    /// The event is off: calendars remove it (same UID, higher SEQUENCE).
+    Cancel,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Publish => "PUBLISH",
+            Method::Request => "REQUEST",
+            Method::Cancel => "CANCEL",
+        }
+    }
+
+    /// The MIME type of a file with this method (RFC 6047 wants it there too).
+    pub fn content_type(self) -> String {
+        format!("text/calendar; charset=utf-8; method={}", self.as_str())
+    }
+}
+
+/// Where the booking stands, as a calendar shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Confirmed,
+    /// Waiting for the business's approval or for payment.
+    Tentative,
+    Cancelled,
+}
+
+/// Someone in an invitation: the business organises, the client attends.
+#[derive(Debug, Clone, Copy)]
+pub struct Party<'a> {
+    pub name: Option<&'a str>,
+    pub email: &'a str,
+}
 
 /// One booking as a calendar event. `sequence` grows with each change so
 /// calendar programs replace the earlier version (same `uid`).
@@ -13,7 +58,11 @@ pub struct CalendarEvent<'a> {
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
     pub sequence: u32,
-    pub cancelled: bool,
+    pub status: Status,
+    pub organizer: Option<Party<'a>>,
+    pub attendee: Option<Party<'a>>,
+    /// A reminder this long before the start (none on a cancelled event).
+    pub alarm_before: Option<Duration>,
 }
 
 /// A value as RFC 5545 TEXT can hold it (§3.3.11): every line break (CRLF,
@@ -31,7 +80,26 @@ fn text(value: &str) -> String {
         .collect()
 }
 
-pub fn booking_ics(e: &CalendarEvent<'_>, now: DateTime<Utc>) -> String {
+/// A parameter value (§3.1): no control characters and no DQUOTE, which
+/// could end the quoted string the crate puts around it.
+fn param(value: &str) -> String {
+    value
+        .chars()
+        .filter(|c| !c.is_control() && *c != '"')
+        .collect()
+}
+
+/// A `mailto:` address: no whitespace, control characters or quotes, which
+/// a mail address never needs and a content line must not get.
+fn mailto(email: &str) -> String {
+    let clean: String = email
+        .chars()
+        .filter(|c| !c.is_control() && !c.is_whitespace() && *c != '"')
+        .collect();
+    format!("mailto:{clean}")
+}
+
+fn event_of(e: &CalendarEvent<'_>, now: DateTime<Utc>) -> Event {
     let mut event = Event::new();
     event
         .uid(&text(e.uid))
@@ -42,13 +110,61 @@ pub fn booking_ics(e: &CalendarEvent<'_>, now: DateTime<Utc>) -> String {
         .ends(e.end)
         .timestamp(now)
         .sequence(e.sequence)
-        .status(if e.cancelled {
-            EventStatus::Cancelled
-        } else {
-            EventStatus::Confirmed
+        .status(match e.status {
+            Status::Confirmed => EventStatus::Confirmed,
+            Status::Tentative => EventStatus::Tentative,
+            Status::Cancelled => EventStatus::Cancelled,
         });
+    if let Some(o) = e.organizer {
+        let mut organizer = Property::new("ORGANIZER", mailto(o.email));
+        if let Some(name) = o.name.map(param).filter(|n| !n.is_empty()) {
+            organizer.add_parameter("CN", &name);
+        }
+        event.append_property(organizer.done());
+    }
+    if let Some(a) = e.attendee {
+        // The client already said yes by booking: nothing to answer.
+        let mut attendee = Attendee::new(mailto(a.email))
+            .role(Role::ReqParticipant)
+            .partstat(PartStat::Accepted)
+            .rsvp(false);
+        if let Some(name) = a.name.map(param).filter(|n| !n.is_empty()) {
+            attendee = attendee.cn(name);
+        }
+        event.attendee(attendee);
+    }
+    if let Some(before) = e.alarm_before.filter(|_| e.status != Status::Cancelled) {
+        event.alarm(Alarm::display(
+            &text(e.summary),
+            Trigger::before_start(before),
+        ));
+    }
+    event.done()
+}
+
+fn calendar_of(method: Method, name: Option<&str>) -> Calendar {
     let mut calendar = Calendar::new();
-    calendar.push(event.done());
+    calendar.append_property(Property::new("METHOD", method.as_str()));
+    if let Some(name) = name {
+        calendar.name(&text(name));
+    }
+    calendar
+}
+
+/// One booking as a calendar file: an invitation (`Request`), its
+/// cancellation (`Cancel`) or a copy to keep (`Publish`).
+pub fn booking_ics(e: &CalendarEvent<'_>, method: Method, now: DateTime<Utc>) -> String {
+    let mut calendar = calendar_of(method, None);
+    calendar.push(event_of(e, now));
+    calendar.done().to_string()
+}
+
+/// A subscribed calendar (a feed): every event, published under one name.
+pub fn feed_ics(name: &str, events: &[CalendarEvent<'_>], now: DateTime<Utc>) -> String {
+    let mut calendar = calendar_of(Method::Publish, Some(name));
+    for e in events {
+        calendar.push(event_of(e, now));
+    }
     calendar.done().to_string()
 }
 
@@ -80,8 +196,12 @@ mod tests {
                 start,
                 end: start + chrono::Duration::minutes(45),
                 sequence: 0,
-                cancelled: false,
+                status: Status::Confirmed,
+                organizer: None,
+                attendee: None,
+                alarm_before: None,
             },
+            Method::Publish,
             start,
         );
         assert!(ics.ends_with("\r\n"));
@@ -129,8 +249,12 @@ mod tests {
                 start,
                 end: start + chrono::Duration::minutes(45),
                 sequence: 0,
-                cancelled: false,
+                status: Status::Confirmed,
+                organizer: None,
+                attendee: None,
+                alarm_before: None,
             },
+            Method::Publish,
             start,
         );
         for line in [
@@ -145,5 +269,70 @@ mod tests {
         ] {
             assert!(ics.contains(line), "{line} missing in {ics}");
         }
+    }
+
+    /// An invitation and its cancellation as a mail program reads them:
+    /// one UID, a higher SEQUENCE, METHOD:CANCEL, and no alarm left.
+    #[test]
+    fn a_cancellation_replaces_the_invitation() {
+        let start = DateTime::parse_from_rfc3339("2026-03-29T07:00:00Z")
+            .map(|d| d.with_timezone(&Utc))
+            .unwrap();
+        let event = |sequence, status| CalendarEvent {
+            uid: "b1@termino",
+            summary: "Cut",
+            description: "",
+            location: "Salon",
+            start,
+            end: start + Duration::minutes(45),
+            sequence,
+            status,
+            organizer: Some(Party {
+                name: Some("Salon \"Ola\"; Kraków"),
+                email: "owner@example.com",
+            }),
+            attendee: Some(Party {
+                name: None,
+                email: "client@example.com",
+            }),
+            alarm_before: Some(Duration::hours(1)),
+        };
+        let invite: Calendar = booking_ics(&event(0, Status::Confirmed), Method::Request, start)
+            .parse()
+            .unwrap();
+        let cancel: Calendar = booking_ics(&event(2, Status::Cancelled), Method::Cancel, start)
+            .parse()
+            .unwrap();
+        assert_eq!(invite.property_value("METHOD"), Some("REQUEST"));
+        assert_eq!(cancel.property_value("METHOD"), Some("CANCEL"));
+        let (a, b) = (
+            invite.events().next().unwrap(),
+            cancel.events().next().unwrap(),
+        );
+        assert_eq!(a.get_uid(), b.get_uid());
+        assert!(b.get_sequence() > a.get_sequence());
+        assert_eq!(b.get_status(), Some(EventStatus::Cancelled));
+        let organizer = a.properties().get("ORGANIZER").unwrap();
+        assert_eq!(organizer.value(), "mailto:owner@example.com");
+        assert_eq!(
+            organizer.params().get("CN").map(|p| p.value()),
+            Some("Salon Ola; Kraków")
+        );
+        assert_eq!(
+            a.get_attendees()[0].cal_address,
+            "mailto:client@example.com"
+        );
+        let alarms: Vec<_> = a
+            .components()
+            .iter()
+            .filter(|c| c.component_kind() == "VALARM")
+            .collect();
+        assert_eq!(alarms.len(), 1);
+        // One hour before the start, however the duration is spelt.
+        assert!(matches!(
+            alarms[0].property_value("TRIGGER"),
+            Some("-PT1H" | "-PT60M" | "-PT3600S")
+        ));
+        assert!(b.components().is_empty());
     }
 }

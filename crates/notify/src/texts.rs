@@ -177,19 +177,90 @@ pub fn booking_for_client(lang: Language, event: BookingEvent, d: &BookingDetail
     Message { subject, body }
 }
 
-/// For the staff member: no client details beyond what the panel shows.
-pub fn booking_for_staff(lang: Language, event: BookingEvent, d: &BookingDetails<'_>) -> Message {
-    let (subject, lead) = match (lang, event) {
-        (Language::Pl, BookingEvent::Cancelled) => ("Odwołana wizyta", "Wizyta została odwołana:"),
-        (Language::Pl, _) => ("Nowa wizyta", "Masz nową wizytę:"),
-        (Language::En, BookingEvent::Cancelled) => {
+/// What a notice to the business is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notice {
+    NewBooking,
+    AwaitingApproval,
+    Rescheduled,
+    Cancelled { by_client: bool },
+    DepositPaid,
+    DepositRefunded,
+}
+
+pub struct NoticeDetails<'a> {
+    pub business: &'a str,
+    pub service: &'a str,
+    pub staff: &'a str,
+    /// In the business's zone.
+    pub when: &'a str,
+    /// The time before a reschedule.
+    pub before: Option<&'a str>,
+    /// The booking in the panel.
+    pub link: &'a str,
+}
+
+/// A notice to the owner or the staff member: what changed and where to
+/// see it, with no client details (the panel shows those to whoever may
+/// see them).
+pub fn notice_for_business(lang: Language, notice: Notice, d: &NoticeDetails<'_>) -> Message {
+    let (subject, lead) = match (lang, notice) {
+        (Language::Pl, Notice::NewBooking) => ("Nowa wizyta", "Nowa rezerwacja:"),
+        (Language::Pl, Notice::AwaitingApproval) => (
+            "Wizyta czeka na akceptację",
+            "Nowa rezerwacja czeka na Twoją akceptację:",
+        ),
+        (Language::Pl, Notice::Rescheduled) => ("Zmiana terminu wizyty", "Wizyta ma nowy termin:"),
+        (Language::Pl, Notice::Cancelled { by_client: true }) => (
+            "Wizyta odwołana przez klienta",
+            "Wizyta została odwołana przez klienta:",
+        ),
+        (Language::Pl, Notice::Cancelled { by_client: false }) => {
+            ("Wizyta odwołana", "Wizyta została odwołana:")
+        }
+        (Language::Pl, Notice::DepositPaid) => (
+            "Zaliczka wpłacona",
+            "Klient wpłacił zaliczkę, wizyta jest potwierdzona:",
+        ),
+        (Language::Pl, Notice::DepositRefunded) => {
+            ("Zaliczka zwrócona", "Zaliczka za wizytę została zwrócona:")
+        }
+        (Language::En, Notice::NewBooking) => ("New booking", "A new booking:"),
+        (Language::En, Notice::AwaitingApproval) => (
+            "Booking awaiting approval",
+            "A new booking awaits your approval:",
+        ),
+        (Language::En, Notice::Rescheduled) => ("Booking moved", "A booking has a new time:"),
+        (Language::En, Notice::Cancelled { by_client: true }) => (
+            "Booking cancelled by the client",
+            "The client cancelled a booking:",
+        ),
+        (Language::En, Notice::Cancelled { by_client: false }) => {
             ("Booking cancelled", "A booking was cancelled:")
         }
-        (Language::En, _) => ("New booking", "You have a new booking:"),
+        (Language::En, Notice::DepositPaid) => (
+            "Deposit paid",
+            "The client paid the deposit; the booking is confirmed:",
+        ),
+        (Language::En, Notice::DepositRefunded) => (
+            "Deposit refunded",
+            "The deposit for a booking was refunded:",
+        ),
     };
+    let (with, was, open) = match lang {
+        Language::Pl => ("z", "Poprzedni termin", "Zobacz w panelu"),
+        Language::En => ("with", "Before", "Open in the panel"),
+    };
+    let before = d
+        .before
+        .map(|b| format!("\n{was}: {b}"))
+        .unwrap_or_default();
     Message {
         subject: format!("{subject} — {}", d.business),
-        body: format!("{lead}\n\n{}\n{}\n\n— Termino", d.service, d.when),
+        body: format!(
+            "{lead}\n\n{}\n{}{before}\n{with}: {}\n\n{open}:\n{}\n\n— Termino",
+            d.service, d.when, d.staff, d.link
+        ),
     }
 }
 

@@ -16,6 +16,7 @@ mod catalog;
 pub(crate) use accountability::{Cell, Section, cell, kind_label, link};
 mod clients;
 mod compliance;
+mod notices;
 mod plan;
 mod reminders;
 mod settings;
@@ -94,6 +95,7 @@ pub fn routes() -> Route {
             "/settings/reminders",
             page(get(reminders::reminders).post(reminders::save_reminders)),
         )
+        .at("/notices", page(get(notices::show).post(notices::save)))
         .at("/team", page(get(settings::team)))
         .at("/team/invite", page(post(settings::invite)))
         .at("/team/:id/role", page(post(settings::change_role)))
@@ -333,7 +335,7 @@ impl Ctx {
 
     pub fn chrome(&self, section: &str, req: &Request) -> Chrome {
         let u = self.u;
-        let items: [(&'static str, &'static str, &str); 15] = [
+        let items: [(&'static str, &'static str, &str); 16] = [
             ("/app", u.nav_today, "today"),
             ("/app/calendar", u.nav_calendar, "calendar"),
             ("/app/clients", u.nav_clients, "clients"),
@@ -342,6 +344,7 @@ impl Ctx {
             ("/app/closures", u.nav_closures, "closures"),
             ("/app/settings", u.nav_settings, "settings"),
             ("/app/team", u.nav_team, "team"),
+            ("/app/notices", u.nav_notices, "notices"),
             ("/app/api-keys", u.nav_api_keys, "api-keys"),
             ("/app/payments", u.nav_payments, "payments"),
             ("/app/plan", u.nav_plan, "plan"),

@@ -29,6 +29,8 @@ pub struct Model {
     pub payment_due_by: Option<DateTimeUtc>,
     /// Ciphertext under the tenant key.
     pub cancel_reason: Option<Vec<u8>>,
+    /// The calendar SEQUENCE: raised by every change.
+    pub sequence: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     /// The manage token, ciphertext under the tenant key, so that a

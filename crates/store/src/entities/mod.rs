@@ -16,6 +16,7 @@ pub mod invitation;
 pub mod job;
 pub mod mail_outbox;
 pub mod membership;
+pub mod notice_setting;
 pub mod password_reset;
 pub mod payment;
 pub mod payment_event;

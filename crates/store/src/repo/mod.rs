@@ -14,6 +14,7 @@ pub mod invitations;
 pub mod jobs;
 pub mod keystore;
 pub mod mail_outbox;
+pub mod notices;
 pub mod password_resets;
 pub mod payments;
 pub mod purges;

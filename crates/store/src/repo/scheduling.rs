@@ -309,6 +309,7 @@ pub async fn save_booking(
     active.cancelled_by = Set(row.cancelled_by);
     active.payment_due_by = Set(row.payment_due_by);
     active.cancel_reason = Set(row.cancel_reason);
+    active.sequence = Set(row.sequence);
     active.updated_at = Set(row.updated_at);
     active.confirmed_by_client_at = Set(row.confirmed_by_client_at);
     Ok(active.update(db).await?)

@@ -1,0 +1,81 @@
+//! The caller's own choice of e-mail notices (issue 22).
+
+use askama::Template;
+use poem::http::StatusCode;
+use poem::web::Data;
+use poem::{Request, Response, handler};
+use termino_app::App;
+use termino_app::notices::NoticeKind;
+
+use super::{Chrome, Ctx, FormView, PanelPost, PanelView, failure_of};
+use crate::i18n::Texts;
+use crate::ui::Ui;
+use crate::views::{Field, LangSwitch};
+
+#[derive(Template)]
+#[template(path = "panel_form_page.html")]
+struct FormPage {
+    t: &'static Texts,
+    u: &'static Ui,
+    sw: LangSwitch,
+    c: Chrome,
+    title: String,
+    form: FormView,
+}
+
+fn label(u: &Ui, kind: NoticeKind) -> &'static str {
+    match kind {
+        NoticeKind::NewBooking => u.notice_new_booking,
+        NoticeKind::AwaitingApproval => u.notice_awaiting_approval,
+        NoticeKind::Rescheduled => u.notice_rescheduled,
+        NoticeKind::Cancelled => u.notice_cancelled,
+        NoticeKind::DepositPaid => u.notice_deposit_paid,
+        NoticeKind::DepositRefunded => u.notice_deposit_refunded,
+    }
+}
+
+fn page(ctx: Ctx, req: &Request, enabled: &[NoticeKind], status: StatusCode) -> Response {
+    let u = ctx.u;
+    let fields = NoticeKind::ALL
+        .into_iter()
+        .map(|k| Field::checkbox(k.as_str(), label(u, k), enabled.contains(&k)))
+        .collect();
+    let page = FormPage {
+        t: ctx.t(),
+        u,
+        sw: ctx.sw(),
+        c: ctx.chrome("notices", req),
+        title: u.notices_title.to_string(),
+        form: FormView::new("/app/notices", u.save, fields),
+    };
+    ctx.html(status, &page)
+}
+
+#[handler]
+pub async fn show(req: &Request, app: Data<&App>, PanelView(ctx): PanelView) -> Response {
+    match app.notice_settings(&ctx.principal).await {
+        Ok(s) => page(ctx, req, &s.enabled, StatusCode::OK),
+        Err(err) => ctx.failure(err),
+    }
+}
+
+#[handler]
+pub async fn save(req: &Request, app: Data<&App>, PanelPost(ctx, form): PanelPost) -> Response {
+    let enabled: Vec<String> = NoticeKind::ALL
+        .into_iter()
+        .filter(|k| form.on(k.as_str()))
+        .map(|k| k.as_str().to_string())
+        .collect();
+    match app.set_notice_settings(&ctx.principal, &enabled).await {
+        Ok(_) => ctx.redirect("/app/notices?saved=1"),
+        Err(err) => {
+            let f = failure_of(ctx.t(), err);
+            let status = f.status;
+            let kept: Vec<NoticeKind> = enabled
+                .iter()
+                .filter_map(|k| NoticeKind::parse(k))
+                .collect();
+            page(ctx, req, &kept, status)
+        }
+    }
+}
