@@ -512,6 +512,7 @@ impl Mutation {
                         phone: input.client.phone,
                         notes: input.client.notes,
                         marketing_consent: false,
+                        sms_consent: false,
                     },
                 },
                 None,

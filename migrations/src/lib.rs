@@ -31,6 +31,7 @@ mod m20261206_000020_booking_sequence;
 mod m20261206_000021_notice_settings;
 mod m20261206_000030_sms;
 mod m20261206_000040_external_calendars;
+mod m20261206_000050_sms_consent;
 pub mod rls;
 
 pub struct Migrator;
@@ -63,6 +64,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000021_notice_settings::Migration),
             Box::new(m20261206_000030_sms::Migration),
             Box::new(m20261206_000040_external_calendars::Migration),
+            Box::new(m20261206_000050_sms_consent::Migration),
             // Keep last: it forces row-level security on every table before it.
             Box::new(m20261203_000999_forced_rls::Migration),
         ]

@@ -387,3 +387,100 @@ both!(
     twilio_message_is_sent_and_signed_callbacks_apply,
     the_monthly_limit_stops_texts_and_tells_the_owner
 );
+
+/// A reminder set to go by text reaches only the client who ticked "remind
+/// me by text message" on the booking page.
+async fn a_reminder_goes_by_text_only_to_a_client_who_consented(backend: Backend) {
+    let fake = FakeSms::start().await;
+    let Some(app) = spawn(backend, &fake, false).await else {
+        return;
+    };
+    let s = crate::scheduling::salon(&app, "sms-przypomnienie", json!({})).await;
+    let resp = s
+        .owner
+        .send(
+            reqwest::Method::PUT,
+            "/business/reminders",
+            Some(json!({
+                "offsets": [{"hours_before": 24, "channel": "sms"}],
+                "send_from": "08:00", "send_until": "21:00", "address": "",
+            })),
+        )
+        .await;
+    assert_eq!(
+        resp.status(),
+        StatusCode::OK,
+        "{}",
+        resp.text().await.unwrap()
+    );
+
+    // The booking page offers the checkbox while SMS is on.
+    let day = crate::scheduling::day_ahead(4);
+    let free = crate::scheduling::slots(&app, &s, day, "Europe/Warsaw").await;
+    let (first, second) = (
+        free[1]["start"].as_str().unwrap(),
+        free[3]["start"].as_str().unwrap(),
+    );
+    let page = app
+        .client()
+        .get(format!(
+            "{}/b/{}/details?service={}&staff=any&start={}",
+            app.url,
+            s.slug,
+            s.service,
+            crate::scheduling::urlencode(first)
+        ))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("name=\"sms\""), "{page}");
+
+    let mut yes = crate::scheduling::booking_body(&s, first, "zgoda@example.com");
+    yes["client"]["phone"] = json!("+48 601 100 200");
+    yes["client"]["sms_consent"] = json!(true);
+    let resp = crate::scheduling::book(&app, &s, &yes).await;
+    assert_eq!(
+        resp.status(),
+        StatusCode::CREATED,
+        "{}",
+        resp.text().await.unwrap()
+    );
+    let mut no = crate::scheduling::booking_body(&s, second, "bez-zgody@example.com");
+    no["client"]["phone"] = json!("+48 601 300 400");
+    no["client"]["name"] = json!("Bez Zgody");
+    let resp = crate::scheduling::book(&app, &s, &no).await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+
+    // A day before the later visit both reminders are due: one text.
+    let start: chrono::DateTime<chrono::Utc> = second.parse().unwrap();
+    app.clock.advance(
+        start - chrono::Duration::hours(24) - app.clock.now() + chrono::Duration::seconds(30),
+    );
+    app.run_jobs().await;
+    let sent = fake.requests();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].get("to"), Some("48601100200"));
+    let text = sent[0].get("message").unwrap();
+    assert!(text.contains("przypominamy o wizycie"), "{text}");
+    assert!(text.contains("/b/sms-przypomnienie/manage/"), "{text}");
+    // No e-mail reminder on an SMS-only offset.
+    assert!(
+        !app.all_mail_to("zgoda@example.com")
+            .iter()
+            .any(|m| m.contains("przypominamy o wizycie"))
+    );
+    app.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reminder_goes_by_text_only_to_a_client_who_consented_sqlite() {
+    a_reminder_goes_by_text_only_to_a_client_who_consented(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reminder_goes_by_text_only_to_a_client_who_consented_postgres() {
+    a_reminder_goes_by_text_only_to_a_client_who_consented(Backend::Postgres).await;
+}

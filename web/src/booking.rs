@@ -653,6 +653,7 @@ pub struct DetailsForm {
     phone: String,
     notes: String,
     marketing: String,
+    sms: String,
 }
 
 #[derive(Template)]
@@ -674,6 +675,9 @@ struct DetailsPage {
     notes: Field,
     consent_text: Option<String>,
     consent_checked: bool,
+    /// Reminders by text message are offered (the server has a gateway).
+    sms_offered: bool,
+    sms_checked: bool,
     privacy_url: Option<String>,
     error: Option<String>,
     slot_taken: bool,
@@ -819,6 +823,8 @@ fn details_page(
         notes,
         consent_text: business.marketing_consent_text.clone(),
         consent_checked: form.marketing == "on",
+        sms_offered: app.sms_enabled(),
+        sms_checked: form.sms == "on",
         privacy_url: business.privacy_notice_url.clone(),
         error,
         slot_taken,
@@ -948,6 +954,7 @@ pub async fn details_submit(
             phone: nonempty(&form.phone),
             notes: nonempty(&form.notes),
             marketing_consent: business.marketing_consent_text.is_some() && form.marketing == "on",
+            sms_consent: app.sms_enabled() && form.sms == "on" && !form.phone.trim().is_empty(),
         },
     };
     // The form's token is the idempotency key: a double click books once.

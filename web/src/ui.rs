@@ -45,6 +45,7 @@ ui_texts! {
     privacy_notice: "How this business uses your data (privacy notice)", "Jak firma przetwarza Twoje dane (informacja o prywatności)";
     privacy_basic: "Your details are used by the business to handle this booking. Termino stores them encrypted.", "Twoje dane służą firmie do obsługi tej rezerwacji. Termino przechowuje je w postaci zaszyfrowanej.";
     optional_consent: "Optional", "Opcjonalnie";
+    sms_consent: "Remind me by text message (SMS) at the phone number above; I can withdraw this on the \"Your data\" page", "Przypomnij mi SMS-em na podany wyżej numer telefonu; mogę to wycofać na stronie „Twoje dane”";
     confirm_booking: "Book", "Rezerwuję";
     send_request: "Send the request", "Wyślij prośbę";
     choose_another: "Choose another time", "Wybierz inny termin";

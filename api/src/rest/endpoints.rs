@@ -485,6 +485,7 @@ impl Api {
                     date_of_birth: b.date_of_birth,
                     custom_fields: b.custom_fields.unwrap_or_default(),
                     marketing_consent: b.marketing_consent.unwrap_or(false),
+                    sms_consent: b.sms_consent.unwrap_or(false),
                 },
             )
             .await?;
@@ -532,6 +533,11 @@ impl Api {
                 MaybeUndefined::Value(f) => Some(f),
             },
             marketing_consent: match b.marketing_consent {
+                MaybeUndefined::Value(v) => Some(v),
+                MaybeUndefined::Null => Some(false),
+                MaybeUndefined::Undefined => None,
+            },
+            sms_consent: match b.sms_consent {
                 MaybeUndefined::Value(v) => Some(v),
                 MaybeUndefined::Null => Some(false),
                 MaybeUndefined::Undefined => None,

@@ -97,6 +97,7 @@ fn booking_request(input: BookingInput) -> BookingRequest {
             phone: input.client.phone,
             notes: input.client.notes,
             marketing_consent: input.client.marketing_consent.unwrap_or(false),
+            sms_consent: input.client.sms_consent.unwrap_or(false),
         },
     }
 }

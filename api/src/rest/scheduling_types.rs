@@ -338,6 +338,10 @@ pub struct ClientDetails {
     /// the client is new).
     #[serde(default)]
     pub marketing_consent: Option<bool>,
+    /// The client agrees to reminders by text message at `phone`
+    /// (recorded when the client is new; withdrawn with a data request).
+    #[serde(default)]
+    pub sms_consent: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, serde::Serialize, Object)]

@@ -332,6 +332,8 @@ pub struct Client {
     pub date_of_birth: Option<chrono::NaiveDate>,
     pub custom_fields: Option<std::collections::BTreeMap<String, String>>,
     pub marketing_consent: Option<bool>,
+    /// Reminders by text message to `phone` are allowed.
+    pub sms_consent: Option<bool>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -349,6 +351,7 @@ impl From<termino_app::clients::ClientRecord> for Client {
             date_of_birth: None,
             custom_fields: None,
             marketing_consent: None,
+            sms_consent: None,
             created_at,
             updated_at,
         };
@@ -380,6 +383,7 @@ impl From<termino_app::clients::Client> for Client {
             date_of_birth: c.date_of_birth,
             custom_fields: Some(c.custom_fields),
             marketing_consent: Some(c.marketing_consent),
+            sms_consent: Some(c.sms_consent),
             created_at: c.created_at,
             updated_at: c.updated_at,
         }
@@ -414,6 +418,9 @@ pub struct NewClient {
     pub custom_fields: Option<std::collections::BTreeMap<String, String>>,
     #[serde(default)]
     pub marketing_consent: Option<bool>,
+    /// The client agreed to reminders by text message (record how).
+    #[serde(default)]
+    pub sms_consent: Option<bool>,
 }
 
 /// Absent fields stay; `null` clears an optional field.
@@ -435,4 +442,6 @@ pub struct ClientUpdate {
     pub custom_fields: MaybeUndefined<std::collections::BTreeMap<String, String>>,
     #[serde(default)]
     pub marketing_consent: MaybeUndefined<bool>,
+    #[serde(default)]
+    pub sms_consent: MaybeUndefined<bool>,
 }

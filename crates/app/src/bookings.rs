@@ -88,6 +88,8 @@ pub struct ClientDetails {
     pub notes: Option<String>,
     /// Ticked the business's marketing consent on the booking form.
     pub marketing_consent: bool,
+    /// Ticked "remind me by text message" (SMS to the phone given).
+    pub sms_consent: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -632,7 +634,10 @@ impl App {
                 &request.client.name,
                 request.client.email.as_deref(),
                 request.client.phone.as_deref(),
-                request.client.marketing_consent,
+                crate::clients::Consents {
+                    marketing: request.client.marketing_consent,
+                    sms: request.client.sms_consent,
+                },
             )
             .await?;
         let keyring = self.sealing_keys(&tx, scope).await?;

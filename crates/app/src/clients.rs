@@ -38,6 +38,8 @@ pub struct Client {
     pub date_of_birth: Option<NaiveDate>,
     pub custom_fields: BTreeMap<String, String>,
     pub marketing_consent: bool,
+    /// Text messages (SMS reminders) may be sent to the phone.
+    pub sms_consent: bool,
     /// Processing restricted at the client's request (Art. 18).
     pub restricted_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -81,6 +83,15 @@ pub struct NewClient {
     pub date_of_birth: Option<NaiveDate>,
     pub custom_fields: BTreeMap<String, String>,
     pub marketing_consent: bool,
+    pub sms_consent: bool,
+}
+
+/// The consents a client gives with a booking.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Consents {
+    pub marketing: bool,
+    /// To text messages (reminders) at the phone given.
+    pub sms: bool,
 }
 
 /// A partial update; `Some(None)` clears an optional field.
@@ -93,6 +104,7 @@ pub struct ClientPatch {
     pub date_of_birth: Option<Option<NaiveDate>>,
     pub custom_fields: Option<BTreeMap<String, String>>,
     pub marketing_consent: Option<bool>,
+    pub sms_consent: Option<bool>,
 }
 
 /// The decrypted clients of a business at one moment.
@@ -143,6 +155,7 @@ struct ValidClient {
     date_of_birth: Option<NaiveDate>,
     custom_fields: BTreeMap<String, String>,
     marketing_consent: bool,
+    sms_consent: bool,
 }
 
 fn validate(c: NewClient, today: NaiveDate) -> Result<ValidClient, ValidationErrors> {
@@ -225,6 +238,7 @@ fn validate(c: NewClient, today: NaiveDate) -> Result<ValidClient, ValidationErr
         date_of_birth: c.date_of_birth,
         custom_fields: c.custom_fields,
         marketing_consent: c.marketing_consent,
+        sms_consent: c.sms_consent,
     })
 }
 
@@ -276,6 +290,11 @@ fn seal_row(
             &sealed::CLIENT_MARKETING_CONSENT,
             if v.marketing_consent { b"1" } else { b"0" },
         )?,
+        // Sealed either way, so the row does not tell who consented.
+        sms_consent: Some(seal(
+            &sealed::CLIENT_SMS_CONSENT,
+            if v.sms_consent { b"1" } else { b"0" },
+        )?),
         email_index: v.email.as_ref().map(|e| indexer.index(TABLE, "email", e)),
         phone_index: v.phone.as_ref().map(|p| indexer.index(TABLE, "phone", p)),
         restricted_at: None,
@@ -327,6 +346,7 @@ fn open_fields(keyring: &Keyring, row: &ClientRow) -> Result<Client, CryptoError
             .transpose()?
             .unwrap_or_default(),
         marketing_consent: open(&sealed::CLIENT_MARKETING_CONSENT, &row.marketing_consent)? == "1",
+        sms_consent: opt(&sealed::CLIENT_SMS_CONSENT, &row.sms_consent)?.as_deref() == Some("1"),
         restricted_at: row.restricted_at,
         created_at: row.created_at,
         updated_at: row.updated_at,
@@ -654,6 +674,7 @@ impl App {
             date_of_birth: patch.date_of_birth.unwrap_or(current.date_of_birth),
             custom_fields: patch.custom_fields.unwrap_or(current.custom_fields),
             marketing_consent: patch.marketing_consent.unwrap_or(current.marketing_consent),
+            sms_consent: patch.sms_consent.unwrap_or(current.sms_consent),
         };
         let valid = validate(merged, self.today())?;
         let now = self.now();
@@ -761,7 +782,7 @@ impl App {
         let tx = self.db().begin_tenant(scope).await?;
         self.check_processing(&tx, scope).await?;
         let found = self
-            .find_or_create_client_in(&tx, scope, name, email, phone, false)
+            .find_or_create_client_in(&tx, scope, name, email, phone, Consents::default())
             .await?;
         commit(tx).await?;
         if let Some((version, count)) = found.2 {
@@ -779,7 +800,7 @@ impl App {
         name: &str,
         email: Option<&str>,
         phone: Option<&str>,
-        marketing_consent: bool,
+        consents: Consents,
     ) -> AppResult<(Uuid, bool, Option<(u32, i64)>)> {
         let valid = validate(
             NewClient {
@@ -788,7 +809,8 @@ impl App {
                 phone: phone.map(str::to_string),
                 // A known client keeps what they chose before; changing a
                 // consent is a data-subject request, not a booking.
-                marketing_consent,
+                marketing_consent: consents.marketing,
+                sms_consent: consents.sms,
                 ..NewClient::default()
             },
             self.today(),

@@ -227,6 +227,26 @@ impl App {
         else {
             return Ok(());
         };
+        let message = self
+            .reminder_text(tx, scope, keyring, row, |lang, d| {
+                reminder_texts::reminder(lang, d)
+            })
+            .await?;
+        self.enqueue_sealed_mail(tx, keyring, &to, message, None)
+            .await?;
+        Ok(())
+    }
+
+    /// The facts of a booking's reminder, written by `write` in the
+    /// business's language (a mail or a text message).
+    async fn reminder_text<T>(
+        &self,
+        tx: &Tx,
+        scope: &TenantScope,
+        keyring: &Keyring,
+        row: &BookingRow,
+        write: impl FnOnce(Language, &ReminderDetails<'_>) -> T,
+    ) -> AppResult<T> {
         let tenant = tenants::get(tx, scope).await?.ok_or(AppError::NotFound)?;
         let service = scheduling::get_service(tx, scope, row.service_id)
             .await?
@@ -247,7 +267,7 @@ impl App {
             .as_deref()
             .and_then(|t| keyring.open_text(&sealed::BOOKING_TOKEN, row.id, t))
             .map(|t| format!("{}/b/{}/manage/{t}", self.config().public_url, tenant.slug));
-        let message = reminder_texts::reminder(
+        Ok(write(
             lang,
             &ReminderDetails {
                 business: &tenant.name,
@@ -258,10 +278,7 @@ impl App {
                 price: &price,
                 manage_link: manage_link.as_deref(),
             },
-        );
-        self.enqueue_sealed_mail(tx, keyring, &to, message, None)
-            .await?;
-        Ok(())
+        ))
     }
 }
 
@@ -299,7 +316,7 @@ impl BackgroundJob for SendReminder {
         }
         if self.channel.sms() {
             // SMS: the sms channel is sent by the sms module
-            send_sms_reminder(app, &tx, &scope, &row, self.hours_before)?;
+            send_sms_reminder(app, &tx, &scope, &keyring, &row).await?;
         }
         ctx.complete(app, tx).await?;
         tracing::info!(event = "reminder_queued", tenant_id = %self.tenant, booking_id = %self.booking, hours_before = self.hours_before, channel = self.channel.as_str(), "booking reminder queued");
@@ -307,14 +324,43 @@ impl BackgroundJob for SendReminder {
     }
 }
 
-/// Stands in for `crate::sms::queue_reminder_sms` until the SMS module is
-/// merged: the lead wires the call here (in the job's transaction).
-fn send_sms_reminder(
-    _app: &App,
-    _tx: &Tx,
-    _scope: &TenantScope,
-    _row: &BookingRow,
-    _hours_before: u32,
+/// Queues the reminder as a text message in the job's transaction, if
+/// the client consented to texts at the phone they gave; the SMS module
+/// checks the number, the plan's monthly limit and whether SMS is on.
+async fn send_sms_reminder(
+    app: &App,
+    tx: &Tx,
+    scope: &TenantScope,
+    keyring: &Keyring,
+    row: &BookingRow,
 ) -> Result<(), JobError> {
+    let Some(client) = termino_store::repo::clients::get(tx, scope, row.client_id).await? else {
+        return Ok(());
+    };
+    let consented = client
+        .sms_consent
+        .as_deref()
+        .and_then(|c| keyring.open_text(&sealed::CLIENT_SMS_CONSENT, client.id, c))
+        .is_some_and(|c| c == "1");
+    let phone = client
+        .phone
+        .as_deref()
+        .and_then(|p| keyring.open_text(&sealed::CLIENT_PHONE, client.id, p));
+    let (true, Some(phone)) = (consented, phone) else {
+        return Ok(());
+    };
+    let text = app
+        .reminder_text(tx, scope, keyring, row, reminder_texts::reminder_sms)
+        .await?;
+    let outcome = match app
+        .queue_sms(tx, scope.id(), Some(row.id), &phone, &text)
+        .await?
+    {
+        crate::sms::SmsQueued::Queued(_) => "queued",
+        crate::sms::SmsQueued::Off => "sms_off",
+        crate::sms::SmsQueued::NotTextable(_) => "not_textable",
+        crate::sms::SmsQueued::LimitReached => "limit_reached",
+    };
+    tracing::info!(event = "reminder_sms", tenant_id = %scope.id(), booking_id = %row.id, outcome, "reminder text message");
     Ok(())
 }

@@ -718,8 +718,12 @@ impl App {
                         .await?;
                         commit(tx).await?;
                     }
-                    RequestKind::Objection | RequestKind::Withdrawal => {
-                        self.withdraw_marketing(principal, client).await?;
+                    RequestKind::Objection => {
+                        self.withdraw_consents(principal, client, false).await?;
+                    }
+                    // Withdrawing consent withdraws it for text messages too.
+                    RequestKind::Withdrawal => {
+                        self.withdraw_consents(principal, client, true).await?;
                     }
                 }
                 (
@@ -770,11 +774,18 @@ impl App {
         self.data_request(principal, id).await
     }
 
-    /// Marketing consent off, whatever the restriction: stopping a use is
-    /// always allowed, and it is one write.
-    async fn withdraw_marketing(&self, principal: &Principal, client: Uuid) -> AppResult<()> {
+    /// Marketing consent off (and, with `sms`, the consent to text
+    /// messages), whatever the restriction: stopping a use is always
+    /// allowed, and it is one write.
+    async fn withdraw_consents(
+        &self,
+        principal: &Principal,
+        client: Uuid,
+        sms: bool,
+    ) -> AppResult<()> {
         let patch = ClientPatch {
             marketing_consent: Some(false),
+            sms_consent: sms.then_some(false),
             ..ClientPatch::default()
         };
         self.change_client(principal, client, patch, true)

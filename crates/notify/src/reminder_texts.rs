@@ -75,6 +75,28 @@ pub fn reminder(lang: Language, d: &ReminderDetails<'_>) -> Message {
     }
 }
 
+/// The reminder as a text message: short, one or two parts, no client
+/// details beyond what the client gave.
+pub fn reminder_sms(lang: Language, d: &ReminderDetails<'_>) -> String {
+    let link = d
+        .manage_link
+        .map(|l| match lang {
+            Language::Pl => format!(" Zmiana lub odwolanie: {l}"),
+            Language::En => format!(" Change or cancel: {l}"),
+        })
+        .unwrap_or_default();
+    match lang {
+        Language::Pl => format!(
+            "{}: przypominamy o wizycie {} ({}), {}.{link}",
+            d.business, d.service, d.staff, d.when
+        ),
+        Language::En => format!(
+            "{}: a reminder of your {} ({}), {}.{link}",
+            d.business, d.service, d.staff, d.when
+        ),
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {

@@ -90,6 +90,8 @@ pub static CLIENT_NOTES: SealedColumn = bytes("clients", "notes", true);
 pub static CLIENT_DATE_OF_BIRTH: SealedColumn = bytes("clients", "date_of_birth", true);
 pub static CLIENT_CUSTOM_FIELDS: SealedColumn = bytes("clients", "custom_fields", true);
 pub static CLIENT_MARKETING_CONSENT: SealedColumn = bytes("clients", "marketing_consent", false);
+/// None on clients from before SMS: no consent.
+pub static CLIENT_SMS_CONSENT: SealedColumn = bytes("clients", "sms_consent", true);
 pub static BOOKING_NOTES: SealedColumn = bytes("bookings", "notes", true);
 pub static BOOKING_CANCEL_REASON: SealedColumn = bytes("bookings", "cancel_reason", true);
 /// The manage token kept with its booking, for the links in reminders.
@@ -140,6 +142,7 @@ pub static TABLES: &[SealedTable] = &[
             &CLIENT_DATE_OF_BIRTH,
             &CLIENT_CUSTOM_FIELDS,
             &CLIENT_MARKETING_CONSENT,
+            &CLIENT_SMS_CONSENT,
         ],
     },
     SealedTable {

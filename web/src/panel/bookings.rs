@@ -681,6 +681,7 @@ pub async fn create(req: &Request, app: Data<&App>, PanelPost(ctx, form): PanelP
                     phone: c.phone,
                     notes: form.opt("notes"),
                     marketing_consent: false,
+                    sms_consent: false,
                 },
                 _ => return Err(AppError::invalid("client", "required", "choose a client")),
             },
@@ -690,6 +691,7 @@ pub async fn create(req: &Request, app: Data<&App>, PanelPost(ctx, form): PanelP
                 phone: form.opt("phone"),
                 notes: form.opt("notes"),
                 marketing_consent: false,
+                sms_consent: false,
             },
         };
         app.book(

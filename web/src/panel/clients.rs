@@ -192,6 +192,8 @@ pub async fn create(req: &Request, app: Data<&App>, PanelPost(ctx, form): PanelP
             date_of_birth: date_of_birth(&form)?,
             custom_fields: Default::default(),
             marketing_consent: form.on("marketing_consent"),
+            // The client gives it on the booking page or in writing (REST).
+            sms_consent: false,
         };
         app.create_client(&ctx.principal, input).await
     }
@@ -326,6 +328,8 @@ pub async fn update(
             date_of_birth: Some(date_of_birth(&form)?),
             custom_fields: None,
             marketing_consent: Some(form.on("marketing_consent")),
+            // Not on this form: kept as the client gave it.
+            sms_consent: None,
         };
         app.update_client(&ctx.principal, id, patch).await
     }

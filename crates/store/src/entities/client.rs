@@ -19,6 +19,8 @@ pub struct Model {
     pub date_of_birth: Option<Vec<u8>>,
     pub custom_fields: Option<Vec<u8>>,
     pub marketing_consent: Vec<u8>,
+    /// Consent to text messages; none on clients from before SMS.
+    pub sms_consent: Option<Vec<u8>>,
     pub email_index: Option<String>,
     pub phone_index: Option<String>,
     /// Processing restricted at the client's request (Art. 18): kept, not

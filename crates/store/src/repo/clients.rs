@@ -70,6 +70,7 @@ pub async fn replace(
         date_of_birth: Set(row.date_of_birth),
         custom_fields: Set(row.custom_fields),
         marketing_consent: Set(row.marketing_consent),
+        sms_consent: Set(row.sms_consent),
         email_index: Set(row.email_index),
         phone_index: Set(row.phone_index),
         // Restriction is changed only by its own request.
@@ -152,6 +153,7 @@ mod tests {
             date_of_birth: None,
             custom_fields: None,
             marketing_consent: b"sealed false".to_vec(),
+            sms_consent: None,
             email_index: Some(email_index.into()),
             phone_index: None,
             restricted_at: None,

@@ -121,6 +121,7 @@ async fn setup(t: &TestDb, scope: &TenantScope) -> (Uuid, Uuid, Uuid) {
             date_of_birth: None,
             custom_fields: None,
             marketing_consent: b"sealed".to_vec(),
+            sms_consent: None,
             email_index: None,
             phone_index: None,
             restricted_at: None,
@@ -162,8 +163,11 @@ fn booking(
         cancelled_by: None,
         payment_due_by: None,
         cancel_reason: None,
+        sequence: 0,
         created_at: t0(),
         updated_at: t0(),
+        manage_token: None,
+        confirmed_by_client_at: None,
     }
 }
 
