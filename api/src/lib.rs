@@ -5,6 +5,7 @@
 //! crate mounts both.
 
 pub mod body_limit;
+mod calendar_feed;
 pub mod graphql;
 mod graphql_guard;
 pub mod graphql_ws;

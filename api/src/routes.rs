@@ -41,6 +41,7 @@ pub fn mount(route: Route, app: &App, options: &ApiOptions) -> Route {
             "/webhooks/sms/twilio",
             poem::post(crate::sms_callbacks::twilio),
         )
+        .at("/calendar/:file", get(crate::calendar_feed::feed))
         .at("/api/v1/openapi.json", spec)
         .at(
             "/graphql",

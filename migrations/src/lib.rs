@@ -32,6 +32,7 @@ mod m20261206_000021_notice_settings;
 mod m20261206_000030_sms;
 mod m20261206_000040_external_calendars;
 mod m20261206_000050_sms_consent;
+mod m20261206_000060_calendar_feeds;
 pub mod rls;
 
 pub struct Migrator;
@@ -65,6 +66,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000030_sms::Migration),
             Box::new(m20261206_000040_external_calendars::Migration),
             Box::new(m20261206_000050_sms_consent::Migration),
+            Box::new(m20261206_000060_calendar_feeds::Migration),
             // Keep last: it forces row-level security on every table before it.
             Box::new(m20261203_000999_forced_rls::Migration),
         ]

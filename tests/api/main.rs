@@ -14,6 +14,7 @@ mod body_limits;
 mod booking_pages;
 mod browser;
 mod calendar;
+mod calendar_feeds;
 mod chains;
 mod clients;
 mod compliance;

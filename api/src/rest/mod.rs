@@ -2,6 +2,7 @@
 
 pub mod accountability;
 pub mod auth;
+mod calendar_feeds;
 pub mod compliance;
 mod endpoints;
 mod external_calendars;
@@ -34,6 +35,7 @@ pub type Apis = (
     reminders::RemindersApi,
     sms::SmsApi,
     notices::NoticesApi,
+    calendar_feeds::CalendarFeedsApi,
 );
 
 pub fn service(server_url: &str) -> OpenApiService<Apis, ()> {
@@ -49,6 +51,7 @@ pub fn service(server_url: &str) -> OpenApiService<Apis, ()> {
             reminders::RemindersApi,
             sms::SmsApi,
             notices::NoticesApi,
+            calendar_feeds::CalendarFeedsApi,
         ),
         "Termino API",
         env!("CARGO_PKG_VERSION"),

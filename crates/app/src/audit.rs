@@ -27,6 +27,8 @@ pub enum AuditActor {
     Client,
     /// Termino itself: jobs and the command line.
     System,
+    /// Whoever holds a calendar feed's secret address (a calendar program).
+    CalendarFeed(Uuid),
 }
 
 impl AuditActor {
@@ -37,12 +39,16 @@ impl AuditActor {
             AuditActor::Operator(_) => "operator",
             AuditActor::Client => "client",
             AuditActor::System => "system",
+            AuditActor::CalendarFeed(_) => "calendar_feed",
         }
     }
 
     pub fn id(&self) -> Option<Uuid> {
         match self {
-            AuditActor::User(id) | AuditActor::ApiKey(id) | AuditActor::Operator(id) => Some(*id),
+            AuditActor::User(id)
+            | AuditActor::ApiKey(id)
+            | AuditActor::Operator(id)
+            | AuditActor::CalendarFeed(id) => Some(*id),
             AuditActor::Client | AuditActor::System => None,
         }
     }

@@ -75,7 +75,7 @@ pub struct SyncRun {
 
 impl App {
     /// The owner, an admin, or the staff member themselves.
-    async fn may_manage_calendars_of(
+    pub(crate) async fn may_manage_calendars_of(
         &self,
         tx: &termino_store::Tx,
         principal: &Principal,

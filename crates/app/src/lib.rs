@@ -10,6 +10,7 @@ pub mod bookings;
 pub mod breach;
 pub mod business;
 pub mod calendar;
+pub mod calendar_feeds;
 pub mod catalog;
 pub mod chains;
 pub mod clients;

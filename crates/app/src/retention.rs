@@ -30,6 +30,7 @@ const BATCH: u32 = 500;
 /// A business's rows, children first; `mail_outbox` names the business in
 /// `tenant_id` too. Users go afterwards if no other business has them.
 const TENANT_TABLES: &[&str] = &[
+    "calendar_feeds",
     "external_busy",
     "external_calendars",
     "sms_messages",

@@ -4,6 +4,7 @@
 pub mod api_key;
 pub mod billing_record;
 pub mod booking;
+pub mod calendar_feed;
 pub mod client;
 pub mod closure;
 pub mod deletion_certificate;
