@@ -22,6 +22,7 @@ enum Tag {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct SmsStatus {
     /// False: no gateway is configured on this server, nothing is sent.
     pub enabled: bool,

@@ -85,7 +85,9 @@ impl App {
         for line in [
             "storing and showing the controller's client records (name, contact details, notes, custom fields, consents)",
             "taking and managing bookings on the controller's booking page, widget and APIs",
-            "sending booking confirmations, reminders and the controller's notices to its clients by e-mail",
+            "sending booking confirmations, reminders and the controller's notices to its clients by e-mail, and to its owners and staff notices of new, moved and cancelled bookings",
+            "sending reminders by text message, through the configured SMS gateway, to clients who consented to them",
+            "publishing the controller's private calendar feeds (times, service, at most the client's first name) to the calendar programs its staff subscribe with, and reading its staff's own calendars as busy time (times only)",
             "handing payments for bookings to the controller's payment provider (Stripe, tpay); no card data",
             "answering data-subject requests and breach notifications on the controller's instructions",
             "backups, retention and deletion of the above",
