@@ -378,6 +378,43 @@ try {
     await shot(client, "14b-your-data-link-sent");
   });
 
+  await step("the owner sets the reminders on a phone", async () => {
+    const small = await newContext({
+      viewport: { width: 390, height: 844 },
+      isMobile: true,
+      hasTouch: true,
+      locale: "en-GB",
+      timezoneId: "Europe/Warsaw",
+      storageState: await desk.storageState(),
+    });
+    const page = await small.newPage();
+    watch(page, "reminder settings");
+    await page.goto(`${base}/app/settings/reminders`);
+    await page.getByRole("heading", { name: "Reminders" }).first().waitFor();
+    await page.getByLabel("Reminder 1: hours before (0 = off)").fill("48");
+    await page.getByLabel("Address printed in reminders").fill("ul. Kwiatowa 5, Kraków");
+    // Quiet hours the wrong way round: the error beside the field, the
+    // rest kept.
+    await page.getByLabel("Send reminders until (quiet hours after)").fill("07:00");
+    expectAnswer(422, "/app/settings/reminders");
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByText("The end of the sending hours must be after their start.").waitFor();
+    assert.equal(await page.getByLabel("Reminder 1: hours before (0 = off)").inputValue(), "48");
+    assert.equal(
+      await page.getByLabel("Address printed in reminders").inputValue(),
+      "ul. Kwiatowa 5, Kraków",
+    );
+    await page.getByLabel("Send reminders until (quiet hours after)").fill("20:00");
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByText("Saved.").waitFor();
+    assert.equal(await page.getByLabel("Reminder 1: hours before (0 = off)").inputValue(), "48");
+    // Nothing wider than the phone's screen.
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(wide <= 390, `the page is ${wide} px wide`);
+    await shot(page, "14d-reminder-settings-phone");
+    await small.close();
+  });
+
   await step("the owner lets support in for a day and sees it in the audit log", async () => {
     await owner.getByRole("link", { name: "Security", exact: true }).first().click();
     await owner.getByRole("heading", { name: "Security and accountability" }).waitFor();
