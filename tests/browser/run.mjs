@@ -389,7 +389,8 @@ try {
     });
     const page = await small.newPage();
     watch(page, "reminder settings");
-    await page.goto(`${base}/app/settings/reminders`);
+    await page.goto(`${base}/app`);
+    await page.getByRole("link", { name: "Reminders", exact: true }).click();
     await page.getByRole("heading", { name: "Reminders" }).first().waitFor();
     await page.getByLabel("Reminder 1: hours before (0 = off)").fill("48");
     await page.getByLabel("Address printed in reminders").fill("ul. Kwiatowa 5, Kraków");

@@ -211,6 +211,7 @@ ui_texts! {
     polish_holidays: "Closed on Polish public holidays", "Zamknięte w polskie święta";
     settings_title: "Business settings", "Ustawienia firmy";
     nav_notices: "Notices", "Powiadomienia";
+    nav_reminders: "Reminders", "Przypomnienia";
     notices_title: "E-mail notices I get", "Powiadomienia e-mail, które dostaję";
     notice_new_booking: "A new booking", "Nowa rezerwacja";
     notice_awaiting_approval: "A booking waiting for my approval", "Rezerwacja czekająca na akceptację";

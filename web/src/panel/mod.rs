@@ -335,7 +335,7 @@ impl Ctx {
 
     pub fn chrome(&self, section: &str, req: &Request) -> Chrome {
         let u = self.u;
-        let items: [(&'static str, &'static str, &str); 16] = [
+        let items: [(&'static str, &'static str, &str); 17] = [
             ("/app", u.nav_today, "today"),
             ("/app/calendar", u.nav_calendar, "calendar"),
             ("/app/clients", u.nav_clients, "clients"),
@@ -343,6 +343,7 @@ impl Ctx {
             ("/app/staff", u.nav_staff, "staff"),
             ("/app/closures", u.nav_closures, "closures"),
             ("/app/settings", u.nav_settings, "settings"),
+            ("/app/settings/reminders", u.nav_reminders, "reminders"),
             ("/app/team", u.nav_team, "team"),
             ("/app/notices", u.nav_notices, "notices"),
             ("/app/api-keys", u.nav_api_keys, "api-keys"),

@@ -84,7 +84,7 @@ fn reminders_page(
         t: ctx.t(),
         u,
         sw: ctx.sw(),
-        c: ctx.chrome("settings", req),
+        c: ctx.chrome("reminders", req),
         title: u.reminders_title.to_string(),
         form: FormView::new("/app/settings/reminders", u.save, fields).with_failure(failure),
     };
