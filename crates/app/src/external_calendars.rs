@@ -81,10 +81,8 @@ impl App {
         principal: &Principal,
         staff_id: Uuid,
     ) -> AppResult<()> {
-        let staff = staff_repo::staff(tx, &principal.tenant, false)
+        let staff = staff_repo::get_staff(tx, &principal.tenant, staff_id)
             .await?
-            .into_iter()
-            .find(|s| s.id == staff_id)
             .ok_or(AppError::NotFound)?;
         let own = matches!(principal.actor, crate::auth::Actor::User { user_id, .. } if staff.user_id == Some(user_id));
         principal.require(
@@ -216,7 +214,15 @@ impl App {
         )
         .await;
         let now = self.now();
-        let zone = self.zone_of_staff(&scope, row.staff_id).await?;
+        let tx = self.db().begin_tenant(&scope).await?;
+        // Another node took it over after our lease, or it was removed.
+        let Some(mut current) = repo::lock_claimed(&tx, &scope, row.id, claim).await? else {
+            return Ok(false);
+        };
+        let zone = staff_repo::get_staff(&tx, &scope, row.staff_id)
+            .await?
+            .and_then(|s| s.time_zone.parse().ok())
+            .unwrap_or(chrono_tz::Europe::Warsaw);
         let outcome = match fetched {
             Fetched::NotModified => Ok(None),
             Fetched::Changed {
@@ -228,11 +234,6 @@ impl App {
                 Err(category) => Err(category),
             },
             Fetched::Failed(category) => Err(category),
-        };
-        let tx = self.db().begin_tenant(&scope).await?;
-        // Another node took it over after our lease, or it was removed.
-        let Some(mut current) = repo::lock_claimed(&tx, &scope, row.id, claim).await? else {
-            return Ok(false);
         };
         current.next_fetch_at = now + EVERY;
         let ok = outcome.is_ok();
@@ -256,11 +257,15 @@ impl App {
             }
         }
         let host = current.host.clone();
+        let language = termino_store::repo::tenants::get(&tx, &scope)
+            .await?
+            .and_then(|t| Language::parse(&t.language).ok())
+            .unwrap_or_default();
         repo::save(&tx, current).await?;
         commit(tx).await?;
         if tell_owners {
             let message = termino_notify::texts::external_calendar_failing(
-                self.business_language(&scope).await?,
+                language,
                 &host,
                 FAILURES_TOLD,
                 &self.link("/app/staff"),
@@ -269,26 +274,6 @@ impl App {
                 .await?;
         }
         Ok(ok)
-    }
-
-    async fn zone_of_staff(&self, scope: &TenantScope, staff_id: Uuid) -> AppResult<Tz> {
-        let tx = self.db().begin_tenant(scope).await?;
-        let staff = staff_repo::staff(&tx, scope, false).await?;
-        commit(tx).await?;
-        Ok(staff
-            .into_iter()
-            .find(|s| s.id == staff_id)
-            .and_then(|s| s.time_zone.parse().ok())
-            .unwrap_or(chrono_tz::Europe::Warsaw))
-    }
-
-    async fn business_language(&self, scope: &TenantScope) -> AppResult<Language> {
-        let tx = self.db().begin_tenant(scope).await?;
-        let tenant = termino_store::repo::tenants::get(&tx, scope).await?;
-        commit(tx).await?;
-        Ok(tenant
-            .and_then(|t| Language::parse(&t.language).ok())
-            .unwrap_or_default())
     }
 }
 
