@@ -11,11 +11,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Datelike, SubsecRound, Utc};
 use termino_domain::breach::{self as rules, both_zones, clock_text, escalations_reached};
-use termino_domain::breach_notices::{
-    AffectedBusiness, Draft, IncidentFacts, client_notice, closing_report, individuals_exempt,
-    processor_notice, uodo_draft,
-};
+use termino_domain::breach::{AffectedBusiness, IncidentFacts, individuals_exempt};
 use termino_domain::business::Language;
+use termino_notify::breach_letters::{
+    Draft, client_notice, closing_report, processor_notice, uodo_draft,
+};
 use termino_notify::texts::Message;
 use termino_store::repo::accountability::{self as repo, IncidentRow, NoticeRow};
 use termino_store::repo::{compliance, tenants};

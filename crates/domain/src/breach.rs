@@ -64,6 +64,50 @@ pub fn both_zones(at: DateTime<Utc>) -> String {
     )
 }
 
+/// What the operator recorded about an incident.
+pub struct IncidentFacts<'a> {
+    /// E.g. "INC-2026-0003".
+    pub reference: &'a str,
+    /// When Termino became aware of the breach.
+    pub aware_at: DateTime<Utc>,
+    /// Start of the time window of the breach.
+    pub window_start: DateTime<Utc>,
+    /// End of the time window of the breach.
+    pub window_end: DateTime<Utc>,
+    /// What happened, in the operator's words.
+    pub nature: &'a str,
+    /// Which systems, e.g. `["database replica"]`.
+    pub systems: &'a [String],
+    /// Data categories, e.g. `["contact details", "booking history", "notes"]`.
+    pub categories: &'a [String],
+    /// The data was stored encrypted.
+    pub encrypted: bool,
+    /// Any encryption key was exposed.
+    pub key_exposed: bool,
+    /// Likely consequences, in the operator's words.
+    pub consequences: &'a str,
+    /// Measures taken or proposed.
+    pub measures: &'a str,
+    /// Termino's contact point, e.g. "privacy@termino.example, +48 ...".
+    pub contact: &'a str,
+}
+
+/// One affected business and what of its data is affected.
+pub struct AffectedBusiness<'a> {
+    pub name: &'a str,
+    /// NIP.
+    pub tax_id: Option<&'a str>,
+    /// Approximate number of clients affected.
+    pub data_subjects: u64,
+    /// Approximate number of records.
+    pub records: u64,
+}
+
+/// Art. 34(3)(a) applies: encrypted and no key exposed.
+pub fn individuals_exempt(f: &IncidentFacts) -> bool {
+    f.encrypted && !f.key_exposed
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

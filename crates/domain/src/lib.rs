@@ -3,11 +3,9 @@
 
 pub mod account;
 pub mod breach;
-pub mod breach_notices;
 pub mod business;
 pub mod contact;
 pub mod holidays;
-pub mod ids;
 pub mod password;
 pub mod plan;
 pub mod reminders;

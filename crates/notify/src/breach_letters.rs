@@ -1,4 +1,4 @@
-//! Drafted texts of the GDPR breach workflow. Pure functions, no I/O.
+//! The letters of the GDPR breach workflow. Pure functions, no I/O.
 //!
 //! - [`processor_notice`]: Termino (processor) tells an affected business
 //!   (controller) about a breach, with everything Art. 33(3) GDPR asks for and
@@ -13,66 +13,25 @@
 //!
 //! Bodies are plain text, wrapped at [`WIDTH`] characters where the text
 //! allows it. Every moment is shown in UTC and on the Warsaw wall clock
-//! (see [`crate::breach::both_zones`]).
+//! (see [`termino_domain::breach::both_zones`]). The facts come from the
+//! domain ([`IncidentFacts`]); only the wording lives here.
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Europe::Warsaw;
 
-use crate::breach::{both_zones, clock_text, notify_by};
-use crate::business::Language;
+use termino_domain::breach::{
+    AffectedBusiness, IncidentFacts, both_zones, clock_text, individuals_exempt, notify_by,
+};
+use termino_domain::business::Language;
 
 /// Lines of the drafted texts are wrapped at this many characters.
 const WIDTH: usize = 96;
-
-/// What the operator recorded about an incident.
-pub struct IncidentFacts<'a> {
-    /// E.g. "INC-2026-0003".
-    pub reference: &'a str,
-    /// When Termino became aware of the breach.
-    pub aware_at: DateTime<Utc>,
-    /// Start of the time window of the breach.
-    pub window_start: DateTime<Utc>,
-    /// End of the time window of the breach.
-    pub window_end: DateTime<Utc>,
-    /// What happened, in the operator's words.
-    pub nature: &'a str,
-    /// Which systems, e.g. `["database replica"]`.
-    pub systems: &'a [String],
-    /// Data categories, e.g. `["contact details", "booking history", "notes"]`.
-    pub categories: &'a [String],
-    /// The data was stored encrypted.
-    pub encrypted: bool,
-    /// Any encryption key was exposed.
-    pub key_exposed: bool,
-    /// Likely consequences, in the operator's words.
-    pub consequences: &'a str,
-    /// Measures taken or proposed.
-    pub measures: &'a str,
-    /// Termino's contact point, e.g. "privacy@termino.example, +48 ...".
-    pub contact: &'a str,
-}
-
-/// One affected business and what of its data is affected.
-pub struct AffectedBusiness<'a> {
-    pub name: &'a str,
-    /// NIP.
-    pub tax_id: Option<&'a str>,
-    /// Approximate number of clients affected.
-    pub data_subjects: u64,
-    /// Approximate number of records.
-    pub records: u64,
-}
 
 /// A drafted e-mail or document.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Draft {
     pub subject: String,
     pub body: String,
-}
-
-/// Art. 34(3)(a) applies: encrypted and no key exposed.
-pub fn individuals_exempt(f: &IncidentFacts) -> bool {
-    f.encrypted && !f.key_exposed
 }
 
 /// Processor -> controller notice (Art. 33(2)), with everything Art. 33(3)
