@@ -33,51 +33,7 @@ use crate::{App, AppError, AppResult};
 
 pub const MAX_RANGE_DAYS: i64 = 62;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BookingStatus {
-    Requested,
-    AwaitingPayment,
-    Confirmed,
-    Completed,
-    NoShow,
-    Cancelled,
-}
-
-impl BookingStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BookingStatus::Requested => "requested",
-            BookingStatus::AwaitingPayment => "awaiting_payment",
-            BookingStatus::Confirmed => "confirmed",
-            BookingStatus::Completed => "completed",
-            BookingStatus::NoShow => "no_show",
-            BookingStatus::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "requested" => BookingStatus::Requested,
-            "awaiting_payment" => BookingStatus::AwaitingPayment,
-            "confirmed" => BookingStatus::Confirmed,
-            "completed" => BookingStatus::Completed,
-            "no_show" => BookingStatus::NoShow,
-            "cancelled" => BookingStatus::Cancelled,
-            _ => return None,
-        })
-    }
-
-    /// Whether the booking holds its time (what collides).
-    pub fn holds_time(self) -> bool {
-        matches!(
-            self,
-            BookingStatus::Confirmed
-                | BookingStatus::AwaitingPayment
-                | BookingStatus::Completed
-                | BookingStatus::NoShow
-        )
-    }
-}
+pub use termino_domain::booking::{Actor, BookingStatus};
 
 /// The client's details as given on the booking page.
 #[derive(Debug, Clone, Default)]
@@ -1015,7 +971,7 @@ impl App {
         id: Uuid,
         new_start: DateTime<Utc>,
         new_staff: Option<Uuid>,
-        by: &str,
+        by: Actor,
     ) -> AppResult<BookingRow> {
         let now = self.now();
         let tx = self.db().begin_tenant(scope).await?;
@@ -1023,7 +979,7 @@ impl App {
             .await?
             .ok_or(AppError::NotFound)?;
         let status = BookingStatus::parse(&row.status).unwrap_or(BookingStatus::Cancelled);
-        if !matches!(status, BookingStatus::Requested | BookingStatus::Confirmed) {
+        if !status.movable() {
             return Err(AppError::Conflict {
                 kind: "booking-not-movable",
                 field: None,
@@ -1057,7 +1013,7 @@ impl App {
         // A confirmation was for the old time.
         moved.confirmed_by_client_at = None;
         moved.sequence += 1;
-        if by == "client" && service.requires_approval {
+        if by == Actor::Client && service.requires_approval {
             moved.status = BookingStatus::Requested.as_str().into();
         }
         let saved = repo::save_booking(&tx, scope, moved)
@@ -1110,7 +1066,7 @@ impl App {
         staff_id: Option<Uuid>,
     ) -> AppResult<Booking> {
         let row = self
-            .move_booking(&principal.tenant, id, start, staff_id, "business")
+            .move_booking(&principal.tenant, id, start, staff_id, Actor::Business)
             .await?;
         self.audit(
             &principal.tenant,
@@ -1129,7 +1085,7 @@ impl App {
         reason: Option<&str>,
     ) -> AppResult<Booking> {
         let row = self
-            .transition(&principal.tenant, id, to, "business", reason)
+            .transition(&principal.tenant, id, to, Actor::Business, reason)
             .await?;
         self.audit(
             &principal.tenant,
@@ -1146,7 +1102,7 @@ impl App {
         scope: &TenantScope,
         id: Uuid,
         to: BookingStatus,
-        by: &str,
+        by: Actor,
         reason: Option<&str>,
     ) -> AppResult<BookingRow> {
         let tx = self.db().begin_tenant(scope).await?;
@@ -1183,7 +1139,7 @@ impl App {
         scope: &TenantScope,
         id: Uuid,
         to: BookingStatus,
-        by: &str,
+        by: Actor,
         reason: Option<&str>,
     ) -> AppResult<(BookingRow, BookingStatus, &'static str)> {
         use BookingStatus::*;
@@ -1192,17 +1148,23 @@ impl App {
             .await?
             .ok_or(AppError::NotFound)?;
         let from = BookingStatus::parse(&row.status).unwrap_or(Cancelled);
-        let allowed = match (from, to) {
-            (Requested | AwaitingPayment, Confirmed) => true,
-            (Requested | Confirmed | AwaitingPayment, Cancelled) => true,
-            (Confirmed, Completed | NoShow) => row.starts_at <= now,
-            _ => false,
-        };
-        if !allowed {
+        if let Err(refusal) =
+            termino_domain::booking::may_transition(from, to, by, row.starts_at, now)
+        {
+            use termino_domain::booking::Refusal;
+            let why = match refusal {
+                Refusal::Invalid => "",
+                Refusal::NotForActor => " this way",
+                Refusal::NotStarted => " before it starts",
+            };
             return Err(AppError::Conflict {
                 kind: "invalid-transition",
                 field: Some("status"),
-                message: format!("a {} booking cannot become {}", from.as_str(), to.as_str()),
+                message: format!(
+                    "a {} booking cannot become {}{why}",
+                    from.as_str(),
+                    to.as_str()
+                ),
             });
         }
         let mut changed = row.clone();
@@ -1244,7 +1206,7 @@ impl App {
         changed.updated_at = now;
         changed.sequence += 1;
         if to == Cancelled {
-            changed.cancelled_by = Some(by.to_string());
+            changed.cancelled_by = Some(by.as_str().to_string());
             changed.cancel_reason = reason
                 .map(str::trim)
                 .filter(|r| !r.is_empty())
@@ -1266,7 +1228,7 @@ impl App {
         }
         // A hold that ran out was never announced to the business.
         if to == Cancelled && from != AwaitingPayment {
-            let by_client = by == "client";
+            let by_client = by == Actor::Client;
             self.notice_to_business(tx, scope, &saved, Notice::Cancelled { by_client })
                 .await?;
         }
@@ -1307,9 +1269,11 @@ impl App {
     }
 
     fn before_cutoff(&self, business: &PublicBusiness, booking: &Booking) -> AppResult<()> {
-        let cutoff =
-            booking.starts_at - Duration::hours(i64::from(business.cancellation_cutoff_hours));
-        if self.now() > cutoff {
+        if !termino_domain::booking::client_may_change(
+            booking.starts_at,
+            business.cancellation_cutoff_hours,
+            self.now(),
+        ) {
             return Err(AppError::Conflict {
                 kind: "past-cutoff",
                 field: None,
@@ -1331,7 +1295,7 @@ impl App {
         let (business, booking) = self.managed_booking(slug, token).await?;
         self.before_cutoff(&business, &booking)?;
         let row = self
-            .move_booking(&business.scope, booking.id, start, None, "client")
+            .move_booking(&business.scope, booking.id, start, None, Actor::Client)
             .await?;
         self.opened(business.scope.id(), &row).await
     }
@@ -1349,7 +1313,7 @@ impl App {
                 &business.scope,
                 booking.id,
                 BookingStatus::Cancelled,
-                "client",
+                Actor::Client,
                 reason,
             )
             .await?;

@@ -32,7 +32,7 @@ use uuid::Uuid;
 
 use crate::auth::Principal;
 use crate::billing::Applied;
-use crate::bookings::BookingStatus;
+use crate::bookings::{Actor, BookingStatus};
 use crate::catalog::amount_due;
 use crate::notices::Notice;
 use crate::{App, AppError, AppResult};
@@ -138,7 +138,7 @@ pub(crate) async fn on_booking_status(
     scope: &TenantScope,
     booking: &BookingRow,
     to: BookingStatus,
-    by: &str,
+    by: Actor,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     if to != BookingStatus::Cancelled {
@@ -151,14 +151,14 @@ pub(crate) async fn on_booking_status(
             // The client may cancel only before the cutoff, and then gets
             // it back unless the business keeps deposits; a cancellation
             // by the business always refunds in full.
-            "paid" if by == "client" && !tenant.refund_client_cancellations => continue,
+            "paid" if by == Actor::Client && !tenant.refund_client_cancellations => continue,
             "paid" => "refund_due",
             _ => continue,
         };
         if next == "refund_due" {
             p.refund_minor = p.amount_minor;
         }
-        tracing::info!(event = "payment_status", tenant_id = %scope.id(), payment_id = %p.id, from = %p.status, to = next, cancelled_by = by, "payment follows its booking");
+        tracing::info!(event = "payment_status", tenant_id = %scope.id(), payment_id = %p.id, from = %p.status, to = next, cancelled_by = by.as_str(), "payment follows its booking");
         p.status = next.into();
         p.updated_at = now;
         repo::save(tx, scope, p).await?;
@@ -504,7 +504,7 @@ impl App {
                     scope,
                     booking.id,
                     BookingStatus::Confirmed,
-                    "payment",
+                    Actor::Payment,
                     None,
                 )
                 .await?;
@@ -677,7 +677,7 @@ impl App {
                     &scope,
                     b.id,
                     BookingStatus::Cancelled,
-                    "system",
+                    Actor::System,
                     Some("payment not received in time"),
                 )
                 .await

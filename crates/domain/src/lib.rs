@@ -2,6 +2,7 @@
 //! permission checks. No I/O lives here so every rule is unit-testable.
 
 pub mod account;
+pub mod booking;
 pub mod breach;
 pub mod business;
 pub mod contact;
