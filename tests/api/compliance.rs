@@ -26,6 +26,7 @@ on_both_backends!(
     two_nodes_running_the_job_at_once_purge_once,
     sub_processor_changes_are_announced_and_objections_recorded,
     the_owner_exports_and_deletes_in_the_panel,
+    the_read_only_gate_is_the_same_for_every_entry_point,
 );
 
 /// A public booking at `start` that must succeed.
@@ -953,4 +954,70 @@ async fn the_owner_exports_and_deletes_in_the_panel(app: &TestApp) {
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
     let resp = submit(app, owner, "/app/staff", &[("name", "Nowa Osoba")]).await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+}
+
+/// The gate lives in each use case (`App::check_writable`), not in a list of
+/// URL prefixes per edge: REST, GraphQL and the panel refuse the same
+/// writes, reads and the way out go on, and a panel form keeps what was
+/// typed.
+async fn the_read_only_gate_is_the_same_for_every_entry_point(app: &TestApp) {
+    let s = salon(app, "tylko-odczyt", json!({})).await;
+    let key = crate::graphql::api_key(&s.owner).await;
+    app.clock.advance(Duration::days(15));
+    let owner = app.login(&owner_email("tylko-odczyt"), PASSWORD).await;
+    let expired = |p: &Value| {
+        p["type"]
+            .as_str()
+            .is_some_and(|t| t.ends_with("/plan-expired"))
+    };
+    let staff_hours = format!("/staff/{}/working-hours", s.staff);
+    let writes: [(&str, &str, Value); 4] = [
+        ("POST", "/staff", json!({"name": "Nowa osoba"})),
+        (
+            "PUT",
+            staff_hours.as_str(),
+            crate::scheduling::all_week("10:00", "12:00"),
+        ),
+        ("PATCH", "/business", json!({"name": "Inna nazwa"})),
+        ("POST", "/calendar-feeds", json!({"staff_id": s.staff})),
+    ];
+    for (method, path, body) in writes {
+        let resp = match method {
+            "POST" => owner.post(path, body).await,
+            "PUT" => owner.send(reqwest::Method::PUT, path, Some(body)).await,
+            _ => owner.patch(path, body).await,
+        };
+        assert_eq!(resp.status(), StatusCode::CONFLICT, "{method} {path}");
+        assert!(expired(&problem(resp).await), "{method} {path}");
+    }
+    let answer = crate::graphql::gql(
+        app,
+        &key,
+        "mutation { createStaff(name: \"Nowa\") { id } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        answer["errors"][0]["extensions"]["code"], "plan-expired",
+        "{answer}"
+    );
+    let resp = submit(app, &owner, "/app/staff", &[("name", "Nowa osoba")]).await;
+    assert_eq!(resp.status(), StatusCode::CONFLICT);
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("This account is read-only"), "{html}");
+    assert!(html.contains("value=\"Nowa osoba\""), "{html}");
+    // Nothing was written by any of them.
+    let staff: Value = owner.get("/staff").await.json().await.unwrap();
+    assert_eq!(staff.as_array().map(Vec::len), Some(1), "{staff}");
+    // Reads, one's own notices and the way out go on.
+    assert_eq!(owner.get("/services").await.status(), StatusCode::OK);
+    let notices: Value = owner.get("/me/notices").await.json().await.unwrap();
+    assert_eq!(
+        owner
+            .send(reqwest::Method::PUT, "/me/notices", Some(notices))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(page(app, &owner, "/app/plan").await.0, StatusCode::OK);
 }

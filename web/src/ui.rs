@@ -349,6 +349,7 @@ ui_texts! {
     delete_cancel: "Cancel the deletion", "Odwołaj usunięcie";
     closing_banner: "This business is being deleted at its owner's request. The account is read-only.", "Ta firma jest usuwana na prośbę właściciela. Konto działa tylko do odczytu.";
     read_only: "This account is read-only: {why}", "To konto działa tylko do odczytu: {why}";
+    plan_ended_short: "its plan has ended. Choose a plan to continue.", "skończył się jego plan. Wybierz plan, aby kontynuować.";
     not_yet_title: "Online booking is not available yet", "Rezerwacja online nie jest jeszcze dostępna";
     not_yet_body: "This business has not started taking online bookings yet. Please contact it directly.", "Ta firma jeszcze nie przyjmuje rezerwacji online. Skontaktuj się z nią bezpośrednio.";
     // Accountability: data requests, the audit log, support access,

@@ -46,37 +46,14 @@ fn area_of(req: &Request) -> Option<Area> {
     }
 }
 
-fn changes_business_data(req: &Request) -> bool {
-    let path = req.original_uri().path();
-    let rest = path.strip_prefix("/api/v1/").unwrap_or(path);
-    !matches!(
-        rest.split('/').next().unwrap_or(""),
-        "me"
-            | "auth"
-            | "dpa"
-            | "account"
-            | "subprocessors"
-            | "plan"
-            | "billing"
-            // A closed account still answers its clients and its incidents.
-            | "data-requests"
-            | "incidents"
-            | "support-grants"
-    )
-}
-
 pub async fn authorize(
     app: &App,
     req: &Request,
     auth: &BusinessAuth,
 ) -> Result<Principal, ApiError> {
     let principal = authenticate(app, req, auth).await?;
-    // An expired account (or one being deleted) is read-only, except for
-    // what gets it going again or out: the plan, the agreement, the
-    // account's own deletion and export.
-    if is_state_changing(req.method()) && changes_business_data(req) {
-        app.check_writable(&principal).await?;
-    }
+    // The read-only gate (plan ended, deletion requested) is the use
+    // case's own: `App::check_writable` inside each one.
     if let Some(area) = area_of(req) {
         let access = if is_state_changing(req.method()) {
             Access::Write

@@ -344,6 +344,7 @@ impl App {
         user_id: Uuid,
         role: &str,
     ) -> AppResult<Member> {
+        self.check_writable(principal).await?;
         principal.require(principal.role().can_manage_users(), "managing the team")?;
         let role = Role::parse(role).map_err(|p| AppError::invalid("role", p.code, p.message))?;
         let tx = self.db().begin_tenant(&principal.tenant).await?;
@@ -383,6 +384,7 @@ impl App {
     }
 
     pub async fn remove_member(&self, principal: &Principal, user_id: Uuid) -> AppResult<()> {
+        self.check_writable(principal).await?;
         principal.require(principal.role().can_manage_users(), "managing the team")?;
         let tx = self.db().begin_tenant(&principal.tenant).await?;
         let current = accounts::find_membership(&tx, &principal.tenant, user_id)
@@ -450,6 +452,7 @@ impl App {
         email: &str,
         role: &str,
     ) -> AppResult<Invitation> {
+        self.check_writable(principal).await?;
         principal.require(principal.role().can_manage_users(), "inviting people")?;
         let invited_by = principal
             .user_id()
@@ -515,6 +518,7 @@ impl App {
     }
 
     pub async fn revoke_invitation(&self, principal: &Principal, id: Uuid) -> AppResult<()> {
+        self.check_writable(principal).await?;
         principal.require(principal.role().can_manage_users(), "managing the team")?;
         let tx = self.db().begin_tenant(&principal.tenant).await?;
         let found = invitations::revoke(&tx, &principal.tenant, id, self.now()).await?;

@@ -55,6 +55,7 @@ impl App {
         name: &str,
         scopes: &[String],
     ) -> AppResult<CreatedApiKey> {
+        self.check_writable(principal).await?;
         // People manage keys; a key never makes or revokes keys.
         principal.require(
             principal.role().can_manage_api_keys() && principal.user_id().is_some(),
@@ -145,6 +146,7 @@ impl App {
     }
 
     pub async fn revoke_api_key(&self, principal: &Principal, id: Uuid) -> AppResult<ApiKey> {
+        self.check_writable(principal).await?;
         // People manage keys; a key never makes or revokes keys.
         principal.require(
             principal.role().can_manage_api_keys() && principal.user_id().is_some(),

@@ -1065,6 +1065,7 @@ impl App {
         start: DateTime<Utc>,
         staff_id: Option<Uuid>,
     ) -> AppResult<Booking> {
+        self.check_writable(principal).await?;
         let row = self
             .move_booking(&principal.tenant, id, start, staff_id, Actor::Business)
             .await?;
@@ -1084,6 +1085,7 @@ impl App {
         to: BookingStatus,
         reason: Option<&str>,
     ) -> AppResult<Booking> {
+        self.check_writable(principal).await?;
         let row = self
             .transition(&principal.tenant, id, to, Actor::Business, reason)
             .await?;

@@ -79,6 +79,7 @@ impl App {
         principal: &Principal,
         update: BusinessUpdate,
     ) -> AppResult<Business> {
+        self.check_writable(principal).await?;
         principal.require(
             principal.role().can_edit_business_settings(),
             "editing business settings",

@@ -94,6 +94,7 @@ impl App {
         staff_id: Option<Uuid>,
         client_details: FeedClientDetails,
     ) -> AppResult<NewFeed> {
+        self.check_writable(principal).await?;
         let scope = principal.tenant;
         let tx = self.db().begin_tenant(&scope).await?;
         match staff_id {
@@ -176,6 +177,7 @@ impl App {
 
     /// The address stops working at once.
     pub async fn revoke_calendar_feed(&self, principal: &Principal, id: Uuid) -> AppResult<()> {
+        self.check_writable(principal).await?;
         let tx = self.db().begin_tenant(&principal.tenant).await?;
         self.managed_feed(&tx, principal, id).await?;
         repo::revoke(&tx, &principal.tenant, id, self.now()).await?;
@@ -189,6 +191,7 @@ impl App {
         principal: &Principal,
         id: Uuid,
     ) -> AppResult<NewFeed> {
+        self.check_writable(principal).await?;
         let scope = principal.tenant;
         let tx = self.db().begin_tenant(&scope).await?;
         let old = self.managed_feed(&tx, principal, id).await?;

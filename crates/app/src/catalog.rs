@@ -245,6 +245,7 @@ impl App {
         principal: &Principal,
         input: ServiceInput,
     ) -> AppResult<Service> {
+        self.check_writable(principal).await?;
         self.require_manager(principal)?;
         validate_service(&input)?;
         let scope = principal.tenant;
@@ -293,6 +294,7 @@ impl App {
         id: Uuid,
         input: ServiceInput,
     ) -> AppResult<Service> {
+        self.check_writable(principal).await?;
         self.require_manager(principal)?;
         validate_service(&input)?;
         let scope = principal.tenant;
@@ -365,6 +367,7 @@ impl App {
         principal: &Principal,
         input: StaffInput,
     ) -> AppResult<StaffMember> {
+        self.check_writable(principal).await?;
         self.require_manager(principal)?;
         let scope = principal.tenant;
         let now = self.now();
@@ -431,6 +434,7 @@ impl App {
         id: Uuid,
         input: StaffInput,
     ) -> AppResult<StaffMember> {
+        self.check_writable(principal).await?;
         self.require_manager(principal)?;
         let scope = principal.tenant;
         let tx = self.db().begin_tenant(&scope).await?;
@@ -503,6 +507,7 @@ impl App {
         staff_id: Uuid,
         days: &[Vec<(String, String)>; 7],
     ) -> AppResult<StaffMember> {
+        self.check_writable(principal).await?;
         self.require_manager(principal)?;
         let mut errors = ValidationErrors::new();
         let week = StoredWeek(
@@ -532,6 +537,7 @@ impl App {
         date: NaiveDate,
         intervals: &[(String, String)],
     ) -> AppResult<Vec<(u16, u16)>> {
+        self.check_writable(principal).await?;
         self.require_manager(principal)?;
         let mut errors = ValidationErrors::new();
         let parsed = parse_intervals("intervals", intervals, &mut errors);
@@ -559,6 +565,7 @@ impl App {
         staff_id: Uuid,
         date: NaiveDate,
     ) -> AppResult<()> {
+        self.check_writable(principal).await?;
         self.require_manager(principal)?;
         let scope = principal.tenant;
         let tx = self.db().begin_tenant(&scope).await?;
@@ -606,6 +613,7 @@ impl App {
         ends_on: NaiveDate,
         reason: &str,
     ) -> AppResult<ClosureRow> {
+        self.check_writable(principal).await?;
         self.require_manager(principal)?;
         if ends_on < starts_on {
             return Err(AppError::invalid(
@@ -648,6 +656,7 @@ impl App {
     }
 
     pub async fn delete_closure(&self, principal: &Principal, id: Uuid) -> AppResult<()> {
+        self.check_writable(principal).await?;
         self.require_manager(principal)?;
         let scope = principal.tenant;
         let tx = self.db().begin_tenant(&scope).await?;

@@ -718,6 +718,7 @@ impl App {
     }
 
     pub async fn delete_client(&self, principal: &Principal, id: Uuid) -> AppResult<()> {
+        self.check_writable(principal).await?;
         let scope = principal.tenant;
         let event = AuditEvent::new(principal.audit_actor(), "client.deleted").on("client", id);
         self.delete_client_in_scope(&scope, id, false, event).await

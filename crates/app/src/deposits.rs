@@ -189,6 +189,7 @@ impl App {
     /// Stripe's onboarding for the business's own account (created on the
     /// first call). Returns the address to send the owner to.
     pub async fn connect_stripe(&self, principal: &Principal) -> AppResult<String> {
+        self.check_writable(principal).await?;
         principal.require(
             principal.user_id().is_some() && principal.role() == Role::Owner,
             "connecting a payment account",

@@ -256,7 +256,8 @@ impl App {
     }
 
     /// Writes other than client data (services, staff, settings) need only
-    /// a working account.
+    /// a working account. Every use case that changes business data asks
+    /// this itself, so REST, GraphQL and the panel cannot differ.
     pub async fn check_writable(&self, principal: &Principal) -> AppResult<()> {
         check_standing(&self.business(principal).await?, self.now())
     }
@@ -480,26 +481,29 @@ impl App {
     }
 }
 
-/// Expired accounts are read-only; a business being deleted is too.
+/// Expired accounts are read-only; a business being deleted is too (the
+/// rule is `termino_domain::plan::gate`).
 pub fn check_standing(tenant: &Tenant, now: DateTime<Utc>) -> AppResult<()> {
-    if let termino_domain::plan::Standing::Expired { purge_at, .. } =
-        crate::billing::standing_of(tenant, now)
-    {
-        return Err(AppError::Conflict {
+    use termino_domain::plan::{Change, Closed, gate};
+    let standing = crate::billing::standing_of(tenant, now);
+    match gate(
+        standing,
+        tenant.deletion_requested_at.is_some(),
+        Change::BusinessData,
+    ) {
+        Ok(()) => Ok(()),
+        Err(Closed::PlanEnded { purge_at }) => Err(AppError::Conflict {
             kind: "plan-expired",
             field: None,
             message: format!(
                 "this account is read-only: its plan has ended; its data is kept until {} — choose a plan to continue",
                 purge_at.format("%Y-%m-%d")
             ),
-        });
-    }
-    if tenant.deletion_requested_at.is_some() {
-        return Err(AppError::Conflict {
+        }),
+        Err(Closed::DeletionRequested) => Err(AppError::Conflict {
             kind: "deletion-requested",
             field: None,
             message: "this business is being deleted at its owner's request; cancel the request to continue".into(),
-        });
+        }),
     }
-    Ok(())
 }

@@ -99,6 +99,7 @@ impl App {
         staff_id: Uuid,
         url: &str,
     ) -> AppResult<ExternalCalendar> {
+        self.check_writable(principal).await?;
         let trimmed = url.trim();
         let url = match trimmed.strip_prefix("webcal://") {
             Some(rest) => format!("https://{rest}"),
@@ -166,6 +167,7 @@ impl App {
         principal: &Principal,
         id: Uuid,
     ) -> AppResult<()> {
+        self.check_writable(principal).await?;
         let tx = self.db().begin_tenant(&principal.tenant).await?;
         let row = repo::get(&tx, &principal.tenant, id)
             .await?

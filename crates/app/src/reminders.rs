@@ -102,6 +102,7 @@ impl App {
         principal: &Principal,
         input: ReminderSettingsInput,
     ) -> AppResult<ReminderSettings> {
+        self.check_writable(principal).await?;
         principal.require(
             principal.role().can_edit_business_settings(),
             "editing business settings",

@@ -248,6 +248,7 @@ impl App {
         to: &str,
         text: &str,
     ) -> AppResult<SmsView> {
+        self.check_writable(principal).await?;
         principal.require(
             principal.role().can_edit_business_settings(),
             "sending text messages",

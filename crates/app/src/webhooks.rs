@@ -152,6 +152,7 @@ impl App {
         principal: &Principal,
         input: EndpointInput,
     ) -> AppResult<CreatedEndpoint> {
+        self.check_writable(principal).await?;
         principal.require(
             principal.role().can_edit_business_settings(),
             "managing webhooks",
@@ -247,6 +248,7 @@ impl App {
     }
 
     pub async fn delete_webhook_endpoint(&self, principal: &Principal, id: Uuid) -> AppResult<()> {
+        self.check_writable(principal).await?;
         principal.require(
             principal.role().can_edit_business_settings(),
             "managing webhooks",
@@ -287,6 +289,7 @@ impl App {
 
     /// Sends a delivery again (same `webhook-id`), now.
     pub async fn replay_delivery(&self, principal: &Principal, id: Uuid) -> AppResult<Delivery> {
+        self.check_writable(principal).await?;
         principal.require(
             principal.role().can_edit_business_settings(),
             "managing webhooks",

@@ -92,6 +92,40 @@ pub fn trial_ends_at(signed_up_at: DateTime<Utc>) -> DateTime<Utc> {
         .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
+/// Why an account takes no changes right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Closed {
+    /// The plan ended: read-only until `purge_at`, unless a plan is chosen.
+    PlanEnded { purge_at: DateTime<Utc> },
+    /// The owner asked to delete the business.
+    DeletionRequested,
+}
+
+/// What a change is for. Getting the account going again or out of
+/// Termino (plan, agreement, export, deletion) and answering its clients
+/// and incidents stay possible on a closed account; nothing else does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    BusinessData,
+    GoingOrOut,
+    ClientsAndIncidents,
+}
+
+/// The read-only gate: may a business in `standing` (and with a deletion
+/// request or not) make a change of `kind`?
+pub fn gate(standing: Standing, deletion_requested: bool, kind: Change) -> Result<(), Closed> {
+    if kind != Change::BusinessData {
+        return Ok(());
+    }
+    if let Standing::Expired { purge_at, .. } = standing {
+        return Err(Closed::PlanEnded { purge_at });
+    }
+    if deletion_requested {
+        return Err(Closed::DeletionRequested);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)] // panicking is how tests fail
 mod tests {
@@ -164,5 +198,25 @@ mod tests {
             standing(PlanKind::Pro, Some(t0 - day * 100), Some(t0 + day), t0),
             Standing::Active
         );
+    }
+
+    #[test]
+    fn a_closed_account_still_gets_going_or_out() {
+        let now = Utc::now();
+        let expired = Standing::Expired {
+            since: now,
+            purge_at: now,
+        };
+        assert_eq!(
+            gate(expired, false, Change::BusinessData),
+            Err(Closed::PlanEnded { purge_at: now })
+        );
+        assert_eq!(gate(expired, true, Change::GoingOrOut), Ok(()));
+        assert_eq!(gate(expired, true, Change::ClientsAndIncidents), Ok(()));
+        assert_eq!(
+            gate(Standing::Active, true, Change::BusinessData),
+            Err(Closed::DeletionRequested)
+        );
+        assert_eq!(gate(Standing::Active, false, Change::BusinessData), Ok(()));
     }
 }

@@ -281,37 +281,6 @@ impl Ctx {
         form: &FormData,
     ) -> Result<Self, Response> {
         let ctx = Self::load(req, app, policy).await?;
-        // A read-only account (plan ended, deletion requested) changes
-        // nothing but what gets it going again or out.
-        // The full path: inside the nested panel routes `uri()` has no `/app`.
-        let path = req.original_uri().path();
-        // Clients' requests and incidents are answered even then.
-        let exempt = [
-            "/app/plan",
-            "/app/dpa",
-            "/app/account",
-            "/app/logout",
-            "/app/requests",
-            "/app/incidents",
-            "/app/security",
-        ]
-        .iter()
-        .any(|p| path.starts_with(p));
-        if !exempt && termino_app::dpa::check_standing(&ctx.business, app.now()).is_err() {
-            let u = ctx.u;
-            let why = ctx
-                .chrome("", req)
-                .expired
-                .unwrap_or_else(|| u.closing_banner.to_string());
-            let title = ctx.p.t.error_title;
-            return Err(ctx.p.message(
-                StatusCode::CONFLICT,
-                title,
-                u.read_only.replace("{why}", &why),
-                true,
-                Some(("/app/plan", u.nav_plan)),
-            ));
-        }
         if !http::tokens_match(&ctx.csrf, form.get("csrf_token")) {
             let t = ctx.p.t;
             return Err(ctx.p.message(
@@ -406,7 +375,11 @@ impl Ctx {
     }
 
     pub fn failure(self, err: AppError) -> Response {
-        self.p.failure(err)
+        let t = self.p.t;
+        let f = failure_of(t, err);
+        let body = f.form_error.unwrap_or_else(|| t.internal_error.to_string());
+        let plan = (f.status == StatusCode::CONFLICT).then_some(("/app/plan", self.u.nav_plan));
+        self.p.message(f.status, t.error_title, body, true, plan)
     }
 
     pub fn local(&self, at: DateTime<Utc>) -> DateTime<Tz> {
@@ -541,8 +514,28 @@ impl FormView {
     }
 }
 
-/// Field errors keyed like `monday[0]` belong to the field `monday`.
+/// Field errors keyed like `monday[0]` belong to the field `monday`. The
+/// read-only gate (each use case checks it) is said as the banner says it.
 pub(crate) fn failure_of(t: &Texts, err: AppError) -> Failure {
+    if let AppError::Conflict {
+        kind: kind @ ("plan-expired" | "deletion-requested"),
+        field: None,
+        ..
+    } = &err
+    {
+        let u = ui::ui(termino_domain::business::Language::parse(t.code).unwrap_or_default());
+        let why = if *kind == "deletion-requested" {
+            u.closing_banner
+        } else {
+            u.plan_ended_short
+        };
+        return Failure {
+            status: StatusCode::CONFLICT,
+            form_error: Some(u.read_only.replace("{why}", why)),
+            fields: Default::default(),
+            retry_after: None,
+        };
+    }
     let mut f = Failure::of(t, err);
     for (field, _) in f.fields.0.iter_mut() {
         if let Some(at) = field.find('[') {

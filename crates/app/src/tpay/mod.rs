@@ -61,6 +61,7 @@ impl App {
         principal: &Principal,
         creds: TpayCredentials,
     ) -> AppResult<()> {
+        self.check_writable(principal).await?;
         principal.require(
             principal.user_id().is_some() && principal.role() == Role::Owner,
             "connecting a payment account",
