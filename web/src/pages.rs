@@ -8,7 +8,7 @@ use poem::{FromRequest, Request, RequestBody, Response, handler};
 use serde::Deserialize;
 use termino_app::accounts::SignupInput;
 use termino_app::auth::{Actor, ClientInfo, Principal};
-use termino_app::{App, AppError};
+use termino_app::{App, AppError, ConflictKind};
 use termino_domain::business::Language;
 
 use crate::http::{self, CookiePolicy};
@@ -185,7 +185,7 @@ impl Failure {
                 message,
             } => match field {
                 Some(field) => {
-                    let code = kind.replace('-', "_");
+                    let code = kind.as_str().replace('-', "_");
                     fields.add(field, i18n::field_error(t, field, &code, &message));
                     (StatusCode::CONFLICT, t.fix_fields.to_string(), None)
                 }
@@ -193,17 +193,17 @@ impl Failure {
                     let lang = Language::parse(t.code).unwrap_or(Language::En);
                     let u = crate::ui::ui(lang);
                     let text = match kind {
-                        "plan-limit" => u.plan_limit.to_string(),
-                        "plan-expired" => u.closed_no_services.to_string(),
-                        "plan-change" => u.plan_change_blocked.to_string(),
-                        "past-cutoff" => u.cutoff_passed.to_string(),
+                        ConflictKind::PlanLimit => u.plan_limit.to_string(),
+                        ConflictKind::PlanExpired => u.closed_no_services.to_string(),
+                        ConflictKind::PlanChange => u.plan_change_blocked.to_string(),
+                        ConflictKind::PastCutoff => u.cutoff_passed.to_string(),
                         // Said once, in English, by the use case.
-                        "processing-restricted"
-                        | "request-closed"
-                        | "already-extended"
-                        | "extension-too-late"
-                        | "already-sent"
-                        | "no-data" => message,
+                        ConflictKind::ProcessingRestricted
+                        | ConflictKind::RequestClosed
+                        | ConflictKind::AlreadyExtended
+                        | ConflictKind::ExtensionTooLate
+                        | ConflictKind::AlreadySent
+                        | ConflictKind::NoData => message,
                         _ => t.conflict.to_string(),
                     };
                     (StatusCode::CONFLICT, text, None)

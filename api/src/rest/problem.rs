@@ -207,9 +207,9 @@ impl From<AppError> for ApiError {
                 field,
                 message,
             } => {
-                let mut p = Problem::new(StatusCode::CONFLICT, kind, &message);
+                let mut p = Problem::new(StatusCode::CONFLICT, kind.as_str(), &message);
                 if let Some(field) = field {
-                    p = p.field(field, &kind.replace('-', "_"), message);
+                    p = p.field(field, &kind.as_str().replace('-', "_"), message);
                 }
                 p
             }

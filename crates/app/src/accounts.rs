@@ -1,6 +1,7 @@
 //! Businesses and the people who work in them: sign-up, invitations,
 //! roles, password reset.
 
+use crate::ConflictKind;
 use chrono::{DateTime, Duration, Utc};
 use termino_domain::ValidationErrors;
 use termino_domain::account::Role;
@@ -107,7 +108,7 @@ fn validate_signup(input: &SignupInput) -> Result<ValidSignup, ValidationErrors>
 
 fn slug_taken() -> AppError {
     AppError::Conflict {
-        kind: "slug-taken",
+        kind: ConflictKind::SlugTaken,
         field: Some("slug"),
         message: "this address is already taken by another business".into(),
     }
@@ -115,7 +116,7 @@ fn slug_taken() -> AppError {
 
 fn email_taken() -> AppError {
     AppError::Conflict {
-        kind: "email-taken",
+        kind: ConflictKind::EmailTaken,
         field: Some("email"),
         message: "an account with this e-mail already exists; log in instead".into(),
     }
@@ -438,7 +439,7 @@ impl App {
             && accounts::count_owners(tx, scope).await? <= 1
         {
             return Err(AppError::Conflict {
-                kind: "last-owner",
+                kind: ConflictKind::LastOwner,
                 field: Some("role"),
                 message: "a business needs at least one owner".into(),
             });
@@ -475,7 +476,7 @@ impl App {
                 .is_some()
         {
             return Err(AppError::Conflict {
-                kind: "already-member",
+                kind: ConflictKind::AlreadyMember,
                 field: Some("email"),
                 message: "this person is already in the team".into(),
             });

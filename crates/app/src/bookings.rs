@@ -6,6 +6,7 @@
 //! inside a transaction that first locks the staff member's row, and on
 //! PostgreSQL an exclusion constraint is the last line of defence.
 
+use crate::ConflictKind;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone as _, Utc};
@@ -169,7 +170,7 @@ pub struct PublicBusiness {
 fn slot_problem(p: SlotProblem) -> AppError {
     match p {
         SlotProblem::Taken => AppError::Conflict {
-            kind: "slot-taken",
+            kind: ConflictKind::SlotTaken,
             field: Some("start"),
             message: "this time has just been taken; please choose another".into(),
         },
@@ -981,7 +982,7 @@ impl App {
         let status = BookingStatus::parse(&row.status).unwrap_or(BookingStatus::Cancelled);
         if !status.movable() {
             return Err(AppError::Conflict {
-                kind: "booking-not-movable",
+                kind: ConflictKind::BookingNotMovable,
                 field: None,
                 message: format!("a {} booking cannot be moved", status.as_str()),
             });
@@ -1160,7 +1161,7 @@ impl App {
                 Refusal::NotStarted => " before it starts",
             };
             return Err(AppError::Conflict {
-                kind: "invalid-transition",
+                kind: ConflictKind::InvalidTransition,
                 field: Some("status"),
                 message: format!(
                     "a {} booking cannot become {}{why}",
@@ -1277,7 +1278,7 @@ impl App {
             self.now(),
         ) {
             return Err(AppError::Conflict {
-                kind: "past-cutoff",
+                kind: ConflictKind::PastCutoff,
                 field: None,
                 message: format!(
                     "changes are possible until {} hours before the visit; please contact the business",

@@ -7,6 +7,7 @@
 //! updates come in phases; the incident is closed with a report, and every
 //! incident stays in the register.
 
+use crate::ConflictKind;
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Datelike, SubsecRound, Utc};
@@ -408,7 +409,7 @@ impl App {
         let incident = self.incident(id).await?;
         if incident.row.status != "open" {
             return Err(AppError::Conflict {
-                kind: "incident-closed",
+                kind: ConflictKind::IncidentClosed,
                 field: None,
                 message: "this incident is closed".into(),
             });
@@ -490,7 +491,7 @@ impl App {
         let report = closing_report(&facts, &notified, decision, now);
         if !repo::close_incident(db, id, decision, now, &report).await? {
             return Err(AppError::Conflict {
-                kind: "incident-closed",
+                kind: ConflictKind::IncidentClosed,
                 field: None,
                 message: "this incident is already closed".into(),
             });
@@ -847,7 +848,7 @@ impl App {
 
 fn already_sent() -> AppError {
     AppError::Conflict {
-        kind: "already-sent",
+        kind: ConflictKind::AlreadySent,
         field: None,
         message: "the client notice for this incident has been sent".into(),
     }

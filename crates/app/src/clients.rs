@@ -3,6 +3,7 @@
 //! blind indexes for exact look-up. Listing and search decrypt in the app,
 //! over a per-process cache keyed by the business's client revision.
 
+use crate::ConflictKind;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
@@ -362,7 +363,7 @@ pub(crate) fn contact_json(c: &Client) -> serde_json::Value {
 pub(crate) fn check_not_restricted(row: &ClientRow) -> AppResult<()> {
     if row.restricted_at.is_some() {
         return Err(AppError::Conflict {
-            kind: "processing-restricted",
+            kind: ConflictKind::ProcessingRestricted,
             field: None,
             message: "this client asked to restrict the processing of their data; it is kept but cannot be changed or used until the restriction is lifted".into(),
         });
@@ -372,7 +373,7 @@ pub(crate) fn check_not_restricted(row: &ClientRow) -> AppResult<()> {
 
 fn keys_destroyed() -> AppError {
     AppError::Conflict {
-        kind: "keys-destroyed",
+        kind: ConflictKind::KeysDestroyed,
         field: None,
         message: "this business's client data has been erased; no client can be written".into(),
     }
@@ -380,7 +381,7 @@ fn keys_destroyed() -> AppError {
 
 fn duplicate(field: &'static str) -> AppError {
     AppError::Conflict {
-        kind: "client-exists",
+        kind: ConflictKind::ClientExists,
         field: Some(field),
         message: format!("another client already has this {field}"),
     }

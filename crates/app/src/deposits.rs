@@ -11,6 +11,7 @@
 //! the business's cutoff, and then gets everything back; a cancellation by
 //! the business refunds in full too.
 
+use crate::ConflictKind;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
@@ -255,14 +256,14 @@ impl App {
         commit(tx).await?;
         let (Some(payment), Some(due_by)) = (payment, row.payment_due_by) else {
             return Err(AppError::Conflict {
-                kind: "nothing-to-pay",
+                kind: ConflictKind::NothingToPay,
                 field: None,
                 message: "this booking waits for no payment".into(),
             });
         };
         if booking.status != BookingStatus::AwaitingPayment || due_by <= self.now() {
             return Err(AppError::Conflict {
-                kind: "hold-expired",
+                kind: ConflictKind::HoldExpired,
                 field: None,
                 message: "the time to pay for this booking has run out".into(),
             });

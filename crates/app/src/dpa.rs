@@ -4,6 +4,7 @@
 //! client data only under an accepted version (with a period to accept a
 //! new one).
 
+use crate::ConflictKind;
 use chrono::{DateTime, Duration, Utc};
 use termino_crypto::chain::{self, ChainBreak, ChainEntry};
 use termino_domain::account::Role;
@@ -134,7 +135,7 @@ fn mac_entry(key: &termino_crypto::DataKey, row: &AcceptanceRow) -> String {
 
 fn dpa_required(version: &str) -> AppError {
     AppError::Conflict {
-        kind: "dpa-required",
+        kind: ConflictKind::DpaRequired,
         field: None,
         message: format!(
             "not available yet: this business has not accepted the data-processing agreement (version {version}), so client data cannot be processed"
@@ -493,7 +494,7 @@ pub fn check_standing(tenant: &Tenant, now: DateTime<Utc>) -> AppResult<()> {
     ) {
         Ok(()) => Ok(()),
         Err(Closed::PlanEnded { purge_at }) => Err(AppError::Conflict {
-            kind: "plan-expired",
+            kind: ConflictKind::PlanExpired,
             field: None,
             message: format!(
                 "this account is read-only: its plan has ended; its data is kept until {} — choose a plan to continue",
@@ -501,7 +502,7 @@ pub fn check_standing(tenant: &Tenant, now: DateTime<Utc>) -> AppResult<()> {
             ),
         }),
         Err(Closed::DeletionRequested) => Err(AppError::Conflict {
-            kind: "deletion-requested",
+            kind: ConflictKind::DeletionRequested,
             field: None,
             message: "this business is being deleted at its owner's request; cancel the request to continue".into(),
         }),

@@ -7,6 +7,7 @@
 //! node and the command line share (Redis is optional, and a published
 //! message can be missed while a node reconnects; a look cannot).
 
+use crate::ConflictKind;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -34,7 +35,7 @@ pub const RECHECK: chrono::Duration = chrono::Duration::seconds(2);
 
 pub(crate) fn keys_destroyed() -> AppError {
     AppError::Conflict {
-        kind: "keys-destroyed",
+        kind: ConflictKind::KeysDestroyed,
         field: None,
         message: "this business's client data has been erased".into(),
     }
@@ -439,7 +440,7 @@ impl KeyService {
         let keyring = self.load(tenant, now).await?;
         let Some(current) = keyring.active else {
             return Err(AppError::Conflict {
-                kind: "keys-destroyed",
+                kind: ConflictKind::KeysDestroyed,
                 field: None,
                 message: "this business's keys were destroyed".into(),
             });

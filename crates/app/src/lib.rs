@@ -43,7 +43,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use clock::Clock;
-pub use error::{AppError, AppResult};
+pub use error::{AppError, AppResult, ConflictKind};
 pub use kv::Kv;
 use termino_notify::Mailer;
 pub use termino_store::{Database, TenantScope};

@@ -125,7 +125,9 @@ impl Metrics {
     pub(crate) fn booking<T>(&self, result: &AppResult<T>) {
         match result {
             Ok(_) => self.bookings.with_label_values::<&str>(&[]).inc(),
-            Err(AppError::Conflict { kind, .. }) => self.conflicts.with_label_values(&[kind]).inc(),
+            Err(AppError::Conflict { kind, .. }) => {
+                self.conflicts.with_label_values(&[kind.as_str()]).inc()
+            }
             Err(_) => {}
         }
     }

@@ -4,6 +4,7 @@
 //! support grant that the business gives in its panel, and every look is
 //! in that business's audit log.
 
+use crate::ConflictKind;
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 use termino_domain::account::Role;
@@ -102,7 +103,7 @@ impl App {
             .map_err(|e| {
                 if e.is_unique(&["operators_email", "operators.email", "email"]) {
                     AppError::Conflict {
-                        kind: "email-taken",
+                        kind: ConflictKind::EmailTaken,
                         field: Some("email"),
                         message: "an operator with this e-mail exists".into(),
                     }

@@ -8,6 +8,7 @@
 //! checks the booking's current state and start and does nothing if they
 //! are no longer what it was planned for.
 
+use crate::ConflictKind;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use termino_domain::business::Language;
@@ -193,7 +194,7 @@ impl App {
         let (business, booking) = self.managed_booking(slug, token).await?;
         if booking.status != BookingStatus::Confirmed || booking.starts_at <= self.now() {
             return Err(AppError::Conflict {
-                kind: "not-confirmable",
+                kind: ConflictKind::NotConfirmable,
                 field: None,
                 message: "only an upcoming confirmed booking can be confirmed".into(),
             });

@@ -5,6 +5,7 @@
 //! (Art. 12(3)), extends it with a reason the client is told, and completes
 //! each request with one action; the client is told the outcome.
 
+use crate::ConflictKind;
 use std::collections::BTreeMap;
 
 use base64::Engine;
@@ -406,7 +407,7 @@ impl App {
         let keyring = self.keys().for_write(tenant.id, self.now()).await?;
         let Some(client) = self.client_by_email(&scope, &keyring, &email).await? else {
             return Err(AppError::Conflict {
-                kind: "no-data",
+                kind: ConflictKind::NoData,
                 field: None,
                 message: "this business holds no data about this e-mail address".into(),
             });
@@ -534,14 +535,14 @@ impl App {
         let request = self.data_request(principal, id).await?;
         if request.status != "open" {
             return Err(AppError::Conflict {
-                kind: "request-closed",
+                kind: ConflictKind::RequestClosed,
                 field: None,
                 message: "this request has been answered".into(),
             });
         }
         if request.extended_due_at.is_some() {
             return Err(AppError::Conflict {
-                kind: "already-extended",
+                kind: ConflictKind::AlreadyExtended,
                 field: None,
                 message: "this request has already been extended".into(),
             });
@@ -549,7 +550,7 @@ impl App {
         let now = self.now();
         if now > request.due_at {
             return Err(AppError::Conflict {
-                kind: "extension-too-late",
+                kind: ConflictKind::ExtensionTooLate,
                 field: None,
                 message: "an extension must be decided and told within the first month".into(),
             });
@@ -623,7 +624,7 @@ impl App {
         let request = self.data_request(principal, id).await?;
         if request.status != "open" {
             return Err(AppError::Conflict {
-                kind: "request-closed",
+                kind: ConflictKind::RequestClosed,
                 field: None,
                 message: "this request has been answered".into(),
             });
@@ -800,7 +801,7 @@ impl App {
         let record = self.client_in(scope, client).await?;
         let ClientRecord::Readable(c) = record else {
             return Err(AppError::Conflict {
-                kind: "keys-destroyed",
+                kind: ConflictKind::KeysDestroyed,
                 field: None,
                 message: "this client's data can no longer be read".into(),
             });

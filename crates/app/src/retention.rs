@@ -8,6 +8,7 @@
 //! deletes its rows in batches, then writes a deletion certificate. A purge
 //! cut short is finished by the next run.
 
+use crate::ConflictKind;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 use termino_domain::account::Role;
@@ -592,7 +593,7 @@ impl App {
         };
         if self.now() >= rules::deletion_grace_ends(at) {
             return Err(AppError::Conflict {
-                kind: "deletion-under-way",
+                kind: ConflictKind::DeletionUnderWay,
                 field: None,
                 message: "the grace period is over; the deletion is under way".into(),
             });

@@ -5,6 +5,7 @@
 //! lease), moved on by the gateway's delivery reports, and counted per
 //! month against the plan's limit.
 
+use crate::ConflictKind;
 use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, Utc};
@@ -255,7 +256,7 @@ impl App {
         )?;
         if !self.sms_enabled() {
             return Err(AppError::Conflict {
-                kind: "sms-off",
+                kind: ConflictKind::SmsOff,
                 field: None,
                 message: "No SMS gateway is configured on this server".into(),
             });
@@ -281,7 +282,7 @@ impl App {
             SmsQueued::LimitReached => {
                 commit(tx).await?;
                 return Err(AppError::Conflict {
-                    kind: "sms-limit-reached",
+                    kind: ConflictKind::SmsLimitReached,
                     field: None,
                     message: "This month's text messages of the plan are used up".into(),
                 });

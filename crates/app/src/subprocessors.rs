@@ -1,6 +1,7 @@
 //! Termino's sub-processors: the public list, changes announced to every
 //! business ahead of their effective date, and a business's objection.
 
+use crate::ConflictKind;
 use chrono::{DateTime, Duration, Utc};
 use termino_domain::account::Role;
 use termino_store::commit;
@@ -282,7 +283,7 @@ impl App {
         if let Err(e) = result {
             if e.is_unique(&["subprocessor_objections"]) {
                 return Err(AppError::Conflict {
-                    kind: "already-objected",
+                    kind: ConflictKind::AlreadyObjected,
                     field: None,
                     message: "this business has already objected to this change".into(),
                 });

@@ -28,7 +28,7 @@ use poem::http::StatusCode;
 use poem::{Request, Response, Route, get, post};
 use termino_app::accounts::{Business, Member};
 use termino_app::auth::Principal;
-use termino_app::{App, AppError};
+use termino_app::{App, AppError, ConflictKind};
 
 use crate::http::{self, CookiePolicy};
 use crate::i18n::{self, Texts};
@@ -518,13 +518,13 @@ impl FormView {
 /// read-only gate (each use case checks it) is said as the banner says it.
 pub(crate) fn failure_of(t: &Texts, err: AppError) -> Failure {
     if let AppError::Conflict {
-        kind: kind @ ("plan-expired" | "deletion-requested"),
+        kind: kind @ (ConflictKind::PlanExpired | ConflictKind::DeletionRequested),
         field: None,
         ..
     } = &err
     {
         let u = ui::ui(termino_domain::business::Language::parse(t.code).unwrap_or_default());
-        let why = if *kind == "deletion-requested" {
+        let why = if *kind == ConflictKind::DeletionRequested {
             u.closing_banner
         } else {
             u.plan_ended_short

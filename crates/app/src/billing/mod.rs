@@ -11,6 +11,7 @@ pub mod refusals;
 mod stripe_events;
 pub mod stripe_signature;
 
+use crate::ConflictKind;
 use std::collections::HashMap;
 use std::time::Duration as StdDuration;
 
@@ -296,7 +297,7 @@ impl App {
             .stripe_customer(principal)
             .await?
             .ok_or(AppError::Conflict {
-                kind: "no-subscription",
+                kind: ConflictKind::NoSubscription,
                 field: None,
                 message: "there is no paid plan to manage yet".into(),
             })?;
@@ -316,7 +317,7 @@ impl App {
 
 fn plan_limit(message: String) -> AppError {
     AppError::Conflict {
-        kind: "plan-limit",
+        kind: ConflictKind::PlanLimit,
         field: None,
         message,
     }
@@ -392,7 +393,7 @@ impl App {
             && tenant.paid_until.is_some_and(|p| p > now);
         if tenant.plan == PlanKind::Free.as_str() || paid_running {
             return Err(AppError::Conflict {
-                kind: "plan-change",
+                kind: ConflictKind::PlanChange,
                 field: None,
                 message: "cancel the paid plan first (in Stripe's portal)".into(),
             });

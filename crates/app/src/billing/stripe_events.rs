@@ -7,6 +7,7 @@
 //! currency, for the amount that comes to (see [`super::plan_checks`]).
 //! The ids in an object's metadata are never trusted for plans.
 
+use crate::ConflictKind;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use termino_domain::plan::PlanKind;
@@ -236,7 +237,7 @@ impl App {
         {
             tracing::info!(event = %id, kind = %kind, "a subscription's event before its checkout completed; Stripe sends it again");
             return Err(AppError::Conflict {
-                kind: "unknown-subscription",
+                kind: ConflictKind::UnknownSubscription,
                 field: None,
                 message: "the checkout of this subscription is not confirmed yet".into(),
             });
