@@ -105,12 +105,12 @@ pub struct Staff {
 impl From<termino_app::catalog::Service> for Service {
     fn from(s: termino_app::catalog::Service) -> Self {
         Service {
-            id: ID(s.row.id.to_string()),
-            name: s.row.name,
-            duration_min: s.row.duration_min,
-            price_minor: s.row.price_minor,
-            currency: s.row.currency,
-            capacity: s.row.capacity,
+            id: ID(s.id.to_string()),
+            name: s.name,
+            duration_min: s.duration_min,
+            price_minor: s.price_minor,
+            currency: s.currency,
+            capacity: s.capacity,
         }
     }
 }
@@ -118,9 +118,9 @@ impl From<termino_app::catalog::Service> for Service {
 impl From<termino_app::catalog::StaffMember> for Staff {
     fn from(s: termino_app::catalog::StaffMember) -> Self {
         Staff {
-            id: ID(s.row.id.to_string()),
-            name: s.row.name,
-            time_zone: s.row.time_zone,
+            id: ID(s.id.to_string()),
+            name: s.name,
+            time_zone: s.time_zone,
         }
     }
 }
@@ -239,8 +239,8 @@ impl Loader<Uuid> for ServiceLoader {
             .clone();
         Ok(all
             .into_iter()
-            .filter(|s| keys.contains(&s.row.id))
-            .map(|s| (s.row.id, Service::from(s)))
+            .filter(|s| keys.contains(&s.id))
+            .map(|s| (s.id, Service::from(s)))
             .collect())
     }
 }
@@ -257,8 +257,8 @@ impl Loader<Uuid> for StaffLoader {
             .clone();
         Ok(all
             .into_iter()
-            .filter(|s| keys.contains(&s.row.id))
-            .map(|s| (s.row.id, Staff::from(s)))
+            .filter(|s| keys.contains(&s.id))
+            .map(|s| (s.id, Staff::from(s)))
             .collect())
     }
 }

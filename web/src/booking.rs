@@ -440,12 +440,12 @@ struct BookPage {
 }
 
 fn facts(lang: Language, u: &Ui, s: &Service) -> String {
-    let price = if s.row.price_minor == 0 {
+    let price = if s.price_minor == 0 {
         u.free.to_string()
     } else {
-        ui::money(lang, s.row.price_minor, &s.row.currency)
+        ui::money(lang, s.price_minor, &s.currency)
     };
-    format!("{} {} · {price}", s.row.duration_min, u.minutes)
+    format!("{} {} · {price}", s.duration_min, u.minutes)
 }
 
 /// Services a client can book: active, with someone active to do them.
@@ -457,7 +457,7 @@ async fn bookable(app: &App, business: &PublicBusiness) -> Result<Vec<Service>, 
         .filter(|s| {
             s.staff_ids
                 .iter()
-                .any(|id| staff.iter().any(|m| m.row.id == *id))
+                .any(|id| staff.iter().any(|m| m.id == *id))
         })
         .collect())
 }
@@ -501,7 +501,7 @@ pub async fn book_page(
         .service
         .as_deref()
         .and_then(|id| id.parse::<Uuid>().ok())
-        .and_then(|id| services.iter().find(|s| s.row.id == id));
+        .and_then(|id| services.iter().find(|s| s.id == id));
     let mut page = BookPage {
         t: p.t,
         u,
@@ -514,10 +514,10 @@ pub async fn book_page(
         services: services
             .iter()
             .map(|s| ServiceView {
-                name: s.row.name.clone(),
-                description: s.row.description.clone(),
+                name: s.name.clone(),
+                description: s.description.clone(),
                 facts: facts(lang, u, s),
-                href: flow.href("", &[("service", s.row.id.to_string())]),
+                href: flow.href("", &[("service", s.id.to_string())]),
             })
             .collect(),
         chosen_service: None,
@@ -533,10 +533,10 @@ pub async fn book_page(
         your_data: flow.href("/your-data", &[]),
     };
     if let Some(service) = chosen {
-        let sid = service.row.id.to_string();
+        let sid = service.id.to_string();
         page.chosen_service = Some(ServiceView {
-            name: service.row.name.clone(),
-            description: service.row.description.clone(),
+            name: service.name.clone(),
+            description: service.description.clone(),
             facts: facts(lang, u, service),
             href: String::new(),
         });
@@ -547,7 +547,7 @@ pub async fn book_page(
         };
         let performers: Vec<_> = staff
             .iter()
-            .filter(|m| service.staff_ids.contains(&m.row.id))
+            .filter(|m| service.staff_ids.contains(&m.id))
             .collect();
         let mut choices = vec![(
             u.anyone.to_string(),
@@ -555,11 +555,8 @@ pub async fn book_page(
         )];
         for m in &performers {
             choices.push((
-                m.row.name.clone(),
-                flow.href(
-                    "",
-                    &[("service", sid.clone()), ("staff", m.row.id.to_string())],
-                ),
+                m.name.clone(),
+                flow.href("", &[("service", sid.clone()), ("staff", m.id.to_string())]),
             ));
         }
         page.staff_choices = choices;
@@ -569,19 +566,19 @@ pub async fn book_page(
             Some(id) => id
                 .parse::<Uuid>()
                 .ok()
-                .filter(|id| performers.iter().any(|m| m.row.id == *id))
+                .filter(|id| performers.iter().any(|m| m.id == *id))
                 .map(Some),
             None if performers.len() == 1 => Some(None),
             None => None,
         };
         if let Some(staff_id) = staff_pick {
             page.chosen_staff = Some(match staff_id {
-                None if performers.len() == 1 => performers[0].row.name.clone(),
+                None if performers.len() == 1 => performers[0].name.clone(),
                 None => u.anyone.to_string(),
                 Some(id) => performers
                     .iter()
-                    .find(|m| m.row.id == id)
-                    .map(|m| m.row.name.clone())
+                    .find(|m| m.id == id)
+                    .map(|m| m.name.clone())
                     .unwrap_or_default(),
             });
             let staff_param = staff_id.map_or("any".to_string(), |id| id.to_string());
@@ -591,7 +588,7 @@ pub async fn book_page(
             let slots = match range.dates() {
                 Some((from, to)) => {
                     match app
-                        .availability(&business.scope, service.row.id, staff_id, from, to, zone)
+                        .availability(&business.scope, service.id, staff_id, from, to, zone)
                         .await
                     {
                         Ok(slots) => slots,
@@ -704,7 +701,7 @@ async fn chosen_slot(
         .ok()?
         .with_timezone(&Utc);
     let services = bookable(app, business).await.ok()?;
-    let service = services.into_iter().find(|s| s.row.id == service_id)?;
+    let service = services.into_iter().find(|s| s.id == service_id)?;
     let (staff_id, staff_name) = if staff == "any" || staff.is_empty() {
         (None, u.anyone.to_string())
     } else {
@@ -713,7 +710,7 @@ async fn chosen_slot(
             return None;
         }
         let member = app.staff_member(&business.scope, id).await.ok()?;
-        (Some(id), member.row.name)
+        (Some(id), member.name)
     };
     Some(Chosen {
         service,
@@ -773,7 +770,7 @@ fn details_page(
         fields = all;
     }
     let zone = zone_of(flow);
-    let sid = chosen.service.row.id.to_string();
+    let sid = chosen.service.id.to_string();
     let staff_param = chosen
         .staff_id
         .map_or("any".to_string(), |id| id.to_string());
@@ -803,7 +800,7 @@ fn details_page(
         business_name: business.name.clone(),
         service: format!(
             "{} ({})",
-            chosen.service.row.name,
+            chosen.service.name,
             facts(lang, u, &chosen.service)
         ),
         staff: chosen.staff_name.clone(),
@@ -828,7 +825,7 @@ fn details_page(
         privacy_url: business.privacy_notice_url.clone(),
         error,
         slot_taken,
-        submit: if chosen.service.row.requires_approval {
+        submit: if chosen.service.requires_approval {
             u.send_request
         } else {
             u.confirm_booking
@@ -944,7 +941,7 @@ pub async fn details_submit(
         (!s.is_empty()).then(|| s.to_string())
     };
     let request = BookingRequest {
-        service_id: chosen.service.row.id,
+        service_id: chosen.service.id,
         staff_id: chosen.staff_id,
         start: chosen.start,
         client_zone: flow.tz.clone(),
@@ -1181,8 +1178,8 @@ async fn manage_view(
         moved: q.moved.as_deref() == Some("1"),
         requested: booking.status == BookingStatus::Requested,
         cancelled: booking.status == BookingStatus::Cancelled,
-        service: format!("{} ({})", service.row.name, facts(lang, u, &service)),
-        staff: staff.row.name,
+        service: format!("{} ({})", service.name, facts(lang, u, &service)),
+        staff: staff.name,
         when: when_text(lang, booking.starts_at, zone),
         zone: flow.tz.replace('_', " "),
         status: ui::status_name(u, booking.status.as_str()),

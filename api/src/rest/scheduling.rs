@@ -732,10 +732,10 @@ impl PublicApi {
         let list = app.staff_of(&b.scope, true).await?;
         Ok(Json(
             list.into_iter()
-                .filter(|s| performing.as_ref().is_none_or(|p| p.contains(&s.row.id)))
+                .filter(|s| performing.as_ref().is_none_or(|p| p.contains(&s.id)))
                 .map(|s| PublicStaff {
-                    id: s.row.id,
-                    name: s.row.name,
+                    id: s.id,
+                    name: s.name,
                 })
                 .collect(),
         ))

@@ -108,7 +108,7 @@ pub struct Service {
 
 impl From<AppService> for Service {
     fn from(s: AppService) -> Self {
-        let r = s.row;
+        let r = s;
         Self {
             id: r.id,
             name: r.name,
@@ -127,7 +127,7 @@ impl From<AppService> for Service {
             deposit_minor: r.deposit_minor,
             deposit_percent: r.deposit_percent,
             active: r.active,
-            staff_ids: s.staff_ids,
+            staff_ids: r.staff_ids,
         }
     }
 }
@@ -250,11 +250,11 @@ pub struct StaffMember {
 impl From<AppStaff> for StaffMember {
     fn from(s: AppStaff) -> Self {
         Self {
-            id: s.row.id,
-            name: s.row.name,
-            user_id: s.row.user_id,
-            time_zone: s.row.time_zone,
-            active: s.row.active,
+            id: s.id,
+            name: s.name,
+            user_id: s.user_id,
+            time_zone: s.time_zone,
+            active: s.active,
             working_hours: WeeklyHours::from_week(&s.week),
         }
     }

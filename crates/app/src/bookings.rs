@@ -472,7 +472,7 @@ impl App {
         Ok(termino_notify::calendar::booking_ics(
             &termino_notify::calendar::CalendarEvent {
                 uid: &crate::calendar::booking_uid(booking.id),
-                summary: &format!("{} — {}", service.row.name, business.name),
+                summary: &format!("{} — {}", service.name, business.name),
                 description: &link,
                 location: &business.name,
                 start: booking.starts_at,

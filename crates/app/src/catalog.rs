@@ -1,7 +1,7 @@
 //! What a business offers and when: services, staff, working hours, days
 //! off and closures.
 
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use termino_domain::ValidationErrors;
 use termino_domain::business::TimeZone;
@@ -71,10 +71,60 @@ impl Default for ServiceInput {
     }
 }
 
+/// A service as the edges see it: what it is, what it costs, its booking
+/// rules and who performs it.
 #[derive(Debug, Clone)]
 pub struct Service {
-    pub row: ServiceRow,
+    pub id: Uuid,
+    pub name: String,
+    pub description: String,
+    pub duration_min: i32,
+    /// Integer minor units (grosze, cents).
+    pub price_minor: i64,
+    pub currency: String,
+    pub buffer_before_min: i32,
+    pub buffer_after_min: i32,
+    pub min_notice_min: i32,
+    pub max_advance_days: i32,
+    pub step_min: i32,
+    /// 1 = an appointment; more = a class with seats.
+    pub capacity: i32,
+    pub requires_approval: bool,
+    /// `none`, `deposit` or `full`: what a client pays when booking.
+    pub payment_mode: String,
+    pub deposit_minor: Option<i64>,
+    pub deposit_percent: Option<i32>,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
     pub staff_ids: Vec<Uuid>,
+}
+
+impl Service {
+    pub(crate) fn new(row: ServiceRow, staff_ids: Vec<Uuid>) -> Self {
+        Self {
+            id: row.id,
+            name: row.name,
+            description: row.description,
+            duration_min: row.duration_min,
+            price_minor: row.price_minor,
+            currency: row.currency,
+            buffer_before_min: row.buffer_before_min,
+            buffer_after_min: row.buffer_after_min,
+            min_notice_min: row.min_notice_min,
+            max_advance_days: row.max_advance_days,
+            step_min: row.step_min,
+            capacity: row.capacity,
+            requires_approval: row.requires_approval,
+            payment_mode: row.payment_mode,
+            deposit_minor: row.deposit_minor,
+            deposit_percent: row.deposit_percent,
+            active: row.active,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            staff_ids,
+        }
+    }
 }
 
 /// Weekly hours as stored: seven lists, Monday first, of (start, end)
@@ -104,10 +154,33 @@ pub struct StaffInput {
     pub active: bool,
 }
 
+/// A staff member as the edges see it, with their weekly hours.
 #[derive(Debug, Clone)]
 pub struct StaffMember {
-    pub row: StaffRow,
+    pub id: Uuid,
+    pub name: String,
+    /// Their own log-in, if they have one.
+    pub user_id: Option<Uuid>,
+    pub time_zone: String,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
     pub week: StoredWeek,
+}
+
+impl StaffMember {
+    pub(crate) fn new(row: StaffRow) -> Self {
+        Self {
+            week: serde_json::from_str(&row.weekly_hours).unwrap_or_default(),
+            id: row.id,
+            name: row.name,
+            user_id: row.user_id,
+            time_zone: row.time_zone,
+            active: row.active,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
 }
 
 /// "HH:MM" (or "24:00") to minutes after midnight.
@@ -282,10 +355,7 @@ impl App {
         .await?;
         repo::set_service_staff(&tx, &scope, row.id, &input.staff_ids).await?;
         commit(tx).await?;
-        Ok(Service {
-            row,
-            staff_ids: input.staff_ids,
-        })
+        Ok(Service::new(row, input.staff_ids))
     }
 
     pub async fn update_service(
@@ -324,10 +394,7 @@ impl App {
         let row = repo::save_service(&tx, &scope, row).await?;
         repo::set_service_staff(&tx, &scope, id, &input.staff_ids).await?;
         commit(tx).await?;
-        Ok(Service {
-            row,
-            staff_ids: input.staff_ids,
-        })
+        Ok(Service::new(row, input.staff_ids))
     }
 
     /// Services of a business with who performs each.
@@ -349,7 +416,7 @@ impl App {
                     .map(|(_, st)| *st)
                     .collect();
                 staff_ids.sort();
-                Service { row, staff_ids }
+                Service::new(row, staff_ids)
             })
             .collect())
     }
@@ -358,7 +425,7 @@ impl App {
         self.services_of(scope, false)
             .await?
             .into_iter()
-            .find(|s| s.row.id == id)
+            .find(|s| s.id == id)
             .ok_or(AppError::NotFound)
     }
 
@@ -408,7 +475,7 @@ impl App {
         )
         .await?;
         commit(tx).await?;
-        Ok(StaffMember { row, week })
+        Ok(StaffMember::new(row))
     }
 
     async fn staff_zone(
@@ -466,8 +533,7 @@ impl App {
         row.updated_at = self.now();
         let row = repo::save_staff(&tx, &scope, row).await?;
         commit(tx).await?;
-        let week = serde_json::from_str(&row.weekly_hours).unwrap_or_default();
-        Ok(StaffMember { row, week })
+        Ok(StaffMember::new(row))
     }
 
     pub async fn staff_of(
@@ -478,13 +544,7 @@ impl App {
         let tx = self.db().begin_tenant(scope).await?;
         let rows = repo::staff(&tx, scope, active_only).await?;
         commit(tx).await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| StaffMember {
-                week: serde_json::from_str(&row.weekly_hours).unwrap_or_default(),
-                row,
-            })
-            .collect())
+        Ok(rows.into_iter().map(StaffMember::new).collect())
     }
 
     pub async fn staff_member(&self, scope: &TenantScope, id: Uuid) -> AppResult<StaffMember> {
@@ -493,10 +553,7 @@ impl App {
             .await?
             .ok_or(AppError::NotFound)?;
         commit(tx).await?;
-        Ok(StaffMember {
-            week: serde_json::from_str(&row.weekly_hours).unwrap_or_default(),
-            row,
-        })
+        Ok(StaffMember::new(row))
     }
 
     /// Replaces a staff member's weekly hours; `days` is Monday first, each
@@ -526,7 +583,7 @@ impl App {
         row.updated_at = self.now();
         let row = repo::save_staff(&tx, &scope, row).await?;
         commit(tx).await?;
-        Ok(StaffMember { row, week })
+        Ok(StaffMember::new(row))
     }
 
     /// Different hours on one date; an empty list is a day off.

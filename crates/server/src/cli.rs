@@ -504,7 +504,7 @@ async fn demo_catalog(
         vec![("10:00".to_string(), "14:00".to_string())],
         Vec::new(),
     ];
-    app.set_working_hours(&owner, staff.row.id, &week)
+    app.set_working_hours(&owner, staff.id, &week)
         .await
         .map_err(describe)?;
     app.create_service(
@@ -523,7 +523,7 @@ async fn demo_catalog(
             capacity: 1,
             requires_approval: false,
             active: true,
-            staff_ids: vec![staff.row.id],
+            staff_ids: vec![staff.id],
             ..ServiceInput::default()
         },
     )

@@ -52,13 +52,13 @@ impl Names {
             .services_of(&scope, false)
             .await?
             .into_iter()
-            .map(|s| (s.row.id, s.row.name))
+            .map(|s| (s.id, s.name))
             .collect();
         let staff = app
             .staff_of(&scope, false)
             .await?
             .into_iter()
-            .map(|m| (m.row.id, m.row.name))
+            .map(|m| (m.id, m.name))
             .collect();
         let clients = app.client_snapshot(&ctx.principal).await?;
         Ok(Self {
@@ -521,14 +521,10 @@ async fn new_booking_page(
     };
     let service_choices: Vec<(String, String)> = services
         .iter()
-        .map(|s| (s.row.id.to_string(), s.row.name.clone()))
+        .map(|s| (s.id.to_string(), s.name.clone()))
         .collect();
     let mut staff_choices: Vec<(String, String)> = vec![("any".into(), u.anyone.into())];
-    staff_choices.extend(
-        staff
-            .iter()
-            .map(|m| (m.row.id.to_string(), m.row.name.clone())),
-    );
+    staff_choices.extend(staff.iter().map(|m| (m.id.to_string(), m.name.clone())));
     let date = if q.date.is_empty() {
         ctx.today(app).to_string()
     } else {

@@ -127,8 +127,8 @@ pub async fn calendar(req: &Request, app: Data<&App>, PanelView(ctx): PanelView)
     let shown: Vec<&StaffMember> = members
         .iter()
         .filter(|m| match staff_filter {
-            Some(id) => m.row.id == id,
-            None => m.row.active,
+            Some(id) => m.id == id,
+            None => m.active,
         })
         .collect();
     let lines: Vec<BookingLine> = bookings.iter().map(|b| names.line(&ctx, b)).collect();
@@ -167,17 +167,14 @@ pub async fn calendar(req: &Request, app: Data<&App>, PanelView(ctx): PanelView)
                     let time = format!("{:02}:{:02}", minute / 60, minute % 60);
                     Cell {
                         row: r + 1,
-                        href: format!(
-                            "/app/bookings/new?staff={}&date={day}&time={time}",
-                            m.row.id
-                        ),
-                        label: format!("{} {time}, {}", u.new_booking_at, m.row.name),
+                        href: format!("/app/bookings/new?staff={}&date={day}&time={time}", m.id),
+                        label: format!("{} {time}, {}", u.new_booking_at, m.name),
                     }
                 })
                 .collect();
             let blocks = lines
                 .iter()
-                .filter(|b| b.staff_id == m.row.id && ctx.local(b.starts_at).date_naive() == *day)
+                .filter(|b| b.staff_id == m.id && ctx.local(b.starts_at).date_naive() == *day)
                 .filter(|b| b.status_code != "cancelled")
                 .map(|b| {
                     let s = ctx.local(b.starts_at);
@@ -200,10 +197,10 @@ pub async fn calendar(req: &Request, app: Data<&App>, PanelView(ctx): PanelView)
                         day.format("%d.%m")
                     )
                 } else {
-                    m.row.name.clone()
+                    m.name.clone()
                 },
                 subtitle: if week && shown.len() > 1 {
-                    m.row.name.clone()
+                    m.name.clone()
                 } else {
                     String::new()
                 },
@@ -226,11 +223,7 @@ pub async fn calendar(req: &Request, app: Data<&App>, PanelView(ctx): PanelView)
     let view = if week { "week" } else { "day" };
     let step = if week { 7 } else { 1 };
     let mut staff_choices = vec![("all".to_string(), u.all_staff.to_string())];
-    staff_choices.extend(
-        members
-            .iter()
-            .map(|m| (m.row.id.to_string(), m.row.name.clone())),
-    );
+    staff_choices.extend(members.iter().map(|m| (m.id.to_string(), m.name.clone())));
     let title = if week {
         format!(
             "{} – {}",

@@ -74,14 +74,14 @@ pub async fn services(req: &Request, app: Data<&App>, PanelView(ctx): PanelView)
         lines: services
             .iter()
             .map(|s| Line {
-                href: format!("/app/services/{}", s.row.id),
-                title: s.row.name.clone(),
+                href: format!("/app/services/{}", s.id),
+                title: s.name.clone(),
                 meta: format!(
                     "{} {} · {}{}",
-                    s.row.duration_min,
+                    s.duration_min,
                     u.minutes,
-                    ui::money(lang, s.row.price_minor, &s.row.currency),
-                    if s.row.active {
+                    ui::money(lang, s.price_minor, &s.currency),
+                    if s.active {
                         String::new()
                     } else {
                         format!(" · {}", u.inactive)
@@ -235,7 +235,7 @@ async fn staff_names(ctx: &Ctx, app: &App) -> Result<Vec<(Uuid, String)>, AppErr
         .staff_of(&ctx.principal.tenant, false)
         .await?
         .into_iter()
-        .map(|m| (m.row.id, m.row.name))
+        .map(|m| (m.id, m.name))
         .collect())
 }
 
@@ -350,49 +350,36 @@ pub async fn service(
         Err(err) => return ctx.failure(err),
     };
     let mut pairs: Vec<(String, String)> = vec![
-        ("name".into(), s.row.name.clone()),
-        ("description".into(), s.row.description.clone()),
-        ("duration_min".into(), s.row.duration_min.to_string()),
+        ("name".into(), s.name.clone()),
+        ("description".into(), s.description.clone()),
+        ("duration_min".into(), s.duration_min.to_string()),
         (
             "price".into(),
-            format!("{}.{:02}", s.row.price_minor / 100, s.row.price_minor % 100),
+            format!("{}.{:02}", s.price_minor / 100, s.price_minor % 100),
         ),
-        ("currency".into(), s.row.currency.clone()),
-        (
-            "buffer_before_min".into(),
-            s.row.buffer_before_min.to_string(),
-        ),
-        (
-            "buffer_after_min".into(),
-            s.row.buffer_after_min.to_string(),
-        ),
-        ("min_notice_min".into(), s.row.min_notice_min.to_string()),
-        (
-            "max_advance_days".into(),
-            s.row.max_advance_days.to_string(),
-        ),
-        ("step_min".into(), s.row.step_min.to_string()),
-        ("capacity".into(), s.row.capacity.to_string()),
-        ("payment_mode".into(), s.row.payment_mode.clone()),
+        ("currency".into(), s.currency.clone()),
+        ("buffer_before_min".into(), s.buffer_before_min.to_string()),
+        ("buffer_after_min".into(), s.buffer_after_min.to_string()),
+        ("min_notice_min".into(), s.min_notice_min.to_string()),
+        ("max_advance_days".into(), s.max_advance_days.to_string()),
+        ("step_min".into(), s.step_min.to_string()),
+        ("capacity".into(), s.capacity.to_string()),
+        ("payment_mode".into(), s.payment_mode.clone()),
         (
             "deposit_amount".into(),
-            s.row
-                .deposit_minor
+            s.deposit_minor
                 .map(|m| format!("{}.{:02}", m / 100, m % 100))
                 .unwrap_or_default(),
         ),
         (
             "deposit_percent".into(),
-            s.row
-                .deposit_percent
-                .map(|p| p.to_string())
-                .unwrap_or_default(),
+            s.deposit_percent.map(|p| p.to_string()).unwrap_or_default(),
         ),
     ];
-    if s.row.requires_approval {
+    if s.requires_approval {
         pairs.push(("requires_approval".into(), "on".into()));
     }
-    if s.row.active {
+    if s.active {
         pairs.push(("active".into(), "on".into()));
     }
     for id in &s.staff_ids {
@@ -402,7 +389,7 @@ pub async fn service(
         ctx,
         req,
         &app,
-        s.row.name.clone(),
+        s.name.clone(),
         format!("/app/services/{id}"),
         &FormData(pairs),
         StatusCode::OK,
@@ -493,9 +480,9 @@ async fn staff_list_page(
                     })
                     .collect();
                 Line {
-                    href: format!("/app/staff/{}", m.row.id),
-                    title: m.row.name.clone(),
-                    meta: if m.row.active {
+                    href: format!("/app/staff/{}", m.id),
+                    title: m.name.clone(),
+                    meta: if m.active {
                         days.join("; ")
                     } else {
                         u.inactive.to_string()
@@ -535,7 +522,7 @@ pub async fn create_staff(
     };
     match app.create_staff(&ctx.principal, input).await {
         // Next: their hours.
-        Ok(m) => ctx.redirect(&format!("/app/staff/{}?saved=1", m.row.id)),
+        Ok(m) => ctx.redirect(&format!("/app/staff/{}?saved=1", m.id)),
         Err(err) => {
             let f = failure_of(ctx.t(), err);
             staff_list_page(ctx, req, &app, &form, f.status, Some(&f)).await
@@ -596,10 +583,10 @@ async fn staff_page(
     let (u, lang) = (ctx.u, ctx.p.lang);
     let saved_edit = FormData(
         [
-            ("name".to_string(), member.row.name.clone()),
+            ("name".to_string(), member.name.clone()),
             (
                 "active".to_string(),
-                if member.row.active { "on" } else { "" }.to_string(),
+                if member.active { "on" } else { "" }.to_string(),
             ),
         ]
         .into(),
@@ -701,7 +688,7 @@ async fn staff_page(
         u,
         sw: ctx.sw(),
         c: ctx.chrome("staff", req),
-        name: member.row.name.clone(),
+        name: member.name.clone(),
         edit,
         hours,
         day_off,
