@@ -4,7 +4,7 @@
 use chrono::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use termino_app::billing::stripe_signature::sign;
+use termino_payments::stripe::signature::sign;
 
 use crate::booking_pages::{get_page, input_value, links, post_form};
 use crate::fake_stripe::{

@@ -277,7 +277,7 @@ impl FakeTpay {
         tr_id: &str,
         amount: &str,
     ) -> String {
-        let md5 = termino_app::tpay::jws::md5sum(merchant, tr_id, amount, crc, code);
+        let md5 = termino_payments::tpay::jws::md5sum(merchant, tr_id, amount, crc, code);
         serde_urlencoded::to_string([
             ("id", merchant),
             ("tr_id", tr_id),

@@ -4,7 +4,7 @@
 use chrono::{Duration, Utc};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use termino_app::billing::stripe_signature::sign;
+use termino_payments::stripe::signature::sign;
 
 use crate::booking_pages::{get_page, post_form};
 use crate::fake_stripe::{

@@ -101,7 +101,7 @@ async fn the_tpay_certificate_cache_is_bounded(backend: Backend) {
         "the first certificate was let go and is fetched again"
     );
     assert!(
-        app.app().tpay_certificates_cached() <= termino_app::tpay::jws::CACHE_ENTRIES,
+        app.app().tpay_certificates_cached() <= termino_payments::tpay::jws::CACHE_ENTRIES,
         "{} held",
         app.app().tpay_certificates_cached()
     );

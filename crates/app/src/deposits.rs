@@ -12,19 +12,11 @@
 //! the business refunds in full too.
 
 use crate::ConflictKind;
-use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
-use stripe::{IdempotencyKey, RequestStrategy, StripeRequest};
-use stripe_checkout::CheckoutSessionMode;
-use stripe_checkout::checkout_session::{
-    CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionLineItemsPriceData,
-    CreateCheckoutSessionPaymentIntentData, ProductData,
-};
-use stripe_connect::account::{CreateAccount, CreateAccountType};
-use stripe_connect::account_link::{CreateAccountLink, CreateAccountLinkType};
 use termino_domain::account::Role;
+use termino_payments::{DepositOrder, Payer, PaymentProvider, Provider, RefundOrder};
 use termino_store::repo::payments::{self as repo, PaymentRow};
 use termino_store::repo::scheduling::{self as scheduling, BookingRow, ServiceRow};
 use termino_store::repo::{billing, tenants};
@@ -55,21 +47,10 @@ pub struct PaymentsView {
 
 /// What a booking of a paid service will ask for.
 pub(crate) struct Terms {
-    /// `stripe` or `tpay`.
-    pub provider: &'static str,
+    pub provider: Provider,
     pub amount_minor: i64,
     pub currency: String,
     pub hold_minutes: i32,
-}
-
-fn key(text: String) -> AppResult<RequestStrategy> {
-    IdempotencyKey::new(text)
-        .map(RequestStrategy::Idempotent)
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("idempotency key: {e:?}")))
-}
-
-fn stripe_currency(code: &str) -> Option<stripe_types::Currency> {
-    code.to_ascii_lowercase().parse().ok()
 }
 
 /// The terms for a new booking of `service`, if it takes payment and the
@@ -89,9 +70,9 @@ pub(crate) fn terms(
         && tenant.stripe_account_ready
         && tenant.stripe_account_id.is_some()
     {
-        "stripe"
+        Provider::Stripe
     } else if tenant.tpay_credentials.is_some() && service.currency == "PLN" {
-        "tpay"
+        Provider::Tpay
     } else {
         return None;
     };
@@ -117,7 +98,7 @@ pub(crate) async fn record_pending(
             tenant_id: scope.id(),
             id: Uuid::now_v7(),
             booking_id: booking.id,
-            provider: terms.provider.into(),
+            provider: terms.provider.as_str().into(),
             provider_ref: None,
             payment_ref: None,
             amount_minor: terms.amount_minor,
@@ -195,10 +176,7 @@ impl App {
             principal.user_id().is_some() && principal.role() == Role::Owner,
             "connecting a payment account",
         )?;
-        let config = self.config().stripe.clone().ok_or_else(|| {
-            AppError::Unavailable("online payment is not configured on this server".into())
-        })?;
-        let client = crate::billing::client_for(&config)?;
+        let stripe = self.stripe()?;
         let scope = principal.tenant;
         let tx = self.db().begin_tenant(&scope).await?;
         let mut tenant = tenants::get(&tx, &scope).await?.ok_or(AppError::NotFound)?;
@@ -206,16 +184,9 @@ impl App {
         let account = match tenant.stripe_account_id.clone() {
             Some(id) => id,
             None => {
-                let strategy = key(format!("connect-account:{}", scope.id()))?;
-                let created = crate::billing::with_retries("account", || {
-                    CreateAccount::new()
-                        .type_(CreateAccountType::Standard)
-                        .customize()
-                        .request_strategy(strategy.clone())
-                        .send(&client)
-                })
-                .await?;
-                let id = created.id.as_str().to_string();
+                let id = stripe
+                    .create_account(format!("connect-account:{}", scope.id()))
+                    .await?;
                 tenant.stripe_account_id = Some(id.clone());
                 tenant.updated_at = self.now();
                 let tx = self.db().begin_tenant(&scope).await?;
@@ -225,15 +196,39 @@ impl App {
             }
         };
         let public = self.config().public_url.trim_end_matches('/').to_string();
-        let link = crate::billing::with_retries("account link", || {
-            CreateAccountLink::new(account.as_str(), CreateAccountLinkType::AccountOnboarding)
-                .refresh_url(format!("{public}/app/payments"))
-                .return_url(format!("{public}/app/payments?connected=1"))
-                .customize()
-                .send(&client)
+        Ok(stripe
+            .onboarding_link(
+                &account,
+                &format!("{public}/app/payments"),
+                &format!("{public}/app/payments?connected=1"),
+            )
+            .await?)
+    }
+
+    /// The provider a business's deposits are paid through, on its own
+    /// account there.
+    async fn deposit_provider(
+        &self,
+        provider: Provider,
+        tenant: &termino_store::repo::tenants::Tenant,
+    ) -> AppResult<Box<dyn PaymentProvider>> {
+        Ok(match provider {
+            Provider::Stripe => {
+                let stripe = self.stripe()?;
+                let account = tenant
+                    .stripe_account_id
+                    .as_deref()
+                    .ok_or(AppError::NotFound)?;
+                Box::new(stripe.on_account(account)?)
+            }
+            Provider::Tpay => {
+                let creds = self
+                    .tpay_credentials_of(tenant)
+                    .await?
+                    .ok_or(AppError::NotFound)?;
+                Box::new(self.tpay().for_merchant(creds))
+            }
         })
-        .await?;
-        Ok(link.url)
     }
 
     /// Stripe Checkout for a booking that waits for payment, on the
@@ -273,11 +268,10 @@ impl App {
             self.config().public_url.trim_end_matches('/'),
             business.slug
         );
-        if payment.provider == "tpay" {
-            let creds = self
-                .tpay_credentials_of(&tenant)
-                .await?
-                .ok_or(AppError::NotFound)?;
+        let provider = stored_provider(&payment)?;
+        let checkout = self.deposit_provider(provider, &tenant).await?;
+        // Only a provider that asks for the payer hears who pays.
+        let contact = if provider.asks_payer() {
             let tx = self.db().begin_tenant(&scope).await?;
             let keyring = self.keys().for_read(scope.id(), None, self.now()).await?;
             let contact = self
@@ -285,82 +279,39 @@ impl App {
                 .await?
                 .unwrap_or_default();
             commit(tx).await?;
-            let (id, title, url) = self
-                .tpay_create_transaction(
-                    &creds,
-                    payment.amount_minor,
-                    &format!("{} — {}", service.name, business.name),
-                    &payment.id.to_string(),
-                    (
-                        contact["email"].as_str().unwrap_or_default(),
-                        contact["name"].as_str().unwrap_or_default(),
-                    ),
-                    &format!("{manage}?paid=1"),
-                    &manage,
-                )
-                .await?;
-            let tx = self.db().begin_tenant(&scope).await?;
-            if let Some(mut p) = repo::get(&tx, &scope, payment.id).await? {
-                p.provider_ref = Some(id);
-                p.payment_ref = Some(title);
-                p.updated_at = self.now();
-                repo::save(&tx, &scope, p).await?;
-            }
-            commit(tx).await?;
-            return Ok(url);
-        }
-        let config = self.config().stripe.clone().ok_or_else(|| {
-            AppError::Unavailable("online payment is not configured on this server".into())
-        })?;
-        let account: stripe::AccountId = tenant
-            .stripe_account_id
-            .as_deref()
-            .ok_or(AppError::NotFound)?
-            .parse()
-            .map_err(|_| AppError::Internal(anyhow::anyhow!("a malformed Stripe account id")))?;
-        let currency = stripe_currency(&payment.currency).ok_or_else(|| {
-            AppError::Internal(anyhow::anyhow!("a currency Stripe does not know"))
-        })?;
-        let mut metadata = HashMap::new();
-        metadata.insert("tenant_id".to_string(), scope.id().to_string());
-        metadata.insert("booking_id".to_string(), booking.id.to_string());
-        metadata.insert("payment_id".to_string(), payment.id.to_string());
-        let client = crate::billing::client_for(&config)?;
-        let strategy = key(format!("deposit-checkout:{}", payment.id))?;
-        let expires = (self.now() + Duration::minutes(CHECKOUT_MINUTES)).timestamp();
-        let session = crate::billing::with_retries("deposit checkout", || {
-            let mut price = CreateCheckoutSessionLineItemsPriceData::new(currency.clone());
-            price.unit_amount = Some(payment.amount_minor);
-            // The service's name: what the business sells, nobody's data.
-            price.product_data = Some(ProductData::new(service.name.clone()));
-            let mut item = CreateCheckoutSessionLineItems::new();
-            item.price_data = Some(price);
-            item.quantity = Some(1);
-            let mut intent = CreateCheckoutSessionPaymentIntentData::new();
-            intent.metadata = Some(metadata.clone());
-            CreateCheckoutSession::new()
-                .mode(CheckoutSessionMode::Payment)
-                .line_items(vec![item])
-                .payment_intent_data(intent)
-                .client_reference_id(payment.id.to_string())
-                .metadata(metadata.clone())
-                .expires_at(expires)
-                .success_url(format!("{manage}?paid=1"))
-                .cancel_url(manage.clone())
-                .customize()
-                .account_id(account.clone())
-                .request_strategy(strategy.clone())
-                .send(&client)
-        })
-        .await?;
+            contact
+        } else {
+            Value::Null
+        };
+        let page = checkout
+            .checkout(&DepositOrder {
+                payment_id: payment.id,
+                tenant_id: scope.id(),
+                booking_id: booking.id,
+                amount_minor: payment.amount_minor,
+                currency: &payment.currency,
+                service: &service.name,
+                business: &business.name,
+                payer: Payer {
+                    email: contact["email"].as_str().unwrap_or_default(),
+                    name: contact["name"].as_str().unwrap_or_default(),
+                },
+                success_url: format!("{manage}?paid=1"),
+                cancel_url: manage.clone(),
+                expires_at: self.now() + Duration::minutes(CHECKOUT_MINUTES),
+            })
+            .await?;
         let tx = self.db().begin_tenant(&scope).await?;
         if let Some(mut p) = repo::get(&tx, &scope, payment.id).await? {
-            p.provider_ref = Some(session.id.as_str().to_string());
+            p.provider_ref = Some(page.reference);
+            if page.title.is_some() {
+                p.payment_ref = page.title;
+            }
             p.updated_at = self.now();
             repo::save(&tx, &scope, p).await?;
         }
         commit(tx).await?;
-        session.url.ok_or_else(|| {
+        page.url.ok_or_else(|| {
             AppError::Unavailable("the payment provider gave no payment page".into())
         })
     }
@@ -377,7 +328,7 @@ impl App {
         let tenant = repo::tenant_by_stripe_account(&tx, account).await?;
         if !billing::record_event(
             &tx,
-            "stripe",
+            Provider::Stripe.as_str(),
             event_id,
             kind,
             tenant.as_ref().map(|t| t.id),
@@ -434,7 +385,7 @@ impl App {
         let tenant = billing::tenant(&tx, tenant_id).await?;
         if !billing::record_event(
             &tx,
-            "stripe",
+            Provider::Stripe.as_str(),
             event_id,
             kind,
             tenant.as_ref().map(|t| t.id),
@@ -561,23 +512,17 @@ impl App {
         let tx = self.db().begin_tenant(scope).await?;
         let tenant = tenants::get(&tx, scope).await?.ok_or(AppError::NotFound)?;
         commit(tx).await?;
-        if payment.provider == "tpay" {
-            return self.refund_tpay(scope, &tenant, payment).await;
-        }
-        let config = self.config().stripe.clone().ok_or_else(|| {
-            AppError::Unavailable("online payment is not configured on this server".into())
-        })?;
-        let Some(intent) = payment.payment_ref.clone() else {
+        let provider = stored_provider(&payment)?;
+        let Some(target) = provider
+            .refund_target(
+                payment.provider_ref.as_deref(),
+                payment.payment_ref.as_deref(),
+            )
+            .map(str::to_string)
+        else {
             return Ok(false);
         };
-        let account: stripe::AccountId = tenant
-            .stripe_account_id
-            .as_deref()
-            .ok_or(AppError::NotFound)?
-            .parse()
-            .map_err(|_| AppError::Internal(anyhow::anyhow!("a malformed Stripe account id")))?;
-        let client = crate::billing::client_for(&config)?;
-        let strategy = key(format!("refund:{}", payment.id))?;
+        let refunds = self.deposit_provider(provider, &tenant).await?;
         let now = self.now();
         let tx = self.db().begin_tenant(scope).await?;
         let claimed =
@@ -586,27 +531,24 @@ impl App {
         if !claimed {
             return Ok(false);
         }
-        let made = crate::billing::with_retries("refund", || {
-            stripe_core::refund::CreateRefund::new()
-                .payment_intent(intent.clone())
-                .amount(payment.refund_minor)
-                .customize()
-                .account_id(account.clone())
-                .request_strategy(strategy.clone())
-                .send(&client)
-        })
-        .await;
+        let made = refunds
+            .refund(&RefundOrder {
+                payment_id: payment.id,
+                target: &target,
+                amount_minor: payment.refund_minor,
+            })
+            .await;
         let tx = self.db().begin_tenant(scope).await?;
         let current = repo::get(&tx, scope, payment.id).await?;
         if let Err(err) = made {
-            // Due again: the worker tries later, with the same key.
+            // Due again: the worker tries later (Stripe with the same key).
             if let Some(mut current) = current {
                 current.status = "refund_due".into();
                 current.updated_at = self.now();
                 repo::save(&tx, scope, current).await?;
             }
             commit(tx).await?;
-            return Err(err);
+            return Err(err.into());
         }
         if let Some(current) = current
             && current.status == "refunding"
@@ -619,51 +561,8 @@ impl App {
                 .await?;
         }
         commit(tx).await?;
-        tracing::info!(event = "payment_refunded", tenant_id = %scope.id(), payment_id = %payment.id, amount = payment.refund_minor, "refunded");
+        tracing::info!(event = "payment_refunded", tenant_id = %scope.id(), provider = provider.as_str(), payment_id = %payment.id, amount = payment.refund_minor, "refunded");
         Ok(true)
-    }
-
-    async fn refund_tpay(
-        &self,
-        scope: &TenantScope,
-        tenant: &termino_store::repo::tenants::Tenant,
-        payment: PaymentRow,
-    ) -> AppResult<bool> {
-        let Some(transaction) = payment.provider_ref.clone() else {
-            return Ok(false);
-        };
-        let creds = self
-            .tpay_credentials_of(tenant)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        let now = self.now();
-        let tx = self.db().begin_tenant(scope).await?;
-        let claimed =
-            repo::claim_refund(&tx, scope, payment.id, now, now - Duration::minutes(10)).await?;
-        commit(tx).await?;
-        if !claimed {
-            return Ok(false);
-        }
-        let made = self
-            .tpay_refund(&creds, &transaction, payment.refund_minor)
-            .await;
-        let tx = self.db().begin_tenant(scope).await?;
-        if let Some(mut current) = repo::get(&tx, scope, payment.id).await? {
-            current.status = if made.is_ok() {
-                "refunded"
-            } else {
-                "refund_due"
-            }
-            .into();
-            current.updated_at = self.now();
-            repo::save(&tx, scope, current).await?;
-            if made.is_ok() {
-                self.notice_of_refund(&tx, scope, payment.booking_id)
-                    .await?;
-            }
-        }
-        commit(tx).await?;
-        made.map(|_| true)
     }
 
     /// The worker's part: release bookings whose hold ran out, and retry
@@ -744,4 +643,10 @@ impl App {
                 due_by,
             }))
     }
+}
+
+/// The provider a stored payment was made with.
+fn stored_provider(payment: &PaymentRow) -> AppResult<Provider> {
+    Provider::parse(&payment.provider)
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("a payment of an unknown provider")))
 }

@@ -210,6 +210,27 @@ impl From<crate::kv::KvError> for AppError {
 
 pub type AppResult<T> = Result<T, AppError>;
 
+/// A provider's answer as the caller sees it: an outage to wait out, a
+/// notification refused by the field that failed, or our own fault.
+impl From<termino_payments::PaymentsError> for AppError {
+    fn from(e: termino_payments::PaymentsError) -> Self {
+        use termino_payments::PaymentsError as E;
+        match e {
+            E::Unavailable(_) => AppError::Unavailable(e.to_string()),
+            E::StripeSignature(e) => {
+                AppError::invalid("stripe-signature", "invalid_signature", e.to_string())
+            }
+            E::TpaySignature(e) => {
+                AppError::invalid("x-jws-signature", "invalid_signature", e.to_string())
+            }
+            E::WrongMerchant => AppError::invalid("id", "wrong_merchant", e.to_string()),
+            E::Md5Mismatch => AppError::invalid("md5sum", "invalid_signature", e.to_string()),
+            E::NoAccount => AppError::NotFound,
+            E::Malformed(what) => AppError::Internal(anyhow::anyhow!(what)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::ConflictKind;

@@ -92,23 +92,9 @@ pub struct AppConfig {
     pub sms: Option<sms::SmsConfig>,
 }
 
-/// Termino's Stripe account.
-#[derive(Clone)]
-pub struct StripeConfig {
-    pub secret_key: String,
-    /// The signing secrets of the webhook endpoint (two while rolling).
-    pub webhook_secrets: Vec<String>,
-    /// `https://api.stripe.com`, or a local fake in tests.
-    pub api_base: String,
-}
-
-impl std::fmt::Debug for StripeConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StripeConfig")
-            .field("api_base", &self.api_base)
-            .finish_non_exhaustive()
-    }
-}
+/// Termino's Stripe account (the payments crate's; re-exported for the
+/// composition root).
+pub use termino_payments::stripe::StripeConfig;
 
 impl Default for AppConfig {
     fn default() -> Self {
@@ -159,7 +145,7 @@ struct Inner {
     /// Booking changes in this process, for GraphQL subscriptions.
     booking_events: tokio::sync::broadcast::Sender<BookingNotice>,
     /// tpay's notification certificates, bounded.
-    tpay_certs: tpay::jws::CertCache,
+    tpay_certs: Arc<termino_payments::tpay::jws::CertCache>,
     metrics: metrics::Metrics,
     /// The SMS gateway of `config.sms`.
     sms: Option<Arc<dyn termino_notify::sms::SmsGateway>>,
@@ -199,7 +185,7 @@ impl App {
                 config,
                 mailer,
                 mail_waker: tokio::sync::Notify::new(),
-                tpay_certs: tpay::jws::CertCache::default(),
+                tpay_certs: Arc::default(),
                 metrics: metrics::Metrics::default(),
             }),
         }
@@ -265,12 +251,12 @@ impl App {
     }
 
     /// tpay's notification certificates held now (at most
-    /// [`tpay::jws::CACHE_ENTRIES`]).
+    /// [`termino_payments::tpay::jws::CACHE_ENTRIES`]).
     pub fn tpay_certificates_cached(&self) -> usize {
         self.inner.tpay_certs.len()
     }
 
-    pub(crate) fn tpay_certs(&self) -> &tpay::jws::CertCache {
+    pub(crate) fn tpay_certs(&self) -> &Arc<termino_payments::tpay::jws::CertCache> {
         &self.inner.tpay_certs
     }
 

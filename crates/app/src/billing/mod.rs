@@ -9,41 +9,29 @@
 mod plan_checks;
 pub mod refusals;
 mod stripe_events;
-pub mod stripe_signature;
 
 use crate::ConflictKind;
-use std::collections::HashMap;
-use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Datelike, Utc};
-use stripe::{ClientBuilder, IdempotencyKey, RequestStrategy, StripeRequest};
-use stripe_checkout::CheckoutSessionMode;
-use stripe_checkout::checkout_session::{
-    CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionLineItemsPriceData,
-    CreateCheckoutSessionLineItemsPriceDataRecurring,
-    CreateCheckoutSessionLineItemsPriceDataRecurringInterval,
-    CreateCheckoutSessionSubscriptionData, ProductData,
-};
 use termino_domain::account::Role;
 use termino_domain::plan::PlanKind;
+use termino_payments::stripe::Stripe;
+use termino_payments::{Payer, PaymentProvider, Period, PlanOrder, Provider};
 use termino_store::commit;
 use termino_store::repo::billing::{self as repo, PlanChangeRow};
 use termino_store::repo::tenants::Tenant;
 use uuid::Uuid;
 
 use crate::auth::Principal;
-use crate::{App, AppError, AppResult, StripeConfig};
+use crate::{App, AppError, AppResult};
 
 /// Pro, per active staff member (at least one), in grosze.
 pub const PRO_MONTHLY_PER_STAFF_MINOR: i64 = 4_900;
 /// A year for the price of ten months.
 pub const PRO_YEARLY_PER_STAFF_MINOR: i64 = 49_000;
 pub const PLAN_CURRENCY: &str = "pln";
-
-/// Calls to the provider: each attempt is bounded, and a failed call is
-/// tried again with the same idempotency key, so it never charges twice.
-const CALL_TIMEOUT: StdDuration = StdDuration::from_secs(10);
-const CALL_ATTEMPTS: u32 = 3;
+/// What a plan is called on the provider's page.
+pub(crate) const PLAN_PRODUCT: &str = "Termino Pro";
 
 pub const STATE_ACTIVE: &str = "active";
 pub const STATE_PAST_DUE: &str = "past_due";
@@ -75,6 +63,13 @@ impl Interval {
         match self {
             Self::Month => PRO_MONTHLY_PER_STAFF_MINOR,
             Self::Year => PRO_YEARLY_PER_STAFF_MINOR,
+        }
+    }
+
+    pub(crate) fn period(self) -> Period {
+        match self {
+            Self::Month => Period::Month,
+            Self::Year => Period::Year,
         }
     }
 }
@@ -117,54 +112,16 @@ fn owner_only(principal: &Principal) -> AppResult<()> {
     )
 }
 
-fn provider_down(what: &str, err: impl std::fmt::Display) -> AppError {
-    // Stripe's error texts name no personal data; ours carry none either.
-    tracing::warn!(call = what, error = %err, "payment provider call failed");
-    AppError::Unavailable(format!("the payment provider did not answer ({what})"))
-}
-
-pub(crate) fn client_for(config: &StripeConfig) -> AppResult<stripe::Client> {
-    ClientBuilder::new(config.secret_key.clone())
-        .url(config.api_base.clone())
-        .timeout(CALL_TIMEOUT)
-        .build()
-        .map_err(|e| provider_down("client", e))
-}
-
-/// Runs `call` up to [`CALL_ATTEMPTS`] times with a short back-off; the
-/// caller passes the same idempotency key every time.
-pub(crate) async fn with_retries<T, F, Fut>(what: &str, mut call: F) -> AppResult<T>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, stripe::StripeError>>,
-{
-    let mut last = None;
-    for attempt in 0..CALL_ATTEMPTS {
-        if attempt > 0 {
-            tokio::time::sleep(StdDuration::from_millis(200 * 4u64.pow(attempt - 1))).await;
-        }
-        match call().await {
-            Ok(v) => return Ok(v),
-            Err(e) => last = Some(e),
-        }
-    }
-    Err(provider_down(
-        what,
-        last.map(|e| e.to_string()).unwrap_or_default(),
-    ))
-}
-
-fn idempotency(key: String) -> AppResult<RequestStrategy> {
-    IdempotencyKey::new(key)
-        .map(RequestStrategy::Idempotent)
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("idempotency key: {e:?}")))
+fn not_configured() -> AppError {
+    AppError::Unavailable("online payment is not configured on this server".into())
 }
 
 impl App {
-    fn stripe_config(&self) -> AppResult<&StripeConfig> {
-        self.config().stripe.as_ref().ok_or_else(|| {
-            AppError::Unavailable("online payment is not configured on this server".into())
-        })
+    /// Stripe on Termino's own account (plans, and the one webhook
+    /// endpoint); see [`Stripe::on_account`] for a business's.
+    pub(crate) fn stripe(&self) -> AppResult<Stripe> {
+        let config = self.config().stripe.as_ref().ok_or_else(not_configured)?;
+        Ok(Stripe::new(config)?)
     }
 
     pub async fn plan(&self, principal: &Principal) -> AppResult<PlanView> {
@@ -200,12 +157,9 @@ impl App {
         interval: Interval,
     ) -> AppResult<String> {
         owner_only(principal)?;
-        let config = self.stripe_config()?;
+        let stripe = self.stripe()?;
         let view = self.plan(principal).await?;
         let tenant = principal.tenant.id();
-        let mut metadata = HashMap::new();
-        metadata.insert("tenant_id".to_string(), tenant.to_string());
-        metadata.insert("interval".to_string(), interval.as_str().to_string());
         let public = self.config().public_url.trim_end_matches('/').to_string();
         // One key per business, choice and day: a retried or repeated
         // click within the day gets the same session, never a second one.
@@ -215,54 +169,30 @@ impl App {
             view.seats,
             self.now().date_naive()
         );
-        let client = client_for(config)?;
-        let strategy = idempotency(key)?;
         let customer = self.stripe_customer(principal).await?;
-        let session = with_retries("checkout", || {
-            let mut price =
-                CreateCheckoutSessionLineItemsPriceData::new(stripe_types::Currency::PLN);
-            price.unit_amount = Some(interval.per_staff_minor());
-            price.product_data = Some(ProductData::new("Termino Pro"));
-            price.recurring = Some(CreateCheckoutSessionLineItemsPriceDataRecurring::new(
-                match interval {
-                    Interval::Month => {
-                        CreateCheckoutSessionLineItemsPriceDataRecurringInterval::Month
-                    }
-                    Interval::Year => {
-                        CreateCheckoutSessionLineItemsPriceDataRecurringInterval::Year
-                    }
-                },
-            ));
-            let mut item = CreateCheckoutSessionLineItems::new();
-            item.price_data = Some(price);
-            item.quantity = Some(view.seats as u64);
-            let mut subscription = CreateCheckoutSessionSubscriptionData::new();
-            subscription.metadata = Some(metadata.clone());
-            let mut create = CreateCheckoutSession::new()
-                .mode(CheckoutSessionMode::Subscription)
-                .line_items(vec![item])
-                .subscription_data(subscription)
-                .client_reference_id(tenant.to_string())
-                .metadata(metadata.clone())
-                .success_url(format!("{public}/app/plan?paid=1"))
-                .cancel_url(format!("{public}/app/plan"));
-            if let Some(customer) = &customer {
-                create = create.customer(customer.clone());
-            }
-            create
-                .customize()
-                .request_strategy(strategy.clone())
-                .send(&client)
-        })
-        .await?;
+        let session = stripe
+            .plan_checkout(&PlanOrder {
+                tenant_id: tenant,
+                period: interval.period(),
+                seats: view.seats,
+                unit_minor: interval.per_staff_minor(),
+                currency: PLAN_CURRENCY,
+                product: PLAN_PRODUCT,
+                reference: &key,
+                customer: customer.as_deref(),
+                payer: Payer::default(),
+                success_url: format!("{public}/app/plan?paid=1"),
+                cancel_url: format!("{public}/app/plan"),
+            })
+            .await?;
         // Kept with what it sold: only this session (and the subscription
         // its verified completion names) moves the plan.
         let tx = self.db().begin_tenant(&principal.tenant).await?;
         repo::record_checkout(
             &tx,
             repo::PlanCheckoutRow {
-                provider: "stripe".into(),
-                reference: session.id.as_str().to_string(),
+                provider: Provider::Stripe.as_str().into(),
+                reference: session.reference,
                 tenant_id: tenant,
                 interval: interval.as_str().into(),
                 seats: view.seats,
@@ -275,9 +205,10 @@ impl App {
         )
         .await?;
         commit(tx).await?;
-        session
-            .url
-            .ok_or_else(|| provider_down("checkout", "the session has no address"))
+        session.url.ok_or_else(|| {
+            tracing::warn!(call = "checkout", "the session has no address");
+            AppError::Unavailable("the payment provider did not answer (checkout)".into())
+        })
     }
 
     async fn stripe_customer(&self, principal: &Principal) -> AppResult<Option<String>> {
@@ -292,7 +223,7 @@ impl App {
     /// Stripe's Customer Portal (card changes, invoices, cancellation).
     pub async fn billing_portal(&self, principal: &Principal) -> AppResult<String> {
         owner_only(principal)?;
-        let config = self.stripe_config()?;
+        let stripe = self.stripe()?;
         let customer = self
             .stripe_customer(principal)
             .await?
@@ -301,17 +232,10 @@ impl App {
                 field: None,
                 message: "there is no paid plan to manage yet".into(),
             })?;
-        let client = client_for(config)?;
         let public = self.config().public_url.trim_end_matches('/').to_string();
-        let session = with_retries("portal", || {
-            stripe_billing::billing_portal_session::CreateBillingPortalSession::new()
-                .customer(customer.clone())
-                .return_url(format!("{public}/app/plan"))
-                .customize()
-                .send(&client)
-        })
-        .await?;
-        Ok(session.url)
+        Ok(stripe
+            .portal(&customer, &format!("{public}/app/plan"))
+            .await?)
     }
 }
 

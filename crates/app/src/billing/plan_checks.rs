@@ -139,7 +139,7 @@ mod tests {
 
     fn sold(seats: i64) -> PlanCheckoutRow {
         PlanCheckoutRow {
-            provider: "stripe".into(),
+            provider: termino_payments::Provider::Stripe.as_str().into(),
             reference: "cs_1".into(),
             tenant_id: uuid::Uuid::nil(),
             interval: "month".into(),

@@ -5,6 +5,7 @@
 //! as the structured event `payment_event_refused` and kept in
 //! `refused_payment_events`, with ids and a reason only.
 
+use termino_payments::Provider;
 use termino_store::commit;
 use termino_store::repo::billing::{self as repo, RefusedEventRow};
 use uuid::Uuid;
@@ -55,7 +56,7 @@ impl Refusal {
 
 /// The notification being refused.
 pub(crate) struct Refused<'a> {
-    pub provider: &'a str,
+    pub provider: Provider,
     pub event_id: &'a str,
     pub kind: &'a str,
     /// The connected account it came from, if any.
@@ -69,7 +70,7 @@ impl App {
     pub(crate) async fn refuse(&self, event: Refused<'_>, reason: Refusal) -> AppResult<Applied> {
         tracing::warn!(
             event = "payment_event_refused",
-            provider = event.provider,
+            provider = event.provider.as_str(),
             event_id = event.event_id,
             kind = event.kind,
             reason = reason.code(),
@@ -81,7 +82,7 @@ impl App {
         repo::record_refusal(
             &tx,
             RefusedEventRow {
-                provider: event.provider.to_string(),
+                provider: event.provider.as_str().into(),
                 event_id: event.event_id.to_string(),
                 kind: event.kind.to_string(),
                 reason: reason.code().to_string(),

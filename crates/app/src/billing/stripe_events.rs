@@ -11,6 +11,7 @@ use crate::ConflictKind;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use termino_domain::plan::PlanKind;
+use termino_payments::{PaymentProvider, Provider};
 use termino_store::commit;
 use termino_store::repo::billing::{self as repo, PlanChangeRow, PlanCheckoutRow};
 use termino_store::repo::tenants::Tenant;
@@ -18,10 +19,7 @@ use uuid::Uuid;
 
 use super::plan_checks::{check_invoice, check_session, check_subscription};
 use super::refusals::{Refusal, Refused};
-use super::{
-    Applied, Interval, PLAN_CURRENCY, STATE_ACTIVE, STATE_CANCELLED, STATE_PAST_DUE,
-    stripe_signature,
-};
+use super::{Applied, Interval, PLAN_CURRENCY, STATE_ACTIVE, STATE_CANCELLED, STATE_PAST_DUE};
 use crate::{App, AppError, AppResult};
 
 /// How long a Checkout Session stays open on Stripe (its default).
@@ -97,13 +95,13 @@ impl App {
         signature: Option<&str>,
         body: &[u8],
     ) -> AppResult<Applied> {
-        let config = self.stripe_config()?;
-        stripe_signature::verify(signature, body, &config.webhook_secrets, self.now()).map_err(
-            |e| {
+        self.stripe()?
+            .verify_notification(signature, body, self.now())
+            .await
+            .map_err(|e| {
                 tracing::warn!(problem = %e, "a Stripe notification was refused");
-                AppError::invalid("stripe-signature", "invalid_signature", e.to_string())
-            },
-        )?;
+                AppError::from(e)
+            })?;
         let event: Value = serde_json::from_slice(body)
             .map_err(|_| AppError::invalid("body", "invalid_json", "not a JSON event"))?;
         let id = event["id"].as_str().unwrap_or_default();
@@ -141,7 +139,7 @@ impl App {
             && let Some(tenant) = claimed_tenant(object)
         {
             let refused = Refused {
-                provider: "stripe",
+                provider: Provider::Stripe,
                 event_id: id,
                 kind,
                 account: Some(account),
@@ -157,7 +155,7 @@ impl App {
     async fn apply_plan_event(&self, id: &str, kind: &str, object: &Value) -> AppResult<Applied> {
         let db = self.db().connection();
         let refused = |tenant| Refused {
-            provider: "stripe",
+            provider: Provider::Stripe,
             event_id: id,
             kind,
             account: None,
@@ -168,7 +166,8 @@ impl App {
                 return ignored(id, kind);
             }
             let session = object["id"].as_str().unwrap_or_default();
-            let Some(checkout) = repo::checkout(db, "stripe", session).await? else {
+            let Some(checkout) = repo::checkout(db, Provider::Stripe.as_str(), session).await?
+            else {
                 return self
                     .refuse(refused(claimed_tenant(object)), Refusal::UnknownSession)
                     .await;
@@ -243,7 +242,7 @@ impl App {
             });
         }
         let refused = Refused {
-            provider: "stripe",
+            provider: Provider::Stripe,
             event_id: id,
             kind,
             account: None,
@@ -257,7 +256,16 @@ impl App {
         let now = self.now();
         let tx = self.db().begin().await?;
         let tenant = repo::tenant(&tx, e.checkout.tenant_id).await?;
-        if !repo::record_event(&tx, "stripe", id, kind, tenant.as_ref().map(|t| t.id), now).await? {
+        if !repo::record_event(
+            &tx,
+            Provider::Stripe.as_str(),
+            id,
+            kind,
+            tenant.as_ref().map(|t| t.id),
+            now,
+        )
+        .await?
+        {
             commit(tx).await?;
             tracing::info!(event = %id, kind = %kind, "Stripe event already applied");
             return Ok(Applied::Duplicate);
@@ -300,7 +308,7 @@ impl App {
                             termino_store::repo::compliance::BillingRecordRow {
                                 id: Uuid::now_v7(),
                                 tenant_id: tenant.id,
-                                provider: "stripe".into(),
+                                provider: Provider::Stripe.as_str().into(),
                                 reference: invoice.to_string(),
                                 amount_minor: object["amount_paid"].as_i64().unwrap_or(0),
                                 currency: PLAN_CURRENCY.to_string(),
@@ -370,7 +378,7 @@ impl App {
                 state: saved.plan_state.clone(),
                 paid_until: saved.paid_until,
                 reason: kind.to_string(),
-                provider: "stripe".into(),
+                provider: Provider::Stripe.as_str().into(),
                 event_id: Some(id.to_string()),
                 created_at: now,
             },

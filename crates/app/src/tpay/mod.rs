@@ -2,14 +2,13 @@
 //! deposits paid to a business's own tpay merchant account. The business
 //! enters its merchant credentials in the panel; they are sealed under its
 //! tenant key. Notifications come to `/webhooks/tpay`, are verified (JWS
-//! and md5sum, see [`jws`]), applied once, and answered `TRUE`.
+//! and md5sum, see [`termino_payments::tpay`]), applied once, and answered `TRUE`.
 
-pub mod jws;
 mod plans;
 
-use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 use termino_domain::account::Role;
+use termino_payments::tpay::{Notification, Tpay, TpayApi};
+use termino_payments::{PaymentProvider, Provider};
 use termino_store::repo::billing;
 use termino_store::repo::payments as repo;
 use termino_store::sealed;
@@ -20,39 +19,20 @@ use crate::auth::Principal;
 use crate::billing::Applied;
 use crate::{App, AppError, AppResult};
 
-/// A business's tpay merchant account.
-#[derive(Clone, Serialize, Deserialize)]
-pub struct TpayCredentials {
-    pub merchant_id: String,
-    pub client_id: String,
-    pub client_secret: String,
-    pub security_code: String,
-}
-
-impl std::fmt::Debug for TpayCredentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TpayCredentials")
-            .field("merchant_id", &self.merchant_id)
-            .finish_non_exhaustive()
-    }
-}
-
-/// tpay's amounts are decimal PLN; ours are grosze.
-pub fn decimal(minor: i64) -> String {
-    format!("{}.{:02}", minor / 100, minor % 100)
-}
-
-fn unavailable(what: &str) -> AppError {
-    tracing::warn!(call = what, "tpay call failed");
-    AppError::Unavailable(format!("the payment provider did not answer ({what})"))
-}
+/// A business's tpay merchant account (the payments crate's).
+pub use termino_payments::tpay::TpayCredentials;
 
 impl App {
-    fn http(&self) -> reqwest::Client {
-        reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(10))
-            .build()
-            .unwrap_or_default()
+    /// tpay as this server reaches it; [`Tpay::for_merchant`] picks the
+    /// account.
+    pub(crate) fn tpay(&self) -> Tpay {
+        let public = self.config().public_url.trim_end_matches('/');
+        Tpay::new(TpayApi {
+            api_base: self.config().tpay_api_base.clone(),
+            cert_base: self.config().tpay_cert_base.clone(),
+            notification_url: format!("{public}/webhooks/tpay"),
+            certs: self.tpay_certs().clone(),
+        })
     }
 
     /// Stores (replaces) the business's tpay credentials, sealed.
@@ -113,124 +93,6 @@ impl App {
             .map_err(|e| AppError::Internal(anyhow::anyhow!("tpay credentials: {e}")))
     }
 
-    async fn tpay_token(&self, creds: &TpayCredentials) -> AppResult<String> {
-        let base = self.config().tpay_api_base.trim_end_matches('/');
-        let resp = self
-            .http()
-            .post(format!("{base}/oauth/auth"))
-            .json(&json!({"client_id": creds.client_id, "client_secret": creds.client_secret}))
-            .send()
-            .await
-            .map_err(|_| unavailable("token"))?;
-        if !resp.status().is_success() {
-            return Err(unavailable("token"));
-        }
-        let body: Value = resp.json().await.map_err(|_| unavailable("token"))?;
-        body["access_token"]
-            .as_str()
-            .map(str::to_string)
-            .ok_or_else(|| unavailable("token"))
-    }
-
-    /// Creates a tpay transaction; returns (transaction id, title, payment
-    /// page). Tried up to three times; tpay has no idempotency key, so a
-    /// retry happens only when no answer came (the transaction carries our
-    /// payment id, and a duplicate one would simply expire unpaid).
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) async fn tpay_create_transaction(
-        &self,
-        creds: &TpayCredentials,
-        amount_minor: i64,
-        description: &str,
-        crc: &str,
-        payer: (&str, &str),
-        success_url: &str,
-        error_url: &str,
-    ) -> AppResult<(String, String, String)> {
-        let base = self
-            .config()
-            .tpay_api_base
-            .trim_end_matches('/')
-            .to_string();
-        let public = self.config().public_url.trim_end_matches('/').to_string();
-        let token = self.tpay_token(creds).await?;
-        let body = json!({
-            "amount": decimal(amount_minor).parse::<f64>().unwrap_or(0.0),
-            "description": description,
-            "hiddenDescription": crc,
-            "lang": "pl",
-            // tpay needs the payer's e-mail and name to run the payment.
-            "payer": {"email": payer.0, "name": payer.1},
-            "callbacks": {
-                "payerUrls": {"success": success_url, "error": error_url},
-                "notification": {"url": format!("{public}/webhooks/tpay")},
-            },
-        });
-        let mut last = None;
-        for attempt in 0..3u32 {
-            if attempt > 0 {
-                tokio::time::sleep(std::time::Duration::from_millis(
-                    200 * 4u64.pow(attempt - 1),
-                ))
-                .await;
-            }
-            match self
-                .http()
-                .post(format!("{base}/transactions"))
-                .bearer_auth(&token)
-                .json(&body)
-                .send()
-                .await
-            {
-                Ok(resp) if resp.status().is_success() => {
-                    let v: Value = resp.json().await.map_err(|_| unavailable("transaction"))?;
-                    let id = v["transactionId"].as_str().unwrap_or_default().to_string();
-                    let title = v["title"].as_str().unwrap_or_default().to_string();
-                    let url = v["transactionPaymentUrl"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .to_string();
-                    if id.is_empty() || url.is_empty() {
-                        return Err(unavailable("transaction"));
-                    }
-                    return Ok((id, title, url));
-                }
-                // An answer that is an error: tpay saw the call; do not
-                // create a second transaction.
-                Ok(_) => return Err(unavailable("transaction")),
-                Err(e) => last = Some(e),
-            }
-        }
-        let _ = last;
-        Err(unavailable("transaction"))
-    }
-
-    pub(crate) async fn tpay_refund(
-        &self,
-        creds: &TpayCredentials,
-        transaction_id: &str,
-        amount_minor: i64,
-    ) -> AppResult<()> {
-        let base = self
-            .config()
-            .tpay_api_base
-            .trim_end_matches('/')
-            .to_string();
-        let token = self.tpay_token(creds).await?;
-        let resp = self
-            .http()
-            .post(format!("{base}/transactions/{transaction_id}/refunds"))
-            .bearer_auth(&token)
-            .json(&json!({"amount": decimal(amount_minor).parse::<f64>().unwrap_or(0.0)}))
-            .send()
-            .await
-            .map_err(|_| unavailable("refund"))?;
-        if !resp.status().is_success() {
-            return Err(unavailable("refund"));
-        }
-        Ok(())
-    }
-
     /// A tpay notification: JWS, merchant and md5sum verified; applied
     /// once (by transaction and status); answered `TRUE` by the caller.
     pub async fn apply_tpay_notification(
@@ -238,28 +100,19 @@ impl App {
         signature: Option<&str>,
         body: &[u8],
     ) -> AppResult<Applied> {
-        let trust = jws::Trust {
-            cert_base: &self.config().tpay_cert_base,
-            cache: self.tpay_certs(),
-        };
-        jws::verify(&trust, signature, body, self.now())
+        self.tpay()
+            .verify_notification(signature, body, self.now())
             .await
             .map_err(|e| {
                 tracing::warn!(problem = %e, "a tpay notification was refused");
-                AppError::invalid("x-jws-signature", "invalid_signature", e.to_string())
+                AppError::from(e)
             })?;
-        let form: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
-            .map_err(|_| AppError::invalid("body", "invalid_event", "not a tpay notification"))?;
-        let get = |k: &str| {
-            form.iter()
-                .find(|(n, _)| n == k)
-                .map(|(_, v)| v.as_str())
-                .unwrap_or("")
-        };
-        if plans::is_plan_crc(get("tr_crc")) {
-            return self.apply_tpay_plan(&form).await;
+        let note = Notification::parse(body)
+            .ok_or_else(|| AppError::invalid("body", "invalid_event", "not a tpay notification"))?;
+        if plans::is_plan_crc(&note.crc) {
+            return self.apply_tpay_plan(&note).await;
         }
-        let payment_id = get("tr_crc").parse::<Uuid>().ok();
+        let payment_id = note.crc.parse::<Uuid>().ok();
         let Some(payment_id) = payment_id else {
             return Err(AppError::invalid(
                 "tr_crc",
@@ -285,15 +138,15 @@ impl App {
             .tpay_credentials_of(&tenant)
             .await?
             .ok_or_else(|| AppError::invalid("id", "wrong_merchant", "no tpay account"))?;
-        check_merchant(&creds, &get)?;
-        let event_id = format!("{}:{}", get("tr_id"), get("tr_status"));
+        note.check_merchant(&creds)?;
+        let event_id = note.event_id();
         let now = self.now();
         let tx = self.db().begin().await?;
         if !billing::record_event(
             &tx,
-            "tpay",
+            Provider::Tpay.as_str(),
             &event_id,
-            get("tr_status"),
+            &note.status,
             Some(tenant.id),
             now,
         )
@@ -302,15 +155,14 @@ impl App {
             commit(tx).await?;
             return Ok(Applied::Duplicate);
         }
-        let paid_status = matches!(get("tr_status"), "TRUE" | "PAID");
-        let paid_amount = get("tr_paid")
-            .parse::<f64>()
-            .map(|v| (v * 100.0).round() as i64)
-            .ok();
+        let paid_status = note.is_paid();
+        let paid_amount = note.paid_minor();
         let mut payment = repo::get(&tx, &scope, payment.id)
             .await?
             .ok_or(AppError::NotFound)?;
-        if payment.status == "paid" && payment.payment_ref.as_deref() != Some(get("tr_id")) {
+        if payment.status == "paid"
+            && payment.payment_ref.as_deref() != Some(note.transaction.as_str())
+        {
             // Two transactions paid for one booking (possible only after a
             // creation call whose answer was lost): tpay's refund needs the
             // transaction id, which the notification does not carry.
@@ -318,47 +170,15 @@ impl App {
         }
         if !paid_status
             || paid_amount != Some(payment.amount_minor)
-            || payment.provider != "tpay"
+            || Provider::parse(&payment.provider) != Some(Provider::Tpay)
             || !(payment.status == "pending" || payment.status == "expired")
         {
             commit(tx).await?;
             tracing::info!(payment_id = %payment.id, "tpay notification acknowledged, nothing to do");
             return Ok(Applied::Ignored);
         }
-        payment.payment_ref = Some(get("tr_id").to_string());
+        payment.payment_ref = Some(note.transaction.clone());
         self.settle_paid(tx, &scope, payment, now).await?;
         Ok(Applied::Changed)
     }
-}
-
-/// The notification is for this merchant, and its md5sum was made with
-/// the merchant's security code.
-pub(super) fn check_merchant<'a>(
-    creds: &TpayCredentials,
-    get: &impl Fn(&str) -> &'a str,
-) -> AppResult<()> {
-    use subtle::ConstantTimeEq;
-    if get("id") != creds.merchant_id {
-        tracing::warn!("a tpay notification for another merchant was refused");
-        return Err(AppError::invalid(
-            "id",
-            "wrong_merchant",
-            "another merchant",
-        ));
-    }
-    let expected = jws::md5sum(
-        &creds.merchant_id,
-        get("tr_id"),
-        get("tr_amount"),
-        get("tr_crc"),
-        &creds.security_code,
-    );
-    if !bool::from(expected.as_bytes().ct_eq(get("md5sum").as_bytes())) {
-        return Err(AppError::invalid(
-            "md5sum",
-            "invalid_signature",
-            "md5sum mismatch",
-        ));
-    }
-    Ok(())
 }

@@ -6,11 +6,12 @@
 //! period. Anything else is refused (see [`crate::billing::refusals`]).
 
 use termino_domain::account::Role;
+use termino_payments::tpay::Notification;
+use termino_payments::{Payer, PaymentProvider, PlanOrder, Provider};
 use termino_store::repo::billing::{self, PlanCheckoutRow};
 use termino_store::{TenantScope, commit};
 use uuid::Uuid;
 
-use super::check_merchant;
 use crate::auth::Principal;
 use crate::billing::refusals::{Refusal, Refused};
 use crate::billing::{Applied, Interval, PLAN_CURRENCY};
@@ -30,15 +31,6 @@ pub(super) fn is_plan_crc(crc: &str) -> bool {
 /// among the transactions Termino recorded).
 fn claimed_tenant(crc: &str) -> Option<Uuid> {
     crc.split('.').nth(1)?.parse().ok()
-}
-
-/// tpay's decimal PLN in grosze.
-fn minor(decimal: &str) -> Option<i64> {
-    decimal
-        .parse::<f64>()
-        .ok()
-        .filter(|v| v.is_finite())
-        .map(|v| (v * 100.0).round() as i64)
 }
 
 impl App {
@@ -63,7 +55,7 @@ impl App {
         // Recorded before tpay hears of it: its notification can only
         // come later, and is checked against these seats.
         let checkout = PlanCheckoutRow {
-            provider: "tpay".into(),
+            provider: Provider::Tpay.as_str().into(),
             reference: crc.clone(),
             tenant_id: principal.tenant.id(),
             interval: interval.as_str().into(),
@@ -74,52 +66,57 @@ impl App {
             created_at: self.now(),
             completed_at: None,
         };
-        let amount = checkout.unit_minor * checkout.seats;
+        let order = PlanOrder {
+            tenant_id: checkout.tenant_id,
+            period: interval.period(),
+            seats: checkout.seats,
+            unit_minor: checkout.unit_minor,
+            currency: PLAN_CURRENCY,
+            product: crate::billing::PLAN_PRODUCT,
+            reference: &crc,
+            customer: None,
+            payer: Payer {
+                email: &me.email,
+                name: &me.name,
+            },
+            success_url: format!("{public}/app/plan?paid=1"),
+            cancel_url: format!("{public}/app/plan"),
+        };
         let tx = self.db().begin_tenant(&principal.tenant).await?;
         billing::record_checkout(&tx, checkout).await?;
         commit(tx).await?;
-        let (_, _, url) = self
-            .tpay_create_transaction(
-                &creds,
-                amount,
-                match interval {
-                    Interval::Month => "Termino Pro, 1 month",
-                    Interval::Year => "Termino Pro, 1 year",
-                },
-                &crc,
-                (&me.email, &me.name),
-                &format!("{public}/app/plan?paid=1"),
-                &format!("{public}/app/plan"),
-            )
+        let page = self
+            .tpay()
+            .for_merchant(creds)
+            .plan_checkout(&order)
             .await?;
-        Ok(url)
+        // tpay always gives its page (the crate refuses an answer without).
+        page.url.ok_or_else(|| {
+            AppError::Unavailable("the payment provider did not answer (transaction)".into())
+        })
     }
 
     /// A plan period paid through Termino's own tpay account.
-    pub(super) async fn apply_tpay_plan(&self, form: &[(String, String)]) -> AppResult<Applied> {
-        let get = |k: &str| {
-            form.iter()
-                .find(|(n, _)| n == k)
-                .map(|(_, v)| v.as_str())
-                .unwrap_or("")
-        };
+    pub(super) async fn apply_tpay_plan(&self, note: &Notification) -> AppResult<Applied> {
         let creds = self
             .config()
             .tpay_plans
             .clone()
             .ok_or_else(|| AppError::invalid("id", "wrong_merchant", "no tpay account"))?;
-        check_merchant(&creds, &get)?;
+        note.check_merchant(&creds)?;
         let now = self.now();
-        let crc = get("tr_crc");
-        let event_id = format!("{}:{}", get("tr_id"), get("tr_status"));
+        let crc = note.crc.as_str();
+        let event_id = note.event_id();
         let refused = |tenant| Refused {
-            provider: "tpay",
+            provider: Provider::Tpay,
             event_id: &event_id,
             kind: "plan",
             account: None,
             tenant,
         };
-        let Some(checkout) = billing::checkout(self.db().connection(), "tpay", crc).await? else {
+        let Some(checkout) =
+            billing::checkout(self.db().connection(), Provider::Tpay.as_str(), crc).await?
+        else {
             return self
                 .refuse(refused(claimed_tenant(crc)), Refusal::UnknownPayment)
                 .await;
@@ -129,8 +126,8 @@ impl App {
                 .refuse(refused(Some(checkout.tenant_id)), Refusal::Price)
                 .await;
         };
-        let paid = minor(get("tr_paid")).unwrap_or(0);
-        let paid_status = matches!(get("tr_status"), "TRUE" | "PAID");
+        let paid = note.paid_minor().unwrap_or(0);
+        let paid_status = note.is_paid();
         // Every seat the transaction was made for, at the period's price.
         if paid_status && paid < checkout.unit_minor * checkout.seats {
             return self
@@ -141,7 +138,7 @@ impl App {
         let tenant = billing::tenant(&tx, checkout.tenant_id).await?;
         if !billing::record_event(
             &tx,
-            "tpay",
+            Provider::Tpay.as_str(),
             &event_id,
             "plan",
             tenant.as_ref().map(|t| t.id),
@@ -183,8 +180,8 @@ impl App {
             termino_store::repo::compliance::BillingRecordRow {
                 id: Uuid::now_v7(),
                 tenant_id: saved.id,
-                provider: "tpay".into(),
-                reference: get("tr_id").to_string(),
+                provider: Provider::Tpay.as_str().into(),
+                reference: note.transaction.clone(),
                 amount_minor: paid,
                 currency: "PLN".into(),
                 paid_at: now,
@@ -201,7 +198,7 @@ impl App {
                 state: saved.plan_state.clone(),
                 paid_until: saved.paid_until,
                 reason: "paid a period through tpay".into(),
-                provider: "tpay".into(),
+                provider: Provider::Tpay.as_str().into(),
                 event_id: Some(event_id.clone()),
                 created_at: now,
             },
