@@ -495,7 +495,7 @@ impl Mutation {
         let p = writer(ctx, Area::Bookings).await?;
         let app = ctx.data_unchecked::<App>();
         let created = app
-            .book(
+            .book_by(
                 &p.tenant,
                 BookingRequest {
                     service_id: uuid_of(&input.service_id, "serviceId")?,
@@ -516,6 +516,7 @@ impl Mutation {
                     },
                 },
                 None,
+                termino_app::changes::ChangeActor::of(&p),
             )
             .await
             .map_err(gql_error)?;

@@ -11,6 +11,7 @@ mod api_keys;
 mod bad_input;
 mod binary;
 mod body_limits;
+mod booking_changes;
 mod booking_pages;
 mod browser;
 mod calendar;

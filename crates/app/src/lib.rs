@@ -13,6 +13,7 @@ pub mod calendar;
 pub mod calendar_feeds;
 pub mod catalog;
 pub mod chains;
+pub mod changes;
 pub mod clients;
 pub mod clock;
 pub mod deposits;

@@ -161,7 +161,18 @@ impl App {
             .collect();
         let scope = principal.tenant;
         let tx = self.db().begin_tenant(&scope).await?;
-        notices::save(&tx, &scope, user_id, muted.join(","), self.now()).await?;
+        let agenda_hour = notices::get(&tx, &scope, user_id)
+            .await?
+            .and_then(|s| s.agenda_hour);
+        notices::save(
+            &tx,
+            &scope,
+            user_id,
+            muted.join(","),
+            agenda_hour,
+            self.now(),
+        )
+        .await?;
         commit(tx).await?;
         self.notice_settings(principal).await
     }
