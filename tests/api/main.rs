@@ -7,6 +7,7 @@
 mod helpers;
 
 mod accountability;
+mod agenda;
 mod api_keys;
 mod bad_input;
 mod binary;

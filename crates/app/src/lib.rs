@@ -2,6 +2,7 @@
 //! background jobs all call. This crate owns transactions.
 
 pub mod accounts;
+pub mod agenda;
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
