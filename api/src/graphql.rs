@@ -516,7 +516,7 @@ impl Mutation {
                     },
                 },
                 None,
-                termino_app::changes::ChangeActor::of(&p),
+                termino_app::changes::ChangeActor::of(p),
             )
             .await
             .map_err(gql_error)?;
