@@ -490,7 +490,7 @@ impl Mutation {
         let p = writer(ctx, Area::Bookings).await?;
         let app = ctx.data_unchecked::<App>();
         let created = app
-            .book(
+            .book_by(
                 &p.tenant,
                 BookingRequest {
                     service_id: uuid_of(&input.service_id, "serviceId")?,
@@ -511,6 +511,7 @@ impl Mutation {
                     },
                 },
                 None,
+                termino_app::changes::actor_of(p),
             )
             .await
             .map_err(gql_error)?;

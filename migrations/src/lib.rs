@@ -33,6 +33,9 @@ mod m20261206_000030_sms;
 mod m20261206_000040_external_calendars;
 mod m20261206_000050_sms_consent;
 mod m20261206_000060_calendar_feeds;
+mod m20261207_000101_cancelled_at;
+mod m20261207_000102_booking_changes;
+mod m20261207_000103_daily_agenda;
 pub mod rls;
 
 pub struct Migrator;
@@ -67,6 +70,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000040_external_calendars::Migration),
             Box::new(m20261206_000050_sms_consent::Migration),
             Box::new(m20261206_000060_calendar_feeds::Migration),
+            Box::new(m20261207_000101_cancelled_at::Migration),
+            Box::new(m20261207_000102_booking_changes::Migration),
+            Box::new(m20261207_000103_daily_agenda::Migration),
             // Keep last: it forces row-level security on every table before it.
             Box::new(m20261203_000999_forced_rls::Migration),
         ]

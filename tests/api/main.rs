@@ -7,10 +7,12 @@
 mod helpers;
 
 mod accountability;
+mod agenda;
 mod api_keys;
 mod bad_input;
 mod binary;
 mod body_limits;
+mod booking_changes;
 mod booking_pages;
 mod browser;
 mod calendar;

@@ -416,6 +416,50 @@ try {
     await small.close();
   });
 
+  await step("the owner chooses notices and a daily agenda on a phone", async () => {
+    const small = await newContext({
+      viewport: { width: 390, height: 844 },
+      isMobile: true,
+      hasTouch: true,
+      locale: "en-GB",
+      timezoneId: "Europe/Warsaw",
+      storageState: await desk.storageState(),
+    });
+    const page = await small.newPage();
+    watch(page, "notice settings");
+    await page.goto(`${base}/app`);
+    await page.getByRole("link", { name: "Notices", exact: true }).click();
+    await page.getByRole("heading", { name: "E-mail notices I get" }).first().waitFor();
+    const hour = page.getByLabel("Daily agenda by e-mail at this hour (0–23, empty: off)");
+    assert.equal(await hour.inputValue(), "", "no agenda until chosen");
+    await page.getByLabel("A deposit paid").uncheck();
+    // An hour that does not exist: the error beside the field, the rest kept.
+    await hour.fill("25");
+    expectAnswer(422, "/app/notices");
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByText("Give a whole hour from 0 to 23, or leave it empty.").waitFor();
+    assert.equal(await hour.inputValue(), "25");
+    assert.equal(await hour.getAttribute("aria-invalid"), "true");
+    assert.equal(await page.getByLabel("A deposit paid").isChecked(), false);
+    await hour.fill("7");
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByText("Saved.").waitFor();
+    assert.equal(await hour.inputValue(), "7");
+    assert.equal(await page.getByLabel("A deposit paid").isChecked(), false);
+    // Nothing wider than the phone's screen.
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(wide <= 390, `the page is ${wide} px wide`);
+    await shot(page, "14e-notice-settings-phone");
+    // The recent changes, from the menu: the client's cancellation above.
+    await page.getByRole("link", { name: "Recent changes", exact: true }).click();
+    await page.getByRole("heading", { name: "Recent changes" }).first().waitFor();
+    await page.getByText("Cancelled by the client").first().waitFor();
+    const wider = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(wider <= 390, `the changes page is ${wider} px wide`);
+    await shot(page, "14f-recent-changes-phone");
+    await small.close();
+  });
+
   await step("the owner lets support in for a day and sees it in the audit log", async () => {
     await owner.getByRole("link", { name: "Security", exact: true }).first().click();
     await owner.getByRole("heading", { name: "Security and accountability" }).waitFor();
@@ -491,6 +535,8 @@ try {
       "/signup?lang=en",
       "/app",
       "/app/calendar?view=week",
+      "/app/changes",
+      "/app/notices",
       "/app/clients",
       "/app/bookings/new",
       "/app/closures",

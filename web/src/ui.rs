@@ -83,6 +83,7 @@ ui_texts! {
     err_slot_unavailable: "This time cannot be booked. Please choose another.", "Tego terminu nie można zarezerwować. Wybierz inny.";
     err_contact_needed: "Give an e-mail address or a phone number.", "Podaj adres e-mail lub numer telefonu.";
     err_invalid_url: "Give an address starting with https://.", "Podaj adres zaczynający się od https://.";
+    err_invalid_hour: "Give a whole hour from 0 to 23, or leave it empty.", "Podaj pełną godzinę od 0 do 23 albo zostaw puste.";
     err_invalid_number: "Give a whole number.", "Podaj liczbę całkowitą.";
     err_invalid_amount: "Give an amount such as 120 or 99.50.", "Podaj kwotę, np. 120 lub 99,50.";
     err_invalid_date: "Give a date (YYYY-MM-DD).", "Podaj datę (RRRR-MM-DD).";
@@ -141,6 +142,30 @@ ui_texts! {
     mark_no_show: "Mark no-show", "Oznacz nieobecność";
     reason: "Reason (optional)", "Powód (opcjonalnie)";
     cancelled_by: "Cancelled by", "Odwołana przez";
+    who_client: "the client", "klienta";
+    who_business: "the business", "firmę";
+    who_staff: "the staff member", "pracownika";
+    who_system: "Termino (payment not received in time)", "Termino (brak płatności w terminie)";
+    cancelled_at: "Cancelled on", "Data odwołania";
+    cancelled_filter: "Cancelled bookings", "Odwołane rezerwacje";
+    cancelled_shown: "Shown", "Pokazane";
+    cancelled_hidden: "Hidden", "Ukryte";
+    hide_cancelled: "Hide cancelled", "Ukryj odwołane";
+    show_cancelled: "Show cancelled", "Pokaż odwołane";
+    nav_changes: "Recent changes", "Ostatnie zmiany";
+    changes_title: "Recent changes", "Ostatnie zmiany";
+    changes_lead: "Bookings made, moved, cancelled, approved or declined and visits confirmed by clients in the last 14 days, newest first.", "Nowe, przeniesione, odwołane, zaakceptowane i odrzucone rezerwacje oraz wizyty potwierdzone przez klientów z ostatnich 14 dni, od najnowszych.";
+    changes_empty: "No changes in the last 14 days.", "Brak zmian w ostatnich 14 dniach.";
+    changes_all: "All recent changes", "Wszystkie ostatnie zmiany";
+    change_created: "New booking", "Nowa rezerwacja";
+    change_requested: "New booking to approve", "Nowa rezerwacja do akceptacji";
+    change_rescheduled: "Moved to another time", "Zmiana terminu";
+    change_cancelled: "Cancelled", "Odwołana";
+    change_declined: "Declined", "Odrzucona";
+    change_approved: "Approved", "Zaakceptowana";
+    change_confirmed_by_client: "Visit confirmed by the client", "Wizyta potwierdzona przez klienta";
+    change_by: "by", "przez";
+    agenda_hour: "Daily agenda by e-mail at this hour (0–23, empty: off)", "Codzienny plan dnia e-mailem o tej godzinie (0–23, puste: wyłączony)";
     confirmed_by_client: "Confirmed by client", "Potwierdzona przez klienta";
     confirm_visit: "Confirm the visit", "Potwierdź wizytę";
     visit_confirmed: "You confirmed the visit. See you!", "Potwierdzono wizytę. Do zobaczenia!";
@@ -589,6 +614,16 @@ pub fn parse_money(text: &str) -> Option<i64> {
     whole.checked_mul(100)?.checked_add(frac)
 }
 
+/// Who cancelled a booking (its `cancelled_by`), after "cancelled by".
+pub fn who_cancelled(u: &Ui, by: &str) -> &'static str {
+    match by {
+        "client" => u.who_client,
+        "staff" => u.who_staff,
+        "system" => u.who_system,
+        _ => u.who_business,
+    }
+}
+
 pub fn status_name(u: &Ui, status: &str) -> &'static str {
     match status {
         "requested" => u.status_requested,
@@ -614,6 +649,7 @@ pub fn error_text(u: &Ui, code: &str) -> Option<&'static str> {
         | "no_staff" => u.err_slot_unavailable,
         "contact_required" | "email_or_phone_required" => u.err_contact_needed,
         "invalid_url" => u.err_invalid_url,
+        "invalid_hour" => u.err_invalid_hour,
         "invalid_payment" => u.err_invalid_payment,
         "invalid_number" => u.err_invalid_number,
         "invalid_amount" => u.err_invalid_amount,

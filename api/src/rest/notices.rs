@@ -25,12 +25,19 @@ enum Tag {
 #[serde(deny_unknown_fields)]
 pub struct NoticeSettings {
     pub enabled: Vec<String>,
+    /// The hour (0–23, in the business's time zone) at which the caller
+    /// gets the day's visits by e-mail (an owner or admin: the whole
+    /// business's; a staff member: their own). Nothing is sent on a day
+    /// without visits. Absent or null: no daily agenda (the default).
+    #[serde(default)]
+    pub agenda_hour: Option<i64>,
 }
 
 impl From<AppNoticeSettings> for NoticeSettings {
     fn from(s: AppNoticeSettings) -> Self {
         Self {
             enabled: s.enabled.iter().map(|k| k.as_str().to_string()).collect(),
+            agenda_hour: s.agenda_hour.map(i64::from),
         }
     }
 }
@@ -62,7 +69,9 @@ impl NoticesApi {
     ) -> Result<Json<NoticeSettings>> {
         let p = authorize(&app, req, &auth).await?;
         Ok(Json(
-            app.set_notice_settings(&p, &body.0.enabled).await?.into(),
+            app.set_notice_settings(&p, &body.0.enabled, body.0.agenda_hour)
+                .await?
+                .into(),
         ))
     }
 }

@@ -676,8 +676,13 @@ async fn book(
 ) -> Result<BookingCreated> {
     let key = idempotency_key(&key)?;
     let body = serde_json::to_vec(&input).unwrap_or_default();
+    // A business's own caller books for a client; anyone else is the client.
+    let by = match owner {
+        KeyOwner::Principal(p) => termino_app::changes::actor_of(p),
+        _ => termino_app::changes::ChangeActor::Client,
+    };
     let created = app
-        .book(
+        .book_by(
             scope,
             booking_request(input),
             key.map(|key| Idempotency {
@@ -685,6 +690,7 @@ async fn book(
                 key,
                 body: &body,
             }),
+            by,
         )
         .await?;
     let manage_url = format!(

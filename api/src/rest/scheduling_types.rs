@@ -372,7 +372,11 @@ pub struct Booking {
     pub ends_at: DateTime<FixedOffset>,
     pub client_zone: String,
     pub notes: Option<String>,
+    /// Who cancelled or declined it: client, business, staff (a staff
+    /// member's own log-in) or system (a hold for payment ran out).
     pub cancelled_by: Option<String>,
+    /// When it was cancelled or declined (not kept before December 2026).
+    pub cancelled_at: Option<DateTime<Utc>>,
     pub cancel_reason: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -396,6 +400,7 @@ impl From<termino_app::bookings::Booking> for Booking {
             client_zone: b.client_zone,
             notes: b.notes,
             cancelled_by: b.cancelled_by,
+            cancelled_at: b.cancelled_at,
             cancel_reason: b.cancel_reason,
             created_at: b.created_at,
             updated_at: b.updated_at,

@@ -27,6 +27,7 @@ use uuid::Uuid;
 use crate::audit::AuditEvent;
 use crate::auth::Principal;
 use crate::catalog::StoredWeek;
+use crate::changes::{ChangeActor, ChangeKind};
 use crate::keys::Keyring;
 use crate::notices::Notice;
 use crate::secret::{new_token, token_hash};
@@ -71,7 +72,10 @@ pub struct Booking {
     pub ends_at: DateTime<Utc>,
     pub client_zone: String,
     pub notes: Option<String>,
+    /// client, business, staff (a staff member's own log-in) or system.
     pub cancelled_by: Option<String>,
+    /// When it was cancelled or declined (older cancellations: none).
+    pub cancelled_at: Option<DateTime<Utc>>,
     pub cancel_reason: Option<String>,
     /// The calendar SEQUENCE, raised by every change.
     pub sequence: i32,
@@ -543,7 +547,20 @@ impl App {
         request: BookingRequest,
         idempotency: Option<Idempotency<'_>>,
     ) -> AppResult<CreatedBooking> {
-        let result = self.book_once(scope, request, idempotency).await;
+        self.book_by(scope, request, idempotency, ChangeActor::Client)
+            .await
+    }
+
+    /// [`App::book`], made by `by` (the business books for a client in
+    /// the panel or through the API).
+    pub async fn book_by(
+        &self,
+        scope: &TenantScope,
+        request: BookingRequest,
+        idempotency: Option<Idempotency<'_>>,
+        by: ChangeActor,
+    ) -> AppResult<CreatedBooking> {
+        let result = self.book_once(scope, request, idempotency, by).await;
         self.metrics().booking(&result);
         result
     }
@@ -553,6 +570,7 @@ impl App {
         scope: &TenantScope,
         request: BookingRequest,
         idempotency: Option<Idempotency<'_>>,
+        by: ChangeActor,
     ) -> AppResult<CreatedBooking> {
         let _ = parse_zone("client_zone", &request.client_zone)?;
         let remembered_as = idempotency
@@ -655,11 +673,18 @@ impl App {
             updated_at: now,
             manage_token: Some(keyring.seal(&sealed::BOOKING_TOKEN, id, token.as_bytes())?),
             confirmed_by_client_at: None,
+            cancelled_at: None,
         };
         let row = repo::insert_booking(&tx, scope, row)
             .await
             .map_err(store_to_conflict)?;
         self.refresh_reminders(&tx, scope, &row).await?;
+        let kind = if status == BookingStatus::Requested {
+            ChangeKind::Requested
+        } else {
+            ChangeKind::Created
+        };
+        self.record_change(&tx, scope, row.id, kind, by).await?;
         if let Some((key, hash)) = &remembered_as {
             let remembered = serde_json::json!({
                 "booking_id": id,
@@ -915,6 +940,7 @@ impl App {
             client_zone: row.client_zone.clone(),
             notes: open(&sealed::BOOKING_NOTES, &row.notes),
             cancelled_by: row.cancelled_by.clone(),
+            cancelled_at: row.cancelled_at,
             cancel_reason: open(&sealed::BOOKING_CANCEL_REASON, &row.cancel_reason),
             sequence: row.sequence,
             created_at: row.created_at,
@@ -1021,6 +1047,8 @@ impl App {
             .await
             .map_err(store_to_conflict)?;
         self.refresh_reminders(&tx, scope, &saved).await?;
+        self.record_change(&tx, scope, saved.id, ChangeKind::Rescheduled, by)
+            .await?;
         let keyring = self.sealing_keys(&tx, scope).await?;
         self.queue_booking_messages(
             &tx,
@@ -1068,7 +1096,13 @@ impl App {
     ) -> AppResult<Booking> {
         self.check_writable(principal).await?;
         let row = self
-            .move_booking(&principal.tenant, id, start, staff_id, Actor::Business)
+            .move_booking(
+                &principal.tenant,
+                id,
+                start,
+                staff_id,
+                crate::changes::actor_of(principal),
+            )
             .await?;
         self.audit(
             &principal.tenant,
@@ -1088,7 +1122,13 @@ impl App {
     ) -> AppResult<Booking> {
         self.check_writable(principal).await?;
         let row = self
-            .transition(&principal.tenant, id, to, Actor::Business, reason)
+            .transition(
+                &principal.tenant,
+                id,
+                to,
+                crate::changes::actor_of(principal),
+                reason,
+            )
             .await?;
         self.audit(
             &principal.tenant,
@@ -1210,6 +1250,7 @@ impl App {
         changed.sequence += 1;
         if to == Cancelled {
             changed.cancelled_by = Some(by.as_str().to_string());
+            changed.cancelled_at = Some(now);
             changed.cancel_reason = reason
                 .map(str::trim)
                 .filter(|r| !r.is_empty())
@@ -1220,6 +1261,15 @@ impl App {
             .await
             .map_err(store_to_conflict)?;
         self.refresh_reminders(tx, scope, &saved).await?;
+        let change = match (from, to) {
+            (Requested, Cancelled) if by != Actor::Client => Some(ChangeKind::Declined),
+            (_, Cancelled) => Some(ChangeKind::Cancelled),
+            (Requested, Confirmed) => Some(ChangeKind::Approved),
+            _ => None,
+        };
+        if let Some(kind) = change {
+            self.record_change(tx, scope, saved.id, kind, by).await?;
+        }
         let event = match to {
             Confirmed => Some(BookingEvent::Approved),
             Cancelled => Some(BookingEvent::Cancelled),

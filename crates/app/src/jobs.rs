@@ -372,6 +372,9 @@ impl App {
             crate::reminders::SendReminder::KIND => {
                 run::<crate::reminders::SendReminder>(self, row, ctx).await
             }
+            crate::agenda::SendAgenda::KIND => {
+                run::<crate::agenda::SendAgenda>(self, row, ctx).await
+            }
             crate::sms::SmsLimitNotice::KIND => {
                 run::<crate::sms::SmsLimitNotice>(self, row, ctx).await
             }

@@ -2,6 +2,7 @@
 //! background jobs all call. This crate owns transactions.
 
 pub mod accounts;
+pub mod agenda;
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
@@ -13,6 +14,7 @@ pub mod calendar;
 pub mod calendar_feeds;
 pub mod catalog;
 pub mod chains;
+pub mod changes;
 pub mod clients;
 pub mod clock;
 pub mod deposits;

@@ -99,6 +99,23 @@ impl Notice {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NoticeSettings {
     pub enabled: Vec<NoticeKind>,
+    /// The hour (0–23, the business's zone) of the daily agenda; none: off.
+    pub agenda_hour: Option<u32>,
+}
+
+/// The agenda's hour as entered: 0–23 or none.
+fn agenda_hour_of(hour: Option<i64>) -> AppResult<Option<u32>> {
+    match hour {
+        None => Ok(None),
+        Some(h) => match u32::try_from(h) {
+            Ok(h) if h <= 23 => Ok(Some(h)),
+            _ => Err(AppError::invalid(
+                "agenda_hour",
+                "invalid_hour",
+                "a whole hour from 0 to 23, or none for no agenda",
+            )),
+        },
+    }
 }
 
 fn muted_of(stored: Option<&str>) -> Vec<NoticeKind> {
@@ -120,20 +137,26 @@ impl App {
         let stored = notices::get(&tx, &scope, user_id).await?;
         commit(tx).await?;
         let muted = muted_of(stored.as_ref().map(|s| s.muted.as_str()));
+        let stored = stored.as_ref();
         Ok(NoticeSettings {
             enabled: NoticeKind::ALL
                 .into_iter()
                 .filter(|k| !muted.contains(k))
                 .collect(),
+            agenda_hour: stored
+                .and_then(|s| s.agenda_hour)
+                .and_then(|h| u32::try_from(h).ok()),
         })
     }
 
     /// Sets which notices the caller gets (named by their keys; an unknown
-    /// one is refused, naming the field).
+    /// one is refused, naming the field) and the hour of their daily
+    /// agenda (none: no agenda), planned in the same transaction.
     pub async fn set_notice_settings(
         &self,
         principal: &Principal,
         enabled: &[String],
+        agenda_hour: Option<i64>,
     ) -> AppResult<NoticeSettings> {
         let user_id = principal
             .user_id()
@@ -154,6 +177,7 @@ impl App {
                 }
             }
         }
+        let agenda_hour = agenda_hour_of(agenda_hour)?;
         let muted: Vec<&str> = NoticeKind::ALL
             .into_iter()
             .filter(|k| !on.contains(k))
@@ -161,7 +185,16 @@ impl App {
             .collect();
         let scope = principal.tenant;
         let tx = self.db().begin_tenant(&scope).await?;
-        notices::save(&tx, &scope, user_id, muted.join(","), self.now()).await?;
+        notices::save(
+            &tx,
+            &scope,
+            user_id,
+            muted.join(","),
+            agenda_hour.map(|h| h as i32),
+            self.now(),
+        )
+        .await?;
+        self.plan_agenda(&tx, &scope, user_id, agenda_hour).await?;
         commit(tx).await?;
         self.notice_settings(principal).await
     }

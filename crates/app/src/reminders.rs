@@ -203,6 +203,14 @@ impl App {
         if booking.confirmed_by_client_at.is_none() {
             let tx = self.db().begin_tenant(&scope).await?;
             repo::set_confirmed_by_client(&tx, &scope, booking.id, Some(self.now())).await?;
+            self.record_change(
+                &tx,
+                &scope,
+                booking.id,
+                crate::changes::ChangeKind::ConfirmedByClient,
+                crate::changes::ChangeActor::Client,
+            )
+            .await?;
             commit(tx).await?;
             tracing::info!(event = "booking_confirmed_by_client", tenant_id = %scope.id(), booking_id = %booking.id, "client confirmed a booking");
         }

@@ -38,6 +38,7 @@ const TENANT_TABLES: &[&str] = &[
     "webhook_deliveries",
     "webhook_endpoints",
     "payments",
+    "booking_changes",
     "bookings",
     "service_staff",
     "staff_overrides",

@@ -62,8 +62,10 @@ impl BookingStatus {
 /// Who asks for a change. Stored as the booking's `cancelled_by`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Actor {
-    /// The business: its owner, staff or API key.
+    /// The business: its owner, an admin or an API key.
     Business,
+    /// A staff member with their own log-in (may what the business may).
+    Staff,
     /// The client, through the manage link.
     Client,
     /// A payment notification (deposit paid).
@@ -76,6 +78,7 @@ impl Actor {
     pub fn as_str(self) -> &'static str {
         match self {
             Actor::Business => "business",
+            Actor::Staff => "staff",
             Actor::Client => "client",
             Actor::Payment => "payment",
             Actor::System => "system",
@@ -124,6 +127,8 @@ pub fn may_transition(
 ) -> Result<(), Refusal> {
     use Actor::*;
     use BookingStatus::*;
+    // A staff member acts for the business.
+    let actor = if actor == Staff { Business } else { actor };
     let allowed: &[Actor] = match (from, to) {
         (Requested, Confirmed) => &[Business],
         (AwaitingPayment, Confirmed) => &[Payment, Business],
@@ -180,6 +185,10 @@ mod tests {
         let (start, now) = (at(12), at(9));
         assert_eq!(
             may_transition(Requested, Confirmed, Actor::Business, start, now),
+            Ok(())
+        );
+        assert_eq!(
+            may_transition(Requested, Confirmed, Actor::Staff, start, now),
             Ok(())
         );
         assert_eq!(

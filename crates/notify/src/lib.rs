@@ -4,6 +4,7 @@
 //! SMTP would have carried. Message texts (Polish and English) live in
 //! [`texts`].
 
+pub mod agenda_texts;
 pub mod breach_letters;
 pub mod calendar;
 pub mod reminder_texts;

@@ -78,7 +78,7 @@ pub struct BookingDetails<'a> {
     pub manage_link: Option<&'a str>,
 }
 
-const PL_DAYS: [&str; 7] = [
+pub(crate) const PL_DAYS: [&str; 7] = [
     "poniedziałek",
     "wtorek",
     "środa",
@@ -87,7 +87,7 @@ const PL_DAYS: [&str; 7] = [
     "sobota",
     "niedziela",
 ];
-const PL_MONTHS: [&str; 12] = [
+pub(crate) const PL_MONTHS: [&str; 12] = [
     "stycznia",
     "lutego",
     "marca",

@@ -36,6 +36,9 @@ pub(crate) struct BookingLine {
     pub staff_id: Uuid,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
+    /// A cancelled booking: who cancelled it and when, in words (empty
+    /// otherwise).
+    pub cancelled: String,
 }
 
 /// Names of the business's services, staff and clients, to label bookings.
@@ -96,8 +99,33 @@ impl Names {
             staff_id: b.staff_id,
             starts_at: b.starts_at,
             ends_at: b.ends_at,
+            cancelled: cancelled_text(ctx, b),
         }
     }
+}
+
+/// "Cancelled by the client, Monday, 7 December 2026, 14:05" (the time
+/// when it is known); empty for a booking that is not cancelled.
+pub(crate) fn cancelled_text(ctx: &Ctx, b: &Booking) -> String {
+    if b.status != BookingStatus::Cancelled {
+        return String::new();
+    }
+    let u = ctx.u;
+    let mut text = u.cancelled_by.to_string();
+    if let Some(by) = &b.cancelled_by {
+        text = format!("{text} {}", ui::who_cancelled(u, by));
+    }
+    if let Some(at) = b.cancelled_at {
+        text = format!("{text}, {}", date_time(ctx, at));
+    }
+    text
+}
+
+/// Whether cancelled bookings are shown (`?cancelled=hide` hides them).
+pub(crate) fn shows_cancelled(req: &Request) -> bool {
+    !req.uri()
+        .query()
+        .is_some_and(|q| q.split('&').any(|p| p == "cancelled=hide"))
 }
 
 pub(crate) fn client_name(u: &Ui, record: Option<&ClientRecord>) -> String {
@@ -158,6 +186,10 @@ struct TodayPage {
     needs_staff: bool,
     booking_url: String,
     embed_code: String,
+    /// Whether cancelled bookings are listed, and the link that flips it.
+    show_cancelled: bool,
+    cancelled_toggle: String,
+    changes: Vec<super::changes::ChangeLine>,
 }
 
 #[handler]
@@ -180,21 +212,39 @@ pub async fn today(req: &Request, app: Data<&App>, PanelView(ctx): PanelView) ->
             )
             .await?;
         let services = app.services_of(&ctx.principal.tenant, false).await?;
-        Ok::<_, AppError>((names, day, requested, services.is_empty()))
+        let changes = app
+            .recent_changes(&ctx.principal, super::changes::ON_TODAY)
+            .await?;
+        Ok::<_, AppError>((names, day, requested, services.is_empty(), changes))
     }
     .await;
-    let (names, day, requested, no_services) = match loaded {
+    let (names, day, requested, no_services, changes) = match loaded {
         Ok(v) => v,
         Err(err) => return ctx.failure(err),
     };
     let public = app.config().public_url.trim_end_matches('/').to_string();
+    let shown = shows_cancelled(req);
     let page = TodayPage {
         t: ctx.t(),
         u: ctx.u,
         sw: ctx.sw(),
         c: ctx.chrome("today", req),
         date: ui::long_date(ctx.p.lang, today),
-        lines: day.iter().map(|b| names.line(&ctx, b)).collect(),
+        lines: day
+            .iter()
+            .filter(|b| shown || b.status != BookingStatus::Cancelled)
+            .map(|b| names.line(&ctx, b))
+            .collect(),
+        show_cancelled: shown,
+        cancelled_toggle: if shown {
+            "/app?cancelled=hide".into()
+        } else {
+            "/app".into()
+        },
+        changes: changes
+            .iter()
+            .map(|c| super::changes::ChangeLine::of(&ctx, &names, c))
+            .collect(),
         to_approve: requested
             .iter()
             .map(|b| (names.line(&ctx, b), date_time(&ctx, b.starts_at)))
@@ -225,6 +275,7 @@ struct BookingPage {
     notes: Option<String>,
     cancel_reason: Option<String>,
     cancelled_by: Option<String>,
+    cancelled_at: Option<String>,
     /// When the client confirmed from the manage link.
     confirmed_by_client: Option<String>,
     actions: Vec<FormView>,
@@ -342,7 +393,11 @@ async fn booking_page(
         line,
         notes: booking.notes.clone(),
         cancel_reason: booking.cancel_reason.clone(),
-        cancelled_by: booking.cancelled_by.clone(),
+        cancelled_by: booking
+            .cancelled_by
+            .as_deref()
+            .map(|by| ui::who_cancelled(u, by).to_string()),
+        cancelled_at: booking.cancelled_at.map(|at| date_time(&ctx, at)),
         confirmed_by_client: booking
             .confirmed_by_client_at
             .map(|at| ctx.local(at).format("%Y-%m-%d %H:%M").to_string()),
@@ -690,7 +745,7 @@ pub async fn create(req: &Request, app: Data<&App>, PanelPost(ctx, form): PanelP
                 sms_consent: false,
             },
         };
-        app.book(
+        app.book_by(
             &ctx.principal.tenant,
             BookingRequest {
                 service_id,
@@ -700,6 +755,7 @@ pub async fn create(req: &Request, app: Data<&App>, PanelPost(ctx, form): PanelP
                 client,
             },
             None,
+            termino_app::changes::actor_of(&ctx.principal),
         )
         .await
     }

@@ -28,6 +28,8 @@ struct CalendarQuery {
     view: String,
     date: String,
     staff: String,
+    /// "hide": cancelled bookings left out (shown otherwise).
+    cancelled: String,
 }
 
 #[derive(Debug, Clone)]
@@ -81,8 +83,11 @@ struct CalendarPage {
     columns: Vec<Column>,
 }
 
-fn href(view: &str, date: NaiveDate, staff: &str) -> String {
-    format!("/app/calendar?view={view}&date={date}&staff={}", enc(staff))
+fn href(view: &str, date: NaiveDate, staff: &str, cancelled: &str) -> String {
+    format!(
+        "/app/calendar?view={view}&date={date}&staff={}&cancelled={cancelled}",
+        enc(staff)
+    )
 }
 
 /// Minutes after local midnight a staff member's hours start and end on
@@ -110,6 +115,8 @@ pub async fn calendar(req: &Request, app: Data<&App>, PanelView(ctx): PanelView)
     };
     let staff_filter = q.staff.parse::<Uuid>().ok();
     let staff_param = staff_filter.map_or("all".to_string(), |id| id.to_string());
+    let show_cancelled = q.cancelled != "hide";
+    let cancelled_param = if show_cancelled { "show" } else { "hide" };
     let from = midnight(&ctx, days[0]);
     let to = midnight(&ctx, days[days.len() - 1] + Duration::days(1));
     let loaded = async {
@@ -175,7 +182,7 @@ pub async fn calendar(req: &Request, app: Data<&App>, PanelView(ctx): PanelView)
             let blocks = lines
                 .iter()
                 .filter(|b| b.staff_id == m.id && ctx.local(b.starts_at).date_naive() == *day)
-                .filter(|b| b.status_code != "cancelled")
+                .filter(|b| show_cancelled || b.status_code != "cancelled")
                 .map(|b| {
                     let s = ctx.local(b.starts_at);
                     let start_min = i64::from(s.hour() * 60 + s.minute());
@@ -240,15 +247,31 @@ pub async fn calendar(req: &Request, app: Data<&App>, PanelView(ctx): PanelView)
         c: ctx.chrome("calendar", req),
         title,
         week,
-        day_href: href("day", date, &staff_param),
-        week_href: href("week", date, &staff_param),
-        prev_href: href(view, date - Duration::days(step), &staff_param),
-        next_href: href(view, date + Duration::days(step), &staff_param),
-        today_href: href(view, today, &staff_param),
+        day_href: href("day", date, &staff_param, cancelled_param),
+        week_href: href("week", date, &staff_param, cancelled_param),
+        prev_href: href(
+            view,
+            date - Duration::days(step),
+            &staff_param,
+            cancelled_param,
+        ),
+        next_href: href(
+            view,
+            date + Duration::days(step),
+            &staff_param,
+            cancelled_param,
+        ),
+        today_href: href(view, today, &staff_param, cancelled_param),
         filter: vec![
             Field::new("staff", u.staff_member, "text")
                 .value(&staff_param)
                 .choices(&staff_choices),
+            Field::new("cancelled", u.cancelled_filter, "text")
+                .value(cancelled_param)
+                .choices(&[
+                    ("show".to_string(), u.cancelled_shown.to_string()),
+                    ("hide".to_string(), u.cancelled_hidden.to_string()),
+                ]),
         ],
         view: view.to_string(),
         date: date.to_string(),

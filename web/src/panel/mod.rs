@@ -13,6 +13,7 @@ mod accountability;
 mod bookings;
 mod calendar;
 mod catalog;
+mod changes;
 pub(crate) use accountability::{Cell, Section, cell, kind_label, link};
 mod clients;
 mod compliance;
@@ -42,6 +43,7 @@ pub fn routes() -> Route {
     Route::new()
         .at("/", page(get(bookings::today)))
         .at("/calendar", page(get(calendar::calendar)))
+        .at("/changes", page(get(changes::changes)))
         .at(
             "/bookings/new",
             page(get(bookings::new_form).post(bookings::create)),
@@ -304,9 +306,10 @@ impl Ctx {
 
     pub fn chrome(&self, section: &str, req: &Request) -> Chrome {
         let u = self.u;
-        let items: [(&'static str, &'static str, &str); 17] = [
+        let items: [(&'static str, &'static str, &str); 18] = [
             ("/app", u.nav_today, "today"),
             ("/app/calendar", u.nav_calendar, "calendar"),
+            ("/app/changes", u.nav_changes, "changes"),
             ("/app/clients", u.nav_clients, "clients"),
             ("/app/services", u.nav_services, "services"),
             ("/app/staff", u.nav_staff, "staff"),

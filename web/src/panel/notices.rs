@@ -1,14 +1,16 @@
-//! The caller's own choice of e-mail notices (issue 22).
+//! The caller's own choice of e-mail notices and of the hour of their
+//! daily agenda (issue 22).
 
 use askama::Template;
 use poem::http::StatusCode;
 use poem::web::Data;
 use poem::{Request, Response, handler};
-use termino_app::App;
 use termino_app::notices::NoticeKind;
+use termino_app::{App, AppError};
 
 use super::{Chrome, Ctx, FormView, PanelPost, PanelView, failure_of};
 use crate::i18n::Texts;
+use crate::pages::Failure;
 use crate::ui::Ui;
 use crate::views::{Field, LangSwitch};
 
@@ -34,19 +36,32 @@ fn label(u: &Ui, kind: NoticeKind) -> &'static str {
     }
 }
 
-fn page(ctx: Ctx, req: &Request, enabled: &[NoticeKind], status: StatusCode) -> Response {
+/// `agenda_hour`: as stored or as typed.
+fn page(
+    ctx: Ctx,
+    req: &Request,
+    enabled: &[NoticeKind],
+    agenda_hour: &str,
+    status: StatusCode,
+    failure: Option<&Failure>,
+) -> Response {
     let u = ctx.u;
-    let fields = NoticeKind::ALL
+    let mut fields: Vec<Field> = NoticeKind::ALL
         .into_iter()
         .map(|k| Field::checkbox(k.as_str(), label(u, k), enabled.contains(&k)))
         .collect();
+    fields.push(
+        Field::new("agenda_hour", u.agenda_hour, "number")
+            .value(agenda_hour)
+            .optional(),
+    );
     let page = FormPage {
         t: ctx.t(),
         u,
         sw: ctx.sw(),
         c: ctx.chrome("notices", req),
         title: u.notices_title.to_string(),
-        form: FormView::new("/app/notices", u.save, fields),
+        form: FormView::new("/app/notices", u.save, fields).with_failure(failure),
     };
     ctx.html(status, &page)
 }
@@ -54,7 +69,10 @@ fn page(ctx: Ctx, req: &Request, enabled: &[NoticeKind], status: StatusCode) -> 
 #[handler]
 pub async fn show(req: &Request, app: Data<&App>, PanelView(ctx): PanelView) -> Response {
     match app.notice_settings(&ctx.principal).await {
-        Ok(s) => page(ctx, req, &s.enabled, StatusCode::OK),
+        Ok(s) => {
+            let hour = s.agenda_hour.map(|h| h.to_string()).unwrap_or_default();
+            page(ctx, req, &s.enabled, &hour, StatusCode::OK, None)
+        }
         Err(err) => ctx.failure(err),
     }
 }
@@ -66,8 +84,23 @@ pub async fn save(req: &Request, app: Data<&App>, PanelPost(ctx, form): PanelPos
         .filter(|k| form.on(k.as_str()))
         .map(|k| k.as_str().to_string())
         .collect();
-    match app.set_notice_settings(&ctx.principal, &enabled).await {
-        Ok(_) => ctx.redirect("/app/notices?saved=1"),
+    let typed = form.get("agenda_hour").trim().to_string();
+    let result = match typed.as_str() {
+        "" => Ok(None),
+        h => h
+            .parse::<i64>()
+            .map(Some)
+            .map_err(|_| AppError::invalid("agenda_hour", "invalid_hour", "not a whole hour")),
+    };
+    let result = match result {
+        Ok(hour) => app
+            .set_notice_settings(&ctx.principal, &enabled, hour)
+            .await
+            .map(drop),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => ctx.redirect("/app/notices?saved=1"),
         Err(err) => {
             let f = failure_of(ctx.t(), err);
             let status = f.status;
@@ -75,7 +108,7 @@ pub async fn save(req: &Request, app: Data<&App>, PanelPost(ctx, form): PanelPos
                 .iter()
                 .filter_map(|k| NoticeKind::parse(k))
                 .collect();
-            page(ctx, req, &kept, status)
+            page(ctx, req, &kept, &typed, status, Some(&f))
         }
     }
 }

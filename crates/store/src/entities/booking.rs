@@ -38,6 +38,8 @@ pub struct Model {
     pub manage_token: Option<Vec<u8>>,
     /// The client confirmed the visit (from a reminder's manage link).
     pub confirmed_by_client_at: Option<DateTimeUtc>,
+    /// When it was cancelled or declined (older cancellations: none).
+    pub cancelled_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

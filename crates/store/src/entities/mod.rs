@@ -4,6 +4,7 @@
 pub mod api_key;
 pub mod billing_record;
 pub mod booking;
+pub mod booking_change;
 pub mod calendar_feed;
 pub mod client;
 pub mod closure;

@@ -10,6 +10,8 @@ pub struct Model {
     pub user_id: Uuid,
     /// Comma-separated notice kinds (`rescheduled,deposit_paid`).
     pub muted: String,
+    /// The hour (0–23, the business's zone) of the daily agenda; none: off.
+    pub agenda_hour: Option<i32>,
     pub updated_at: DateTimeUtc,
 }
 

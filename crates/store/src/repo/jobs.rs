@@ -86,6 +86,27 @@ pub async fn cancel_prefix(db: &impl ConnectionTrait, prefix: &str) -> Result<u6
     Ok(r.rows_affected)
 }
 
+/// Plans a cancelled job again (a setting turned off and on again):
+/// pending at `run_at` with a fresh payload; false when there is no such
+/// cancelled job (a job that ran stays done).
+pub async fn revive(
+    db: &impl ConnectionTrait,
+    dedupe_key: &str,
+    payload: &str,
+    run_at: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let r = Jobs::update_many()
+        .col_expr(job::Column::Status, Expr::value(PENDING))
+        .col_expr(job::Column::RunAt, Expr::value(run_at))
+        .col_expr(job::Column::Payload, Expr::value(payload))
+        .col_expr(job::Column::LeaseUntil, Expr::value(None::<DateTime<Utc>>))
+        .filter(job::Column::DedupeKey.eq(dedupe_key))
+        .filter(job::Column::Status.eq(CANCELLED))
+        .exec(db)
+        .await?;
+    Ok(r.rows_affected > 0)
+}
+
 /// Claims due jobs: each claimed attempt is counted and leased until
 /// `lease_until`, in the caller's short transaction.
 pub async fn claim_due(

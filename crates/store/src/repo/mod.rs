@@ -7,6 +7,7 @@ pub mod accountability;
 pub mod accounts;
 pub mod api_keys;
 pub mod billing;
+pub mod booking_changes;
 pub mod calendar_feeds;
 pub mod clients;
 pub mod compliance;

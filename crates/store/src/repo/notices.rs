@@ -35,12 +35,14 @@ pub async fn save(
     scope: &TenantScope,
     user_id: Uuid,
     muted: String,
+    agenda_hour: Option<i32>,
     now: DateTime<Utc>,
 ) -> Result<NoticeSetting, StoreError> {
     match get(db, scope, user_id).await? {
         Some(found) => {
             let mut active: notice_setting::ActiveModel = found.into();
             active.muted = Set(muted);
+            active.agenda_hour = Set(agenda_hour);
             active.updated_at = Set(now);
             Ok(active.update(db).await?)
         }
@@ -48,6 +50,7 @@ pub async fn save(
             tenant_id: scope.id(),
             user_id,
             muted,
+            agenda_hour,
             updated_at: now,
         })
         .insert(db)

@@ -312,6 +312,7 @@ pub async fn save_booking(
     active.sequence = Set(row.sequence);
     active.updated_at = Set(row.updated_at);
     active.confirmed_by_client_at = Set(row.confirmed_by_client_at);
+    active.cancelled_at = Set(row.cancelled_at);
     Ok(active.update(db).await?)
 }
 

@@ -168,6 +168,7 @@ fn booking(
         updated_at: t0(),
         manage_token: None,
         confirmed_by_client_at: None,
+        cancelled_at: None,
     }
 }
 
