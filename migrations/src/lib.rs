@@ -33,6 +33,8 @@ mod m20261206_000030_sms;
 mod m20261206_000040_external_calendars;
 mod m20261206_000050_sms_consent;
 mod m20261206_000060_calendar_feeds;
+mod m20261207_000121_client_language;
+mod m20261207_000122_business_contact_email;
 pub mod rls;
 
 pub struct Migrator;
@@ -67,6 +69,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000040_external_calendars::Migration),
             Box::new(m20261206_000050_sms_consent::Migration),
             Box::new(m20261206_000060_calendar_feeds::Migration),
+            Box::new(m20261207_000121_client_language::Migration),
+            Box::new(m20261207_000122_business_contact_email::Migration),
             // Keep last: it forces row-level security on every table before it.
             Box::new(m20261203_000999_forced_rls::Migration),
         ]

@@ -16,6 +16,7 @@ mod browser;
 mod calendar;
 mod calendar_feeds;
 mod chains;
+mod client_mail;
 mod clients;
 mod compliance;
 mod deposits;

@@ -253,6 +253,7 @@ ui_texts! {
     payment_refunded: "refunded", "zwrócona";
     pay_month_tpay: "Pay a month with tpay (BLIK, transfer)", "Zapłać za miesiąc przez tpay (BLIK, przelew)";
     pay_year_tpay: "Pay a year with tpay (BLIK, transfer)", "Zapłać za rok przez tpay (BLIK, przelew)";
+    contact_email: "Contact e-mail (clients' replies to your mail go here)", "E-mail kontaktowy (tu trafią odpowiedzi klientów na wiadomości)";
     hold_minutes: "A booking waiting for payment holds its time (minutes)", "Rezerwacja czekająca na płatność trzyma termin (minuty)";
     refund_client_cancellations: "Refund the deposit when a client cancels before the cutoff", "Zwracaj zadatek, gdy klient odwoła przed terminem";
     plan_limit: "The plan's limit is reached: the free plan has one active staff member and 100 bookings a month. Pro has no such limits.", "Osiągnięto limit planu: plan bezpłatny to jeden aktywny pracownik i 100 rezerwacji miesięcznie. Plan Pro nie ma takich limitów.";
