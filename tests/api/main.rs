@@ -17,6 +17,7 @@ mod calendar;
 mod calendar_feeds;
 mod chains;
 mod client_mail;
+mod client_rules;
 mod clients;
 mod compliance;
 mod deposits;
