@@ -15,6 +15,7 @@ mod booking_pages;
 mod browser;
 mod calendar;
 mod calendar_feeds;
+mod calendar_pages;
 mod chains;
 mod client_mail;
 mod client_rules;
