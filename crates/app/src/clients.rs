@@ -828,6 +828,7 @@ impl App {
 
     /// In the caller's transaction (a booking and its new client commit
     /// together). Returns the id, whether it was created, and what to count.
+    #[allow(clippy::too_many_arguments)] // what a booking form gives of its client
     pub(crate) async fn find_or_create_client_in(
         &self,
         tx: &termino_store::Tx,
