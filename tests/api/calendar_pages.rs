@@ -8,12 +8,15 @@ use serde_json::json;
 
 use crate::booking_pages::{get_page, input_value};
 use crate::external_calendars::{CalendarServer, calendar_with};
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, link_token};
 use crate::on_both_backends;
 use crate::panel_pages::{page, submit};
 use crate::scheduling::{book, booking_body, day_ahead, salon, slots};
 
-on_both_backends!(calendar_feeds_and_staff_calendars_in_the_panel);
+on_both_backends!(
+    calendar_feeds_and_staff_calendars_in_the_panel,
+    a_staff_member_manages_only_their_own_calendars
+);
 
 /// The value of the read-only input with this id.
 fn shown(html: &str, id: &str) -> Option<String> {
@@ -238,4 +241,88 @@ async fn calendar_feeds_and_staff_calendars_in_the_panel(app: &TestApp) {
     }
     let (_, html) = page(app, &s.owner, "/app/calendar-feeds").await;
     assert!(html.contains("No calendar connected."), "{html}");
+}
+
+/// A staff member sees and changes their own calendars only, and cannot
+/// make a feed of the whole business.
+async fn a_staff_member_manages_only_their_own_calendars(app: &TestApp) {
+    let s = salon(app, "synchro-rola", json!({})).await;
+    s.owner
+        .post(
+            "/invitations",
+            json!({"email": "piotr@example.com", "role": "staff"}),
+        )
+        .await;
+    let token = link_token(&app.mail_to("piotr@example.com").await, "/invite/");
+    let resp = app
+        .client()
+        .post(app.api("/auth/accept-invitation"))
+        .json(&json!({"token": token, "name": "Piotr Pracownik", "password": "Piotr-Ma-Psa-2026"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let piotr = app.login("piotr@example.com", "Piotr-Ma-Psa-2026").await;
+    let me: serde_json::Value = piotr.get("/me").await.json().await.unwrap();
+    let resp = s
+        .owner
+        .post(
+            "/staff",
+            json!({"name": "Piotr Pracownik", "user_id": me["user"]["id"]}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let own: serde_json::Value = resp.json().await.unwrap();
+    let own = own["id"].as_str().unwrap().to_string();
+
+    let (status, html) = page(app, &piotr, "/app/calendar-feeds").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(&format!("id=\"staff-{own}\"")), "{html}");
+    assert!(
+        !html.contains(&format!("id=\"staff-{}\"", s.staff)),
+        "{html}"
+    );
+    assert!(!html.contains("The whole business"), "{html}");
+    // Not the business's feed, nor another staff member's calendar.
+    let resp = submit(
+        app,
+        &piotr,
+        "/app/calendar-feeds",
+        &[("staff_id", ""), ("client_details", "none")],
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    let (_, url) = CalendarServer::start().await;
+    let resp = submit(
+        app,
+        &piotr,
+        &format!("/app/calendar-feeds/staff/{}", s.staff),
+        &[("url", &url)],
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    // Their own: a feed and their calendar.
+    let resp = submit(
+        app,
+        &piotr,
+        "/app/calendar-feeds",
+        &[("staff_id", &own), ("client_details", "first_name")],
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let html = resp.text().await.unwrap();
+    assert!(shown(&html, "feed-webcal").is_some(), "{html}");
+    let resp = submit(
+        app,
+        &piotr,
+        &format!("/app/calendar-feeds/staff/{own}"),
+        &[("url", &url)],
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let (_, html) = page(app, &piotr, "/app/calendar-feeds").await;
+    assert!(
+        html.contains("127.0.0.1") && html.contains("last read: never"),
+        "{html}"
+    );
 }
