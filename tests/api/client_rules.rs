@@ -185,3 +185,76 @@ async fn calendar_feeds_have_their_own_rate_limit_sqlite() {
 async fn calendar_feeds_have_their_own_rate_limit_postgres() {
     calendar_feeds_have_their_own_rate_limit(Backend::Postgres).await;
 }
+
+/// The reminder by text message is written in the client's language; a
+/// returning client who ticks the box on a later booking gets it.
+async fn the_reminder_text_speaks_the_clients_language(backend: Backend) {
+    use termino_app::sms::{SmsConfig, SmsGatewayConfig};
+    let fake = crate::fake_sms::FakeSms::start().await;
+    let base = fake.url.clone();
+    let Some(app) = TestApp::spawn_with(backend, move |s| {
+        s.sms = Some(SmsConfig {
+            gateway: SmsGatewayConfig::Smsapi {
+                token: crate::fake_sms::SMSAPI_TOKEN.into(),
+                base_url: base,
+            },
+            sender: crate::fake_sms::SENDER.into(),
+        });
+    })
+    .await
+    else {
+        return;
+    };
+    let s = salon(&app, "sms-jezyk", json!({})).await;
+    let resp = s
+        .owner
+        .send(
+            reqwest::Method::PUT,
+            "/business/reminders",
+            Some(json!({
+                "offsets": [{"hours_before": 24, "channel": "sms"}],
+                "send_from": "08:00", "send_until": "21:00", "address": "",
+            })),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let free = slots(&app, &s, day_ahead(4), "Europe/Warsaw").await;
+    let body = |i: usize, consent: bool| {
+        let mut b = booking_body(&s, free[i]["start"].as_str().unwrap(), "emily@example.com");
+        b["client"]["name"] = json!("Emily Brown");
+        b["client"]["language"] = json!("en");
+        b["client"]["sms_consent"] = json!(consent);
+        b
+    };
+    assert_eq!(
+        book(&app, &s, &body(0, false)).await.status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        book(&app, &s, &body(2, true)).await.status(),
+        StatusCode::CREATED
+    );
+    // A day before the later visit both reminders are due; the consent
+    // given the second time covers both.
+    let later: DateTime<Utc> = free[2]["start"].as_str().unwrap().parse().unwrap();
+    app.clock
+        .advance(later - Duration::hours(24) - app.clock.now() + Duration::seconds(30));
+    app.run_jobs().await;
+    let sent = fake.requests();
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    for text in sent.iter().map(|r| r.get("message").unwrap()) {
+        assert!(text.contains("a reminder of your Strzyżenie"), "{text}");
+        assert!(!text.contains("przypominamy"), "{text}");
+    }
+    app.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reminder_text_speaks_the_clients_language_sqlite() {
+    the_reminder_text_speaks_the_clients_language(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reminder_text_speaks_the_clients_language_postgres() {
+    the_reminder_text_speaks_the_clients_language(Backend::Postgres).await;
+}
