@@ -135,6 +135,33 @@ pub struct Client {
     email: Option<String>,
     phone: Option<String>,
     notes: Option<String>,
+    /// The language of the client's mail; absent on clients from before.
+    language: Option<ClientLanguage>,
+}
+
+/// The language a client reads their mail and text messages in.
+#[derive(async_graphql::Enum, Copy, Clone, PartialEq, Eq)]
+pub enum ClientLanguage {
+    Pl,
+    En,
+}
+
+impl From<ClientLanguage> for termino_domain::business::Language {
+    fn from(l: ClientLanguage) -> Self {
+        match l {
+            ClientLanguage::Pl => Self::Pl,
+            ClientLanguage::En => Self::En,
+        }
+    }
+}
+
+impl From<termino_domain::business::Language> for ClientLanguage {
+    fn from(l: termino_domain::business::Language) -> Self {
+        match l {
+            termino_domain::business::Language::Pl => Self::Pl,
+            termino_domain::business::Language::En => Self::En,
+        }
+    }
 }
 
 impl From<ClientRecord> for Client {
@@ -147,6 +174,7 @@ impl From<ClientRecord> for Client {
                 email: c.email,
                 phone: c.phone,
                 notes: c.notes,
+                language: c.language.map(Into::into),
             },
             ClientRecord::Erased { id, .. } | ClientRecord::Damaged { id, .. } => Client {
                 id: ID(id.to_string()),
@@ -160,6 +188,7 @@ impl From<ClientRecord> for Client {
                 email: None,
                 phone: None,
                 notes: None,
+                language: None,
             },
         }
     }
@@ -437,6 +466,9 @@ pub struct ClientInput {
     email: Option<String>,
     phone: Option<String>,
     notes: Option<String>,
+    /// The language of the client's mail; absent: a new client gets the
+    /// business's, a known one keeps theirs.
+    language: Option<ClientLanguage>,
 }
 
 #[derive(InputObject)]
@@ -474,6 +506,7 @@ impl Mutation {
                     email: input.email,
                     phone: input.phone,
                     notes: input.notes,
+                    language: input.language.map(Into::into),
                     ..Default::default()
                 },
             )
@@ -508,6 +541,7 @@ impl Mutation {
                         notes: input.client.notes,
                         marketing_consent: false,
                         sms_consent: false,
+                        language: input.client.language.map(Into::into),
                     },
                 },
                 None,
@@ -729,6 +763,10 @@ impl Mutation {
         privacy_notice_url: Option<String>,
         #[graphql(desc = "An empty string stops asking for marketing consent.")]
         marketing_consent_text: Option<String>,
+        #[graphql(
+            desc = "Reply-To of mail to clients; an empty string removes it."
+        )]
+        contact_email: Option<String>,
     ) -> async_graphql::Result<Business> {
         let p = writer(ctx, Area::Business).await?;
         let b = ctx
@@ -744,6 +782,7 @@ impl Mutation {
                     booking_intro,
                     privacy_notice_url,
                     marketing_consent_text,
+                    contact_email,
                     ..Default::default()
                 },
             )
@@ -815,6 +854,7 @@ pub struct Business {
     booking_intro: String,
     privacy_notice_url: Option<String>,
     marketing_consent_text: Option<String>,
+    contact_email: Option<String>,
 }
 
 impl From<termino_app::accounts::Business> for Business {
@@ -832,6 +872,7 @@ impl From<termino_app::accounts::Business> for Business {
             booking_intro: b.booking_intro,
             privacy_notice_url: b.privacy_notice_url,
             marketing_consent_text: b.marketing_consent_text,
+            contact_email: b.contact_email,
         }
     }
 }

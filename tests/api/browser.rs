@@ -49,7 +49,7 @@ async fn run_in_browser(app: &TestApp) {
         app.backend
     );
     // Every step ran: a script that stopped early cannot pass.
-    assert!(stdout.contains("17 of 17 browser steps passed"), "{stdout}");
+    assert!(stdout.contains("18 of 18 browser steps passed"), "{stdout}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -246,6 +246,18 @@ async fn a_deposit_booking_is_confirmed_once(backend: Backend) {
     app.run_jobs().await;
     app.run_jobs().await;
     assert_eq!(app.mails_to("dorota@example.com"), 1);
+    // It says the deposit came in, in the page's language, with the
+    // visit's facts and the manage link.
+    let mail = app.latest_mail_to("dorota@example.com");
+    for part in [
+        "Deposit received, booking confirmed",
+        "we received your deposit",
+        "price: PLN 120.00",
+        "duration: 60 min",
+        "/manage/",
+    ] {
+        assert!(mail.contains(part), "{part:?} missing in {mail}");
+    }
     assert!(refunds(&fake).is_empty());
     app.finish().await;
 }

@@ -580,6 +580,7 @@ async fn settings_team_closures_and_api_keys(app: &TestApp) {
             ("marketing_consent_text", ""),
             ("payment_hold_minutes", "20"),
             ("refund_client_cancellations", "on"),
+            ("contact_email", "kontakt@salon-nowy.example.com"),
         ]
     };
     let resp = submit(app, &owner, "/app/settings", &settings("1000")).await;
@@ -587,6 +588,10 @@ async fn settings_team_closures_and_api_keys(app: &TestApp) {
     let html = resp.text().await.unwrap();
     assert!(html.contains("id=\"cancellation_cutoff_hours-error\""));
     assert_eq!(input_value(&html, "booking_intro").unwrap(), "Witamy!");
+    assert_eq!(
+        input_value(&html, "contact_email").unwrap(),
+        "kontakt@salon-nowy.example.com"
+    );
     let resp = submit(app, &owner, "/app/settings", &settings("12")).await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
     let b: Value = owner.get("/business").await.json().await.unwrap();
@@ -597,6 +602,13 @@ async fn settings_team_closures_and_api_keys(app: &TestApp) {
     assert_eq!(b["privacy_notice_url"], "https://example.com/rodo");
     assert_eq!(b["payment_hold_minutes"], 20);
     assert_eq!(b["refund_client_cancellations"], true);
+    // The contact e-mail, clients' replies go there (Reply-To).
+    assert_eq!(b["contact_email"], "kontakt@salon-nowy.example.com");
+    let (_, html) = page(app, &owner, "/app/settings").await;
+    assert_eq!(
+        input_value(&html, "contact_email").unwrap(),
+        "kontakt@salon-nowy.example.com"
+    );
 
     // Closures.
     let from = day_ahead(10).to_string();

@@ -74,6 +74,20 @@ async fn booked_at(app: &TestApp, s: &Salon, start: &str, email: &str) -> (Strin
     )
 }
 
+/// A salon on the free plan: these tests live months ahead, past the
+/// trial's end, when a trial account is read-only and sends no reminders.
+async fn kept_salon(app: &TestApp, slug: &str, service: Value) -> Salon {
+    let s = salon(app, slug, service).await;
+    let resp = crate::booking_pages::post_form(
+        &s.owner.client,
+        &format!("{}/app/plan/free", app.url),
+        &[("csrf_token", &s.owner.csrf)],
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    s
+}
+
 async fn put_settings(s: &Salon, body: Value) -> reqwest::Response {
     s.owner
         .send(reqwest::Method::PUT, "/business/reminders", Some(body))
@@ -81,7 +95,7 @@ async fn put_settings(s: &Salon, body: Value) -> reqwest::Response {
 }
 
 async fn a_reminder_a_day_before_keeps_the_wall_clock_across_the_dst_change(app: &TestApp) {
-    let s = salon(app, "przyp-dst", json!({})).await;
+    let s = kept_salon(app, "przyp-dst", json!({})).await;
     // Sunday 28 March 2027, 10:00 CEST: the clocks went forward at 02:00.
     let (_, token) = booked_at(app, &s, "2027-03-28T10:00:00+02:00", "dst@example.com").await;
     assert!(reminders_to(app, "dst@example.com").await.is_empty());
@@ -117,7 +131,7 @@ async fn a_reminder_a_day_before_keeps_the_wall_clock_across_the_dst_change(app:
 }
 
 async fn quiet_hours_move_a_reminder_and_a_booking_inside_an_offset_skips_it(app: &TestApp) {
-    let s = salon(app, "przyp-cisza", json!({})).await;
+    let s = kept_salon(app, "przyp-cisza", json!({})).await;
     let resp = put_settings(
         &s,
         json!({
@@ -165,7 +179,7 @@ async fn quiet_hours_move_a_reminder_and_a_booking_inside_an_offset_skips_it(app
 }
 
 async fn a_reschedule_recomputes_reminders_and_a_cancellation_removes_them(app: &TestApp) {
-    let s = salon(app, "przyp-zmiany", json!({})).await;
+    let s = kept_salon(app, "przyp-zmiany", json!({})).await;
     let (_, token) = booked_at(app, &s, "2027-06-14T12:00:00+02:00", "moved@example.com").await;
     let (cancelled, _) = booked_at(
         app,
@@ -203,7 +217,7 @@ async fn a_reschedule_recomputes_reminders_and_a_cancellation_removes_them(app: 
 }
 
 async fn a_booking_waiting_for_approval_gets_its_reminders_when_approved(app: &TestApp) {
-    let s = salon(app, "przyp-zgoda", json!({"requires_approval": true})).await;
+    let s = kept_salon(app, "przyp-zgoda", json!({"requires_approval": true})).await;
     let (approved, _) = booked_at(app, &s, "2027-09-13T12:00:00+02:00", "zgoda@example.com").await;
     booked_at(app, &s, "2027-09-13T14:00:00+02:00", "czeka@example.com").await;
     let resp = s
@@ -220,7 +234,7 @@ async fn a_booking_waiting_for_approval_gets_its_reminders_when_approved(app: &T
 }
 
 async fn a_client_confirms_from_the_reminder_and_the_business_sees_it(app: &TestApp) {
-    let s = salon(app, "przyp-potw", json!({})).await;
+    let s = kept_salon(app, "przyp-potw", json!({})).await;
     let date = day_ahead(3);
     let free = slots(app, &s, date, "Europe/Warsaw").await;
     let start = free[3]["start"].as_str().unwrap().to_string();
@@ -301,7 +315,7 @@ async fn a_client_confirms_from_the_reminder_and_the_business_sees_it(app: &Test
 }
 
 async fn reminder_settings_are_validated_naming_the_field(app: &TestApp) {
-    let s = salon(app, "przyp-ustaw", json!({})).await;
+    let s = kept_salon(app, "przyp-ustaw", json!({})).await;
     let defaults: Value = s
         .owner
         .get("/business/reminders")
@@ -371,7 +385,7 @@ async fn reminder_settings_are_validated_naming_the_field(app: &TestApp) {
 }
 
 async fn the_panel_edits_reminder_settings(app: &TestApp) {
-    let s = salon(app, "przyp-panel", json!({})).await;
+    let s = kept_salon(app, "przyp-panel", json!({})).await;
     let (status, html) = page(app, &s.owner, "/app/settings/reminders").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Reminder 1: hours before"), "{html}");
@@ -437,7 +451,7 @@ async fn the_panel_edits_reminder_settings(app: &TestApp) {
 /// A restart in between and two nodes running the same due job at once:
 /// one reminder. (Its own runner: a restart needs the test app mutably.)
 async fn each_reminder_is_sent_once_across_a_restart_and_two_nodes(mut app: TestApp) {
-    let s = salon(&app, "przyp-raz", json!({})).await;
+    let s = kept_salon(&app, "przyp-raz", json!({})).await;
     booked_at(&app, &s, "2027-07-12T12:00:00+02:00", "raz@example.com").await;
     app.restart(|_| {}).await.unwrap();
     let (node, node_clock) = app.another_node().await;

@@ -13,13 +13,13 @@ use crate::helpers::{Backend, TestApp, link_token};
 /// An SMTP server that answers `451` to the first `fail_first` recipients,
 /// then accepts and records each message.
 #[derive(Clone, Default)]
-struct SmtpSink {
+pub(crate) struct SmtpSink {
     messages: Arc<Mutex<Vec<String>>>,
     refusals_left: Arc<Mutex<u32>>,
 }
 
 impl SmtpSink {
-    async fn start(fail_first: u32) -> (SmtpSink, u16) {
+    pub(crate) async fn start(fail_first: u32) -> (SmtpSink, u16) {
         let sink = SmtpSink::default();
         *sink.refusals_left.lock().unwrap() = fail_first;
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -78,7 +78,7 @@ impl SmtpSink {
         }
     }
 
-    fn messages(&self) -> Vec<String> {
+    pub(crate) fn messages(&self) -> Vec<String> {
         self.messages.lock().unwrap().clone()
     }
 }

@@ -460,6 +460,32 @@ try {
     await small.close();
   });
 
+  await step("the owner makes a calendar feed on a phone", async () => {
+    const small = await newContext({
+      viewport: { width: 390, height: 844 },
+      isMobile: true,
+      hasTouch: true,
+      locale: "en-GB",
+      timezoneId: "Europe/Warsaw",
+      storageState: await desk.storageState(),
+    });
+    const page = await small.newPage();
+    watch(page, "calendar sync");
+    await page.goto(`${base}/app`);
+    await page.getByRole("link", { name: "Calendar sync", exact: true }).click();
+    await page.getByRole("heading", { name: "Calendar sync" }).first().waitFor();
+    await page.getByLabel("Client details in the calendar").selectOption("none");
+    await page.getByRole("button", { name: "Create the feed" }).click();
+    const webcal = await page.getByLabel("Address to subscribe (webcal)").inputValue();
+    assert.ok(webcal.startsWith("webcal://") && webcal.endsWith(".ics"), webcal);
+    await page.getByText("No client details").first().waitFor();
+    // Nothing wider than the phone's screen, the long address included.
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(wide <= 390, `the page is ${wide} px wide`);
+    await shot(page, "14e-calendar-feed-phone");
+    await small.close();
+  });
+
   await step("the owner lets support in for a day and sees it in the audit log", async () => {
     await owner.getByRole("link", { name: "Security", exact: true }).first().click();
     await owner.getByRole("heading", { name: "Security and accountability" }).waitFor();

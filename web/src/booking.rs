@@ -952,6 +952,8 @@ pub async fn details_submit(
             notes: nonempty(&form.notes),
             marketing_consent: business.marketing_consent_text.is_some() && form.marketing == "on",
             sms_consent: app.sms_enabled() && form.sms == "on" && !form.phone.trim().is_empty(),
+            // The page's language is the one the client reads.
+            language: Some(p.lang),
         },
     };
     // The form's token is the idempotency key: a double click books once.

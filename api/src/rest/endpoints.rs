@@ -273,6 +273,7 @@ impl Api {
                     payment_hold_minutes: b.payment_hold_minutes,
                     refund_client_cancellations: b.refund_client_cancellations,
                     sms_without_polish_characters: b.sms_without_polish_characters,
+                    contact_email: b.contact_email,
                 },
             )
             .await?;
@@ -486,6 +487,7 @@ impl Api {
                     custom_fields: b.custom_fields.unwrap_or_default(),
                     marketing_consent: b.marketing_consent.unwrap_or(false),
                     sms_consent: b.sms_consent.unwrap_or(false),
+                    language: b.language.map(Into::into),
                 },
             )
             .await?;
@@ -542,6 +544,7 @@ impl Api {
                 MaybeUndefined::Null => Some(false),
                 MaybeUndefined::Undefined => None,
             },
+            language: None,
         };
         Ok(Json(
             app.update_client(&principal, id.0, patch).await?.into(),

@@ -98,6 +98,7 @@ fn booking_request(input: BookingInput) -> BookingRequest {
             notes: input.client.notes,
             marketing_consent: input.client.marketing_consent.unwrap_or(false),
             sms_consent: input.client.sms_consent.unwrap_or(false),
+            language: input.client.language.map(Into::into),
         },
     }
 }

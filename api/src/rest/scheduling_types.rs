@@ -322,6 +322,33 @@ pub struct Availability {
     pub slots: Vec<Slot>,
 }
 
+/// The language a client reads their mail and text messages in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, poem_openapi::Enum)]
+#[serde(rename_all = "lowercase")]
+#[oai(rename_all = "lowercase")]
+pub enum ClientLanguage {
+    Pl,
+    En,
+}
+
+impl From<ClientLanguage> for termino_domain::business::Language {
+    fn from(l: ClientLanguage) -> Self {
+        match l {
+            ClientLanguage::Pl => Self::Pl,
+            ClientLanguage::En => Self::En,
+        }
+    }
+}
+
+impl From<termino_domain::business::Language> for ClientLanguage {
+    fn from(l: termino_domain::business::Language) -> Self {
+        match l {
+            termino_domain::business::Language::Pl => Self::Pl,
+            termino_domain::business::Language::En => Self::En,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, serde::Serialize, Object)]
 #[oai(skip_serializing_if_is_none)]
 #[serde(deny_unknown_fields)]
@@ -339,9 +366,14 @@ pub struct ClientDetails {
     #[serde(default)]
     pub marketing_consent: Option<bool>,
     /// The client agrees to reminders by text message at `phone`
-    /// (recorded when the client is new; withdrawn with a data request).
+    /// (recorded when given, also by a known client; withdrawn with a
+    /// data request).
     #[serde(default)]
     pub sms_consent: Option<bool>,
+    /// The language of the client's mail and text messages; absent: a new
+    /// client gets the business's, a known one keeps theirs.
+    #[serde(default)]
+    pub language: Option<ClientLanguage>,
 }
 
 #[derive(Debug, Deserialize, serde::Serialize, Object)]

@@ -138,6 +138,8 @@ pub struct Business {
     /// Text messages go without Polish letters (GSM-7: 160 characters a
     /// part instead of 70).
     pub sms_without_polish_characters: bool,
+    /// Clients' replies to the business's mail go here (`Reply-To`).
+    pub contact_email: Option<String>,
 }
 
 impl From<termino_app::accounts::Business> for Business {
@@ -162,6 +164,7 @@ impl From<termino_app::accounts::Business> for Business {
             payment_hold_minutes: b.payment_hold_minutes,
             refund_client_cancellations: b.refund_client_cancellations,
             sms_without_polish_characters: b.sms_without_polish_characters,
+            contact_email: b.contact_email,
         }
     }
 }
@@ -196,6 +199,10 @@ pub struct BusinessUpdate {
     pub refund_client_cancellations: Option<bool>,
     #[serde(default)]
     pub sms_without_polish_characters: Option<bool>,
+    /// The business's contact e-mail, `Reply-To` of mail to clients; an
+    /// empty string removes it.
+    #[serde(default)]
+    pub contact_email: Option<String>,
 }
 
 #[derive(Debug, Object)]
@@ -334,6 +341,9 @@ pub struct Client {
     pub marketing_consent: Option<bool>,
     /// Reminders by text message to `phone` are allowed.
     pub sms_consent: Option<bool>,
+    /// The language of the client's mail; absent on clients from before
+    /// it was kept (they get the business's).
+    pub language: Option<super::scheduling_types::ClientLanguage>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -352,6 +362,7 @@ impl From<termino_app::clients::ClientRecord> for Client {
             custom_fields: None,
             marketing_consent: None,
             sms_consent: None,
+            language: None,
             created_at,
             updated_at,
         };
@@ -384,6 +395,7 @@ impl From<termino_app::clients::Client> for Client {
             custom_fields: Some(c.custom_fields),
             marketing_consent: Some(c.marketing_consent),
             sms_consent: Some(c.sms_consent),
+            language: c.language.map(Into::into),
             created_at: c.created_at,
             updated_at: c.updated_at,
         }
@@ -421,6 +433,9 @@ pub struct NewClient {
     /// The client agreed to reminders by text message (record how).
     #[serde(default)]
     pub sms_consent: Option<bool>,
+    /// The language of the client's mail; absent: the business's.
+    #[serde(default)]
+    pub language: Option<super::scheduling_types::ClientLanguage>,
 }
 
 /// Absent fields stay; `null` clears an optional field.

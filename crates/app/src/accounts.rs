@@ -268,6 +268,7 @@ impl App {
                 deletion_requested_at: None,
                 client_retention_months: None,
                 sms_without_polish_characters: false,
+                contact_email: None,
             },
         )
         .await

@@ -17,7 +17,7 @@ use termino_domain::schedule::{
     slots_for_anyone,
 };
 use termino_notify::calendar::Method;
-use termino_notify::texts;
+use termino_notify::texts::{self, BookingEvent};
 use termino_store::repo::scheduling::{self as repo, BookingFilter, BookingRow, ServiceRow};
 use termino_store::repo::tenants;
 use termino_store::sealed::{self, SealedColumn};
@@ -48,6 +48,9 @@ pub struct ClientDetails {
     pub marketing_consent: bool,
     /// Ticked "remind me by text message" (SMS to the phone given).
     pub sms_consent: bool,
+    /// The language the client reads (the booking page's); none: a new
+    /// client gets the business's, a known one keeps theirs.
+    pub language: Option<termino_domain::business::Language>,
 }
 
 #[derive(Debug, Clone)]
@@ -613,6 +616,7 @@ impl App {
                     marketing: request.client.marketing_consent,
                     sms: request.client.sms_consent,
                 },
+                request.client.language,
             )
             .await?;
         let keyring = self.sealing_keys(&tx, scope).await?;
@@ -716,15 +720,13 @@ impl App {
             crate::deposits::record_pending(&tx, scope, &row, terms, now).await?;
         } else {
             // A booking waiting for payment is announced once paid.
-            self.queue_booking_messages(
-                &tx,
-                scope,
-                &keyring,
-                &row,
-                Some(&token),
-                BookingEvent::Created,
-            )
-            .await?;
+            let event = if status == BookingStatus::Requested {
+                BookingEvent::Pending
+            } else {
+                BookingEvent::Created
+            };
+            self.queue_booking_messages(&tx, scope, &keyring, &row, Some(&token), event)
+                .await?;
             let notice = if status == BookingStatus::Requested {
                 Notice::AwaitingApproval
             } else {
@@ -1270,9 +1272,11 @@ impl App {
         if let Some(kind) = change {
             self.record_change(tx, scope, saved.id, kind, by).await?;
         }
-        let event = match to {
-            Confirmed => Some(BookingEvent::Approved),
-            Cancelled => Some(BookingEvent::Cancelled),
+        let event = match (from, to) {
+            (AwaitingPayment, Confirmed) => Some(BookingEvent::DepositPaid),
+            (_, Confirmed) => Some(BookingEvent::Approved),
+            (Requested, Cancelled) if by != Actor::Client => Some(BookingEvent::Declined),
+            (_, Cancelled) => Some(BookingEvent::Cancelled),
             _ => None,
         };
         if let Some(event) = event {
@@ -1393,23 +1397,39 @@ impl App {
             .await?
             .ok_or(AppError::NotFound)?;
         let client = termino_store::repo::clients::get(tx, scope, row.client_id).await?;
-        let lang = termino_domain::business::Language::parse(&tenant.language).unwrap_or_default();
+        let lang = crate::clients::client_language(keyring, client.as_ref(), &tenant);
         let zone: Tz = row.client_zone.parse().unwrap_or(chrono_tz::Europe::Warsaw);
         let when = texts::format_when(lang, row.starts_at.with_timezone(&zone));
+        let price = crate::reminders::price_text(lang, service.price_minor, &service.currency);
+        let address = crate::reminders::business_address(tx, scope).await?;
+        // The token kept (sealed) with the booking when the caller has
+        // none at hand: an approval's mail links the manage page too.
+        let kept = row
+            .manage_token
+            .as_deref()
+            .and_then(|t| keyring.open_text(&sealed::BOOKING_TOKEN, row.id, t));
+        // A cancelled or declined visit has nothing left to manage.
+        let ended = matches!(event, BookingEvent::Cancelled | BookingEvent::Declined);
         let manage_link = manage_token
+            .map(str::to_string)
+            .or(kept)
+            .filter(|_| !ended)
             .map(|t| format!("{}/b/{}/manage/{t}", self.config().public_url, tenant.slug));
         let details = texts::BookingDetails {
             business: &tenant.name,
             service: &service.name,
             staff: &staff.name,
             when: &when,
+            duration_min: (row.ends_at - row.starts_at).num_minutes(),
+            price: &price,
+            address: &address,
             manage_link: manage_link.as_deref(),
         };
         let client_email = client
             .as_ref()
             .and_then(|c| keyring.open_text(&sealed::CLIENT_EMAIL, c.id, c.email.as_deref()?));
         if let Some(to) = client_email {
-            let message = texts::booking_for_client(lang, event.into(), &details);
+            let message = texts::booking_for_client(lang, event, &details);
             let attachment = self
                 .invitation(
                     tx,
@@ -1435,25 +1455,6 @@ pub(crate) fn calendar_status(status: BookingStatus) -> termino_notify::calendar
         BookingStatus::Cancelled => Status::Cancelled,
         BookingStatus::Requested | BookingStatus::AwaitingPayment => Status::Tentative,
         _ => Status::Confirmed,
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum BookingEvent {
-    Created,
-    Approved,
-    Rescheduled,
-    Cancelled,
-}
-
-impl From<BookingEvent> for texts::BookingEvent {
-    fn from(e: BookingEvent) -> Self {
-        match e {
-            BookingEvent::Created => texts::BookingEvent::Created,
-            BookingEvent::Approved => texts::BookingEvent::Approved,
-            BookingEvent::Rescheduled => texts::BookingEvent::Rescheduled,
-            BookingEvent::Cancelled => texts::BookingEvent::Cancelled,
-        }
     }
 }
 

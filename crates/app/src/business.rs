@@ -31,6 +31,8 @@ pub struct BusinessUpdate {
     pub refund_client_cancellations: Option<bool>,
     /// Text messages spelled without Polish letters (more fit in a part).
     pub sms_without_polish_characters: Option<bool>,
+    /// `Reply-To` of mail to clients; `Some("")` removes it.
+    pub contact_email: Option<String>,
 }
 
 pub const MAX_BOOKING_INTRO: usize = 2_000;
@@ -131,6 +133,18 @@ impl App {
                 MAX_CONSENT_TEXT,
             );
         }
+        let contact_email = update.contact_email.as_deref().map(str::trim).map(|e| {
+            if e.is_empty() {
+                None
+            } else {
+                errors
+                    .check(
+                        "contact_email",
+                        termino_domain::contact::EmailAddress::parse(e),
+                    )
+                    .map(|e| e.as_str().to_string())
+            }
+        });
         errors.into_result()?;
 
         let tx = self.db().begin_tenant(&principal.tenant).await?;
@@ -171,6 +185,9 @@ impl App {
         if let Some(text) = update.marketing_consent_text {
             let text = text.trim();
             business.marketing_consent_text = (!text.is_empty()).then(|| text.to_string());
+        }
+        if let Some(email) = contact_email {
+            business.contact_email = email;
         }
         business.updated_at = self.now();
         let saved = tenants::update(&tx, &principal.tenant, business).await?;

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, NaiveDate, Utc};
 use termino_crypto::CryptoError;
 use termino_domain::ValidationErrors;
+use termino_domain::business::Language;
 use termino_domain::contact::{EmailAddress, PhoneNumber};
 use termino_store::repo::clients::{self as repo, ClientRow};
 use termino_store::sealed::{self, SealedColumn};
@@ -41,6 +42,9 @@ pub struct Client {
     pub marketing_consent: bool,
     /// Text messages (SMS reminders) may be sent to the phone.
     pub sms_consent: bool,
+    /// The language the client reads; none on clients from before (then
+    /// the business's).
+    pub language: Option<Language>,
     /// Processing restricted at the client's request (Art. 18).
     pub restricted_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -85,6 +89,8 @@ pub struct NewClient {
     pub custom_fields: BTreeMap<String, String>,
     pub marketing_consent: bool,
     pub sms_consent: bool,
+    /// None: the business's language.
+    pub language: Option<Language>,
 }
 
 /// The consents a client gives with a booking.
@@ -106,6 +112,7 @@ pub struct ClientPatch {
     pub custom_fields: Option<BTreeMap<String, String>>,
     pub marketing_consent: Option<bool>,
     pub sms_consent: Option<bool>,
+    pub language: Option<Language>,
 }
 
 /// The decrypted clients of a business at one moment.
@@ -157,6 +164,7 @@ struct ValidClient {
     custom_fields: BTreeMap<String, String>,
     marketing_consent: bool,
     sms_consent: bool,
+    language: Option<Language>,
 }
 
 fn validate(c: NewClient, today: NaiveDate) -> Result<ValidClient, ValidationErrors> {
@@ -240,6 +248,7 @@ fn validate(c: NewClient, today: NaiveDate) -> Result<ValidClient, ValidationErr
         custom_fields: c.custom_fields,
         marketing_consent: c.marketing_consent,
         sms_consent: c.sms_consent,
+        language: c.language,
     })
 }
 
@@ -296,6 +305,10 @@ fn seal_row(
             &sealed::CLIENT_SMS_CONSENT,
             if v.sms_consent { b"1" } else { b"0" },
         )?),
+        language: v
+            .language
+            .map(|l| seal(&sealed::CLIENT_LANGUAGE, l.code().as_bytes()))
+            .transpose()?,
         email_index: v.email.as_ref().map(|e| indexer.index(TABLE, "email", e)),
         phone_index: v.phone.as_ref().map(|p| indexer.index(TABLE, "phone", p)),
         restricted_at: None,
@@ -348,10 +361,25 @@ fn open_fields(keyring: &Keyring, row: &ClientRow) -> Result<Client, CryptoError
             .unwrap_or_default(),
         marketing_consent: open(&sealed::CLIENT_MARKETING_CONSENT, &row.marketing_consent)? == "1",
         sms_consent: opt(&sealed::CLIENT_SMS_CONSENT, &row.sms_consent)?.as_deref() == Some("1"),
+        language: opt(&sealed::CLIENT_LANGUAGE, &row.language)?
+            .map(|l| Language::parse(&l).map_err(|_| CryptoError::Integrity))
+            .transpose()?,
         restricted_at: row.restricted_at,
         created_at: row.created_at,
         updated_at: row.updated_at,
     })
+}
+
+/// The language a client's mail and texts are written in: theirs, or the
+/// business's for clients from before it was kept.
+pub(crate) fn client_language(
+    keyring: &Keyring,
+    row: Option<&ClientRow>,
+    business: &termino_store::repo::tenants::Tenant,
+) -> Language {
+    row.and_then(|r| keyring.open_text(&sealed::CLIENT_LANGUAGE, r.id, r.language.as_deref()?))
+        .and_then(|l| Language::parse(&l).ok())
+        .unwrap_or_else(|| Language::parse(&business.language).unwrap_or_default())
 }
 
 /// Name and contact details of a client, for webhooks that carry them.
@@ -591,9 +619,15 @@ impl App {
         &self,
         tx: &termino_store::Tx,
         scope: &TenantScope,
-        valid: ValidClient,
+        mut valid: ValidClient,
     ) -> AppResult<(Client, u32, i64)> {
         let now = self.now();
+        if valid.language.is_none() {
+            let business = termino_store::repo::tenants::get(tx, scope)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            valid.language = Some(Language::parse(&business.language).unwrap_or_default());
+        }
         let id = Uuid::now_v7();
         // Locks the business's row: client writes of one business queue.
         repo::bump_revision(tx, scope).await?;
@@ -676,6 +710,7 @@ impl App {
             custom_fields: patch.custom_fields.unwrap_or(current.custom_fields),
             marketing_consent: patch.marketing_consent.unwrap_or(current.marketing_consent),
             sms_consent: patch.sms_consent.unwrap_or(current.sms_consent),
+            language: patch.language.or(current.language),
         };
         let valid = validate(merged, self.today())?;
         let now = self.now();
@@ -784,7 +819,7 @@ impl App {
         let tx = self.db().begin_tenant(scope).await?;
         self.check_processing(&tx, scope).await?;
         let found = self
-            .find_or_create_client_in(&tx, scope, name, email, phone, Consents::default())
+            .find_or_create_client_in(&tx, scope, name, email, phone, Consents::default(), None)
             .await?;
         commit(tx).await?;
         if let Some((version, count)) = found.2 {
@@ -795,6 +830,7 @@ impl App {
 
     /// In the caller's transaction (a booking and its new client commit
     /// together). Returns the id, whether it was created, and what to count.
+    #[allow(clippy::too_many_arguments)] // what a booking form gives of its client
     pub(crate) async fn find_or_create_client_in(
         &self,
         tx: &termino_store::Tx,
@@ -803,6 +839,7 @@ impl App {
         email: Option<&str>,
         phone: Option<&str>,
         consents: Consents,
+        language: Option<Language>,
     ) -> AppResult<(Uuid, bool, Option<(u32, i64)>)> {
         let valid = validate(
             NewClient {
@@ -813,6 +850,7 @@ impl App {
                 // consent is a data-subject request, not a booking.
                 marketing_consent: consents.marketing,
                 sms_consent: consents.sms,
+                language,
                 ..NewClient::default()
             },
             self.today(),
@@ -840,10 +878,61 @@ impl App {
             .find(|r| r.phone_index.is_some() && r.phone_index == phone_index);
         if let Some(existing) = by_email.or(by_phone) {
             check_not_restricted(existing)?;
-            return Ok((existing.id, false, None));
+            let counted = self
+                .returning_client(tx, scope, &keyring, existing, consents.sms, language)
+                .await?;
+            return Ok((existing.id, false, counted));
         }
         let (client, version, count) = self.insert_client_in(tx, scope, valid).await?;
         Ok((client.id, true, Some((version, count))))
+    }
+}
+
+impl App {
+    /// A known client booking again: a ticked SMS consent is recorded (an
+    /// unticked box withdraws nothing: that is a request of its own), and
+    /// the language they booked in becomes theirs. The row is sealed anew
+    /// only when something changed.
+    async fn returning_client(
+        &self,
+        tx: &termino_store::Tx,
+        scope: &TenantScope,
+        keyring: &Keyring,
+        existing: &ClientRow,
+        sms_consent: bool,
+        language: Option<Language>,
+    ) -> AppResult<Option<(u32, i64)>> {
+        let Ok(current) = open_fields(keyring, existing) else {
+            return Ok(None);
+        };
+        let consent_given = sms_consent && !current.sms_consent;
+        let language_changed = language.is_some_and(|l| current.language != Some(l));
+        if !consent_given && !language_changed {
+            return Ok(None);
+        }
+        let valid = ValidClient {
+            name: current.name,
+            email: current.email,
+            phone: current.phone,
+            notes: current.notes,
+            date_of_birth: current.date_of_birth,
+            custom_fields: current.custom_fields,
+            marketing_consent: current.marketing_consent,
+            sms_consent: current.sms_consent || sms_consent,
+            language: language.or(current.language),
+        };
+        let (row, count) = seal_row(
+            keyring,
+            existing.id,
+            &valid,
+            existing.created_at,
+            self.now(),
+        )?;
+        let row = repo::replace(tx, scope, row).await?;
+        if consent_given {
+            tracing::info!(event = "client_sms_consent_given", tenant_id = %scope.id(), client_id = %row.id, "a returning client consented to text messages");
+        }
+        Ok(Some((row.key_version as u32, count)))
     }
 }
 

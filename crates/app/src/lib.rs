@@ -73,6 +73,8 @@ pub struct AppConfig {
     pub rate_limit_per_key: u64,
     /// REST requests a minute per client address without credentials.
     pub rate_limit_public: u64,
+    /// Calendar feed reads a minute per client address.
+    pub rate_limit_calendar_feeds: u64,
     /// Lets webhook endpoints point at loopback and private addresses
     /// (tests, a single-machine setup); off in production.
     pub webhooks_allow_private: bool,
@@ -111,6 +113,7 @@ impl Default for AppConfig {
             rotate_after_encryptions: 1 << 30,
             rate_limit_per_key: 600,
             rate_limit_public: 120,
+            rate_limit_calendar_feeds: 30,
             webhooks_allow_private: false,
             stripe: None,
             tpay_api_base: "https://api.tpay.com".into(),

@@ -164,6 +164,9 @@ impl App {
                 subject: row.subject.clone(),
                 body_text: row.body_text.clone(),
                 attachment: None,
+                sender_name: None,
+                reply_to: None,
+                html: false,
             });
         }
         let tenant = row.tenant_id.ok_or("sealed mail without a business")?;
@@ -198,7 +201,21 @@ impl App {
             }
             _ => None,
         };
+        // Sealed mail is the business's to its client: from the business
+        // by name, answers to its contact address.
+        let scope = TenantScope::authenticated(tenant);
+        let business = async {
+            let tx = self.db().begin_tenant(&scope).await?;
+            let business = termino_store::repo::tenants::get(&tx, &scope).await?;
+            commit(tx).await?;
+            AppResult::Ok(business)
+        }
+        .await
+        .map_err(|e| e.to_string())?;
         Ok(Email {
+            sender_name: business.as_ref().map(|b| b.name.clone()),
+            reply_to: business.and_then(|b| b.contact_email),
+            html: true,
             id: row.id,
             to: text(&sealed::MAIL_RECIPIENT, &row.recipient)?,
             subject: text(&sealed::MAIL_SUBJECT, &row.subject)?,

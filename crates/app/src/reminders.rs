@@ -86,6 +86,21 @@ fn key_prefix(booking: Uuid) -> String {
     format!("reminder:{booking}:")
 }
 
+/// The business's address as its client mail prints it (empty: none given).
+pub(crate) async fn business_address(tx: &Tx, scope: &TenantScope) -> AppResult<String> {
+    let settings = repo::settings(tx, scope).await?;
+    Ok(policy_of(settings.as_ref()).1)
+}
+
+/// A service's price as the client's mail prints it; nothing for a free one.
+pub(crate) fn price_text(lang: Language, minor: i64, currency: &str) -> String {
+    if minor == 0 {
+        String::new()
+    } else {
+        reminder_texts::format_price(lang, minor, currency)
+    }
+}
+
 impl App {
     pub async fn reminder_settings(&self, principal: &Principal) -> AppResult<ReminderSettings> {
         let scope = principal.tenant;
@@ -248,7 +263,7 @@ impl App {
     }
 
     /// The facts of a booking's reminder, written by `write` in the
-    /// business's language (a mail or a text message).
+    /// client's language (a mail or a text message).
     async fn reminder_text<T>(
         &self,
         tx: &Tx,
@@ -264,14 +279,14 @@ impl App {
         let staff = scheduling::get_staff(tx, scope, row.staff_id)
             .await?
             .ok_or(AppError::NotFound)?;
-        let settings = repo::settings(tx, scope).await?;
-        let (_, address) = policy_of(settings.as_ref());
-        let lang = Language::parse(&tenant.language).unwrap_or_default();
+        let address = business_address(tx, scope).await?;
+        let client = termino_store::repo::clients::get(tx, scope, row.client_id).await?;
+        let lang = crate::clients::client_language(keyring, client.as_ref(), &tenant);
         let when = texts::format_when(
             lang,
             row.starts_at.with_timezone(&zone_of(&tenant.time_zone)),
         );
-        let price = reminder_texts::format_price(lang, service.price_minor, &service.currency);
+        let price = price_text(lang, service.price_minor, &service.currency);
         let manage_link = row
             .manage_token
             .as_deref()
@@ -284,6 +299,7 @@ impl App {
                 service: &service.name,
                 staff: &staff.name,
                 when: &when,
+                duration_min: (row.ends_at - row.starts_at).num_minutes(),
                 address: &address,
                 price: &price,
                 manage_link: manage_link.as_deref(),
@@ -318,6 +334,16 @@ impl BackgroundJob for SendReminder {
             || row.starts_at.timestamp() != self.starts_at.timestamp()
             || row.starts_at <= app.now()
         {
+            return Ok(());
+        }
+        // A read-only account (its plan ended, or it is being deleted)
+        // sends nothing to its clients. The job ends done, not failed:
+        // retrying cannot help, and a reminder sent late (after a plan is
+        // chosen again) would be worse than none.
+        let tenant = tenants::get(&tx, &scope).await?.ok_or(AppError::NotFound)?;
+        if crate::dpa::check_standing(&tenant, app.now()).is_err() {
+            tracing::info!(event = "reminder_skipped", tenant_id = %self.tenant, booking_id = %self.booking, reason = "account_read_only", "booking reminder not sent: the account is read-only");
+            ctx.complete(app, tx).await?;
             return Ok(());
         }
         let keyring = app.sealing_keys(&tx, &scope).await?;

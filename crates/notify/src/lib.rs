@@ -29,6 +29,13 @@ pub struct Email {
     pub subject: String,
     pub body_text: String,
     pub attachment: Option<Attachment>,
+    /// Who it is from, as the recipient sees it (a business writing to
+    /// its client); the address stays Termino's own.
+    pub sender_name: Option<String>,
+    /// Where answers go (the business's contact address).
+    pub reply_to: Option<String>,
+    /// Also sent as HTML (made from the text, see [`html_of`]).
+    pub html: bool,
 }
 
 /// A file sent with a message (an `.ics` invitation).
@@ -70,36 +77,98 @@ pub trait Mailer: Send + Sync {
 
 /// The RFC 5322 message for an e-mail.
 pub fn build_message(email: &Email, from: &str) -> Result<Message, SendError> {
-    let from: Mailbox = from
+    let mut from: Mailbox = from
         .parse()
         .map_err(|_| SendError::Permanent("the sender address is not valid".into()))?;
+    if let Some(name) = email
+        .sender_name
+        .as_deref()
+        .filter(|n| !n.trim().is_empty())
+    {
+        // lettre encodes a name with Polish letters (RFC 2047).
+        from.name = Some(name.trim().to_string());
+    }
     let to: Mailbox = email
         .to
         .parse()
         .map_err(|_| SendError::Permanent("the recipient address is not valid".into()))?;
-    let builder = Message::builder()
+    let mut builder = Message::builder()
         .from(from)
         .to(to)
         .subject(email.subject.clone())
         .message_id(Some(format!("<{}@termino>", email.id)));
-    let built = match &email.attachment {
-        None => builder
+    // A contact address that does not parse (it was checked when saved)
+    // leaves the answers with nobody rather than failing the message.
+    if let Some(reply_to) = email
+        .reply_to
+        .as_deref()
+        .and_then(|r| r.parse::<lettre::Address>().ok())
+    {
+        builder = builder.reply_to(Mailbox::new(email.sender_name.clone(), reply_to));
+    }
+    let text = || SinglePart::plain(email.body_text.clone());
+    let body = if email.html {
+        Some(
+            MultiPart::alternative()
+                .singlepart(text())
+                .singlepart(SinglePart::html(html_of(&email.body_text))),
+        )
+    } else {
+        None
+    };
+    let built = match (&email.attachment, body) {
+        (None, None) => builder
             .header(ContentType::TEXT_PLAIN)
             .body(email.body_text.clone()),
-        Some(file) => {
+        (None, Some(alternative)) => builder.multipart(alternative),
+        (Some(file), body) => {
             let content_type = ContentType::parse(&file.content_type)
                 .map_err(|_| SendError::Permanent("bad attachment content type".into()))?;
-            builder.multipart(
-                MultiPart::mixed()
-                    .singlepart(SinglePart::plain(email.body_text.clone()))
-                    .singlepart(
-                        LettreAttachment::new(file.filename.clone())
-                            .body(file.content.clone(), content_type),
-                    ),
-            )
+            let file = LettreAttachment::new(file.filename.clone())
+                .body(file.content.clone(), content_type);
+            let mixed = match body {
+                Some(alternative) => MultiPart::mixed().multipart(alternative),
+                None => MultiPart::mixed().singlepart(text()),
+            };
+            builder.multipart(mixed.singlepart(file))
         }
     };
     built.map_err(|e| SendError::Permanent(e.to_string()))
+}
+
+/// The HTML part of a message, made from its text so the two never say
+/// different things: paragraphs at blank lines, links clickable, every
+/// value escaped.
+pub fn html_of(text: &str) -> String {
+    fn escape(s: &str) -> String {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    }
+    let line = |l: &str| {
+        let l = l.trim_end();
+        if l.starts_with("https://") || l.starts_with("http://") {
+            let href = escape(l);
+            format!("<a href=\"{href}\">{href}</a>")
+        } else {
+            escape(l)
+        }
+    };
+    let paragraphs: Vec<String> = text
+        .split("\n\n")
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| {
+            format!(
+                "<p>{}</p>",
+                p.lines().map(line).collect::<Vec<_>>().join("<br>\n")
+            )
+        })
+        .collect();
+    format!(
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"></head>\n<body style=\"font-family:sans-serif;line-height:1.5;max-width:36em\">\n{}\n</body></html>\n",
+        paragraphs.join("\n")
+    )
 }
 
 /// Writes each message as an `.eml` file, readable with any mail program.
@@ -188,6 +257,9 @@ mod tests {
             subject: "Zmiana hasła".into(),
             body_text: "Dzień dobry".into(),
             attachment: None,
+            sender_name: None,
+            reply_to: None,
+            html: false,
         };
         let text = String::from_utf8(
             build_message(&email, "Termino <no-reply@termino.localhost>")
@@ -204,6 +276,42 @@ mod tests {
     }
 
     #[test]
+    fn a_business_writes_as_itself_in_text_and_html() {
+        let email = Email {
+            id: uuid::Uuid::nil(),
+            to: "ola@example.com".into(),
+            subject: "Rezerwacja".into(),
+            body_text: "Dzień dobry <Ola>,\n\nzobacz:\nhttps://t.example/b/x".into(),
+            attachment: None,
+            sender_name: Some("Salon Żaneta".into()),
+            reply_to: Some("kontakt@zaneta.example".into()),
+            html: true,
+        };
+        let text = String::from_utf8(
+            build_message(&email, "Termino <no-reply@termino.localhost>")
+                .unwrap()
+                .formatted(),
+        )
+        .unwrap();
+        assert!(
+            text.contains("From: =?utf-8?b?U2Fsb24gxbthbmV0YQ==?= <no-reply@termino.localhost>"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Reply-To: =?utf-8?b?U2Fsb24gxbthbmV0YQ==?= <kontakt@zaneta.example>"),
+            "{text}"
+        );
+        assert!(text.contains("multipart/alternative"), "{text}");
+        assert!(text.contains("Content-Type: text/html"), "{text}");
+        let html = html_of(&email.body_text);
+        assert!(html.contains("&lt;Ola&gt;"), "{html}");
+        assert!(
+            html.contains("<a href=\"https://t.example/b/x\">"),
+            "{html}"
+        );
+    }
+
+    #[test]
     fn bad_addresses_fail_permanently() {
         let email = Email {
             id: uuid::Uuid::nil(),
@@ -211,6 +319,9 @@ mod tests {
             subject: "x".into(),
             body_text: "x".into(),
             attachment: None,
+            sender_name: None,
+            reply_to: None,
+            html: false,
         };
         assert!(matches!(
             build_message(&email, "a@b.pl"),

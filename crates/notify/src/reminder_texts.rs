@@ -10,6 +10,7 @@ pub struct ReminderDetails<'a> {
     pub staff: &'a str,
     /// In the business's zone, see [`crate::texts::format_when`].
     pub when: &'a str,
+    pub duration_min: i64,
     /// Empty when the business gave none.
     pub address: &'a str,
     /// See [`format_price`].
@@ -40,10 +41,17 @@ pub fn format_price(lang: Language, minor: i64, currency: &str) -> String {
 }
 
 pub fn reminder(lang: Language, d: &ReminderDetails<'_>) -> Message {
-    let address = (!d.address.is_empty()).then_some(d.address);
+    let facts = crate::texts::booking_facts(
+        lang,
+        d.service,
+        d.when,
+        d.duration_min,
+        d.staff,
+        d.address,
+        d.price,
+    );
     match lang {
         Language::Pl => {
-            let address = address.map(|a| format!("\nadres: {a}")).unwrap_or_default();
             let manage = d
                 .manage_link
                 .map(|l| format!("\n\nPotwierdź, przełóż lub odwołaj wizytę:\n{l}"))
@@ -51,15 +59,12 @@ pub fn reminder(lang: Language, d: &ReminderDetails<'_>) -> Message {
             Message {
                 subject: format!("Przypomnienie o wizycie — {}", d.business),
                 body: format!(
-                    "Dzień dobry,\n\nprzypominamy o wizycie w {}.\n\n{}\n{}\nz: {}{address}\ncena: {}{manage}\n\n— {}",
-                    d.business, d.service, d.when, d.staff, d.price, d.business
+                    "Dzień dobry,\n\nprzypominamy o wizycie w {}.\n\n{facts}{manage}\n\n— {}",
+                    d.business, d.business
                 ),
             }
         }
         Language::En => {
-            let address = address
-                .map(|a| format!("\naddress: {a}"))
-                .unwrap_or_default();
             let manage = d
                 .manage_link
                 .map(|l| format!("\n\nConfirm, reschedule or cancel your visit:\n{l}"))
@@ -67,8 +72,8 @@ pub fn reminder(lang: Language, d: &ReminderDetails<'_>) -> Message {
             Message {
                 subject: format!("Reminder of your visit — {}", d.business),
                 body: format!(
-                    "Hello,\n\na reminder of your visit at {}.\n\n{}\n{}\nwith: {}{address}\nprice: {}{manage}\n\n— {}",
-                    d.business, d.service, d.when, d.staff, d.price, d.business
+                    "Hello,\n\na reminder of your visit at {}.\n\n{facts}{manage}\n\n— {}",
+                    d.business, d.business
                 ),
             }
         }

@@ -63,8 +63,15 @@ pub fn password_reset(lang: Language, link: &str, minutes: i64) -> Message {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BookingEvent {
+    /// Booked and confirmed.
     Created,
+    /// Booked, waiting for the business's approval.
+    Pending,
     Approved,
+    /// The deposit came in: the booking is confirmed.
+    DepositPaid,
+    /// The business did not approve the request.
+    Declined,
     Rescheduled,
     Cancelled,
 }
@@ -73,9 +80,39 @@ pub struct BookingDetails<'a> {
     pub business: &'a str,
     pub service: &'a str,
     pub staff: &'a str,
-    /// Already in the client's zone, e.g. "poniedziałek, 30 marca 2026, 09:00 (Europe/Warsaw)".
+    /// Already in the client's zone, see [`format_when`].
     pub when: &'a str,
+    pub duration_min: i64,
+    /// See [`crate::reminder_texts::format_price`]; empty for a free service.
+    pub price: &'a str,
+    /// Empty when the business gave none.
+    pub address: &'a str,
     pub manage_link: Option<&'a str>,
+}
+
+/// The lines every client mail about a booking carries: what, when (with
+/// the zone), how long, with whom, where and for how much.
+pub fn booking_facts(
+    lang: Language,
+    service: &str,
+    when: &str,
+    duration_min: i64,
+    staff: &str,
+    address: &str,
+    price: &str,
+) -> String {
+    let (with, took, at, costs) = match lang {
+        Language::Pl => ("z", "czas trwania", "adres", "cena"),
+        Language::En => ("with", "duration", "address", "price"),
+    };
+    let mut out = format!("{service}\n{when}\n{took}: {duration_min} min\n{with}: {staff}");
+    if !address.is_empty() {
+        out.push_str(&format!("\n{at}: {address}"));
+    }
+    if !price.is_empty() {
+        out.push_str(&format!("\n{costs}: {price}"));
+    }
+    out
 }
 
 pub(crate) const PL_DAYS: [&str; 7] = [
@@ -125,54 +162,88 @@ where
 }
 
 pub fn booking_for_client(lang: Language, event: BookingEvent, d: &BookingDetails<'_>) -> Message {
-    let manage = d.manage_link.map(|l| match lang {
-        Language::Pl => format!("\n\nZobacz, przełóż lub odwołaj wizytę:\n{l}"),
-        Language::En => format!("\n\nView, reschedule or cancel your booking:\n{l}"),
-    });
-    let manage = manage.unwrap_or_default();
+    use BookingEvent::*;
+    // A cancelled or declined visit has nothing left to manage.
+    let manage = d
+        .manage_link
+        .filter(|_| !matches!(event, Cancelled | Declined))
+        .map(|l| match lang {
+            Language::Pl => format!("\n\nZobacz, przełóż lub odwołaj wizytę:\n{l}"),
+            Language::En => format!("\n\nView, reschedule or cancel your booking:\n{l}"),
+        })
+        .unwrap_or_default();
+    let b = d.business;
     let (subject, lead) = match (lang, event) {
-        (Language::Pl, BookingEvent::Created) => (
-            format!("Rezerwacja w {}", d.business),
-            "dziękujemy za rezerwację.",
+        (Language::Pl, Created) => (format!("Rezerwacja w {b}"), "dziękujemy za rezerwację."),
+        (Language::Pl, Pending) => (
+            format!("Rezerwacja czeka na potwierdzenie — {b}"),
+            "dziękujemy za rezerwację. Czeka ona na potwierdzenie przez firmę; napiszemy, gdy zapadnie decyzja.",
         ),
-        (Language::Pl, BookingEvent::Approved) => (
-            format!("Wizyta potwierdzona — {}", d.business),
+        (Language::Pl, Approved) => (
+            format!("Wizyta potwierdzona — {b}"),
             "Twoja wizyta została potwierdzona.",
         ),
-        (Language::Pl, BookingEvent::Rescheduled) => (
-            format!("Zmiana terminu — {}", d.business),
+        (Language::Pl, DepositPaid) => (
+            format!("Zaliczka otrzymana, wizyta potwierdzona — {b}"),
+            "otrzymaliśmy Twoją zaliczkę. Wizyta jest potwierdzona.",
+        ),
+        (Language::Pl, Declined) => (
+            format!("Rezerwacja nieprzyjęta — {b}"),
+            "niestety firma nie może przyjąć tej rezerwacji. Zapraszamy do wyboru innego terminu.",
+        ),
+        (Language::Pl, Rescheduled) => (
+            format!("Zmiana terminu — {b}"),
             "termin Twojej wizyty się zmienił.",
         ),
-        (Language::Pl, BookingEvent::Cancelled) => (
-            format!("Wizyta odwołana — {}", d.business),
+        (Language::Pl, Cancelled) => (
+            format!("Wizyta odwołana — {b}"),
             "Twoja wizyta została odwołana.",
         ),
-        (Language::En, BookingEvent::Created) => (
-            format!("Your booking at {}", d.business),
+        (Language::En, Created) => (
+            format!("Your booking at {b}"),
             "thank you for your booking.",
         ),
-        (Language::En, BookingEvent::Approved) => (
-            format!("Booking confirmed — {}", d.business),
+        (Language::En, Pending) => (
+            format!("Booking awaiting confirmation — {b}"),
+            "thank you for your booking. It awaits the business's confirmation; we will write once it is decided.",
+        ),
+        (Language::En, Approved) => (
+            format!("Booking confirmed — {b}"),
             "your booking has been confirmed.",
         ),
-        (Language::En, BookingEvent::Rescheduled) => (
-            format!("Booking moved — {}", d.business),
+        (Language::En, DepositPaid) => (
+            format!("Deposit received, booking confirmed — {b}"),
+            "we received your deposit. Your booking is confirmed.",
+        ),
+        (Language::En, Declined) => (
+            format!("Booking not accepted — {b}"),
+            "unfortunately the business cannot accept this booking. You are welcome to choose another time.",
+        ),
+        (Language::En, Rescheduled) => (
+            format!("Booking moved — {b}"),
             "your booking has a new time.",
         ),
-        (Language::En, BookingEvent::Cancelled) => (
-            format!("Booking cancelled — {}", d.business),
+        (Language::En, Cancelled) => (
+            format!("Booking cancelled — {b}"),
             "your booking has been cancelled.",
         ),
     };
+    let facts = booking_facts(
+        lang,
+        d.service,
+        d.when,
+        d.duration_min,
+        d.staff,
+        d.address,
+        d.price,
+    );
     let body = match lang {
         Language::Pl => format!(
-            "Dzień dobry,\n\n{lead}\n\n{}\n{}\nz: {}{manage}\n\nW załączniku plik do kalendarza.\n\n— {}",
-            d.service, d.when, d.staff, d.business
+            "Dzień dobry,\n\n{lead}\n\n{facts}{manage}\n\nW załączniku plik do kalendarza.\n\n— {b}"
         ),
-        Language::En => format!(
-            "Hello,\n\n{lead}\n\n{}\n{}\nwith: {}{manage}\n\nA calendar file is attached.\n\n— {}",
-            d.service, d.when, d.staff, d.business
-        ),
+        Language::En => {
+            format!("Hello,\n\n{lead}\n\n{facts}{manage}\n\nA calendar file is attached.\n\n— {b}")
+        }
     };
     Message { subject, body }
 }

@@ -26,6 +26,7 @@ struct FileSettings {
     rotate_after_encryptions: Option<i64>,
     rate_limit_per_key: Option<u64>,
     rate_limit_public: Option<u64>,
+    rate_limit_calendar_feeds: Option<u64>,
     webhooks_allow_private: Option<bool>,
     worker: Option<bool>,
     trusted_proxies: Option<Vec<String>>,
@@ -81,6 +82,9 @@ pub struct Settings {
     pub rate_limit_per_key: u64,
     /// REST requests a minute per client address without credentials.
     pub rate_limit_public: u64,
+    /// Calendar feed reads a minute per client address (calendar programs
+    /// poll every few minutes; guessing secrets needs many more).
+    pub rate_limit_calendar_feeds: u64,
     /// Webhook endpoints may be loopback or private addresses.
     pub webhooks_allow_private: bool,
     /// Whether this process runs the background worker (mail, webhooks,
@@ -294,6 +298,11 @@ impl Settings {
             file_settings.rate_limit_public,
             120,
         )?;
+        let rate_limit_calendar_feeds = per_minute(
+            "TERMINO_RATE_LIMIT_CALENDAR_FEEDS",
+            file_settings.rate_limit_calendar_feeds,
+            30,
+        )?;
         let webhooks_allow_private = match env("TERMINO_WEBHOOKS_ALLOW_PRIVATE") {
             Some(v) => parse_bool("TERMINO_WEBHOOKS_ALLOW_PRIVATE", &v)?,
             None => file_settings.webhooks_allow_private.unwrap_or(false),
@@ -441,6 +450,7 @@ impl Settings {
             rotate_after_encryptions,
             rate_limit_per_key,
             rate_limit_public,
+            rate_limit_calendar_feeds,
             webhooks_allow_private,
             worker,
             trusted_proxies,

@@ -52,6 +52,7 @@ pub async fn build_app(settings: &Settings, clock: Clock) -> anyhow::Result<App>
         rotate_after_encryptions: settings.rotate_after_encryptions,
         rate_limit_per_key: settings.rate_limit_per_key,
         rate_limit_public: settings.rate_limit_public,
+        rate_limit_calendar_feeds: settings.rate_limit_calendar_feeds,
         webhooks_allow_private: settings.webhooks_allow_private,
         stripe: settings
             .stripe_secret_key

@@ -92,6 +92,8 @@ pub static CLIENT_CUSTOM_FIELDS: SealedColumn = bytes("clients", "custom_fields"
 pub static CLIENT_MARKETING_CONSENT: SealedColumn = bytes("clients", "marketing_consent", false);
 /// None on clients from before SMS: no consent.
 pub static CLIENT_SMS_CONSENT: SealedColumn = bytes("clients", "sms_consent", true);
+/// `pl` or `en`; none on clients from before: the business's language.
+pub static CLIENT_LANGUAGE: SealedColumn = bytes("clients", "language", true);
 pub static BOOKING_NOTES: SealedColumn = bytes("bookings", "notes", true);
 pub static BOOKING_CANCEL_REASON: SealedColumn = bytes("bookings", "cancel_reason", true);
 /// The manage token kept with its booking, for the links in reminders.
@@ -143,6 +145,7 @@ pub static TABLES: &[SealedTable] = &[
             &CLIENT_CUSTOM_FIELDS,
             &CLIENT_MARKETING_CONSENT,
             &CLIENT_SMS_CONSENT,
+            &CLIENT_LANGUAGE,
         ],
     },
     SealedTable {

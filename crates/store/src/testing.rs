@@ -276,6 +276,7 @@ pub fn tenant_row(slug: &str) -> repo::tenants::Tenant {
         privacy_notice_url: None,
         marketing_consent_text: None,
         sms_without_polish_characters: false,
+        contact_email: None,
         plan_state: "active".into(),
         billing_interval: None,
         stripe_customer_id: None,

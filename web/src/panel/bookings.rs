@@ -733,6 +733,7 @@ pub async fn create(req: &Request, app: Data<&App>, PanelPost(ctx, form): PanelP
                     notes: form.opt("notes"),
                     marketing_consent: false,
                     sms_consent: false,
+                    language: None,
                 },
                 _ => return Err(AppError::invalid("client", "required", "choose a client")),
             },
@@ -743,6 +744,7 @@ pub async fn create(req: &Request, app: Data<&App>, PanelPost(ctx, form): PanelP
                 notes: form.opt("notes"),
                 marketing_consent: false,
                 sms_consent: false,
+                language: None,
             },
         };
         app.book_by(

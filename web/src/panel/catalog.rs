@@ -548,6 +548,8 @@ struct StaffPage {
     hours: FormView,
     day_off: FormView,
     days_off: Vec<DayOff>,
+    /// This staff member's calendars (feeds and their own calendar).
+    calendars_href: String,
 }
 
 /// Which of the staff page's forms was posted, with what and what failed.
@@ -693,6 +695,7 @@ async fn staff_page(
         hours,
         day_off,
         days_off,
+        calendars_href: format!("/app/calendar-feeds#staff-{id}"),
     };
     ctx.html(status, &page)
 }

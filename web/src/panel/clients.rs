@@ -194,6 +194,8 @@ pub async fn create(req: &Request, app: Data<&App>, PanelPost(ctx, form): PanelP
             marketing_consent: form.on("marketing_consent"),
             // The client gives it on the booking page or in writing (REST).
             sms_consent: false,
+            // The business's, until the client books on the page.
+            language: None,
         };
         app.create_client(&ctx.principal, input).await
     }
@@ -330,6 +332,7 @@ pub async fn update(
             marketing_consent: Some(form.on("marketing_consent")),
             // Not on this form: kept as the client gave it.
             sms_consent: None,
+            language: None,
         };
         app.update_client(&ctx.principal, id, patch).await
     }

@@ -17,6 +17,7 @@ mod changes;
 pub(crate) use accountability::{Cell, Section, cell, kind_label, link};
 mod clients;
 mod compliance;
+mod feeds;
 mod notices;
 mod plan;
 mod reminders;
@@ -96,6 +97,20 @@ pub fn routes() -> Route {
         .at(
             "/settings/reminders",
             page(get(reminders::reminders).post(reminders::save_reminders)),
+        )
+        .at(
+            "/calendar-feeds",
+            page(get(feeds::show).post(feeds::create_feed)),
+        )
+        .at(
+            "/calendar-feeds/:id/regenerate",
+            page(post(feeds::regenerate)),
+        )
+        .at("/calendar-feeds/:id/revoke", page(post(feeds::revoke)))
+        .at("/calendar-feeds/staff/:id", page(post(feeds::connect)))
+        .at(
+            "/calendar-feeds/external/:id/remove",
+            page(post(feeds::disconnect)),
         )
         .at("/notices", page(get(notices::show).post(notices::save)))
         .at("/team", page(get(settings::team)))
@@ -306,7 +321,7 @@ impl Ctx {
 
     pub fn chrome(&self, section: &str, req: &Request) -> Chrome {
         let u = self.u;
-        let items: [(&'static str, &'static str, &str); 18] = [
+        let items: [(&'static str, &'static str, &str); 19] = [
             ("/app", u.nav_today, "today"),
             ("/app/calendar", u.nav_calendar, "calendar"),
             ("/app/changes", u.nav_changes, "changes"),
@@ -316,6 +331,11 @@ impl Ctx {
             ("/app/closures", u.nav_closures, "closures"),
             ("/app/settings", u.nav_settings, "settings"),
             ("/app/settings/reminders", u.nav_reminders, "reminders"),
+            (
+                "/app/calendar-feeds",
+                u.nav_calendar_feeds,
+                "calendar-feeds",
+            ),
             ("/app/team", u.nav_team, "team"),
             ("/app/notices", u.nav_notices, "notices"),
             ("/app/api-keys", u.nav_api_keys, "api-keys"),

@@ -68,6 +68,9 @@ fn settings_page(
         Field::new("marketing_consent_text", u.consent_text, "text")
             .value(form.get("marketing_consent_text"))
             .optional(),
+        Field::new("contact_email", u.contact_email, "email")
+            .value(form.get("contact_email"))
+            .optional(),
         Field::new("payment_hold_minutes", u.hold_minutes, "number")
             .value(form.get("payment_hold_minutes")),
         Field::checkbox(
@@ -106,6 +109,10 @@ pub async fn settings(req: &Request, PanelView(ctx): PanelView) -> Response {
         (
             "marketing_consent_text".into(),
             b.marketing_consent_text.clone().unwrap_or_default(),
+        ),
+        (
+            "contact_email".into(),
+            b.contact_email.clone().unwrap_or_default(),
         ),
     ];
     if b.polish_holidays {
@@ -148,6 +155,7 @@ pub async fn save_settings(
                     refund_client_cancellations: Some(form.on("refund_client_cancellations")),
                     // Not on this page yet: kept as it is.
                     sms_without_polish_characters: None,
+                    contact_email: Some(form.get("contact_email").to_string()),
                 },
             )
             .await

@@ -21,6 +21,8 @@ pub struct Model {
     pub marketing_consent: Vec<u8>,
     /// Consent to text messages; none on clients from before SMS.
     pub sms_consent: Option<Vec<u8>>,
+    /// The language the client reads; none on clients from before.
+    pub language: Option<Vec<u8>>,
     pub email_index: Option<String>,
     pub phone_index: Option<String>,
     /// Processing restricted at the client's request (Art. 18): kept, not

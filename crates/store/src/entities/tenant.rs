@@ -59,6 +59,8 @@ pub struct Model {
     pub client_retention_months: Option<i32>,
     /// Texts spelled without Polish letters (GSM-7: more characters a part).
     pub sms_without_polish_characters: bool,
+    /// The business's contact address: `Reply-To` of its client mail.
+    pub contact_email: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -71,6 +71,7 @@ pub async fn replace(
         custom_fields: Set(row.custom_fields),
         marketing_consent: Set(row.marketing_consent),
         sms_consent: Set(row.sms_consent),
+        language: Set(row.language),
         email_index: Set(row.email_index),
         phone_index: Set(row.phone_index),
         // Restriction is changed only by its own request.
@@ -154,6 +155,7 @@ mod tests {
             custom_fields: None,
             marketing_consent: b"sealed false".to_vec(),
             sms_consent: None,
+            language: None,
             email_index: Some(email_index.into()),
             phone_index: None,
             restricted_at: None,

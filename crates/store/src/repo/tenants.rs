@@ -69,6 +69,7 @@ pub async fn update(
     active.privacy_notice_url = Set(row.privacy_notice_url);
     active.marketing_consent_text = Set(row.marketing_consent_text);
     active.sms_without_polish_characters = Set(row.sms_without_polish_characters);
+    active.contact_email = Set(row.contact_email);
     active.updated_at = Set(row.updated_at);
     Ok(active.update(db).await?)
 }

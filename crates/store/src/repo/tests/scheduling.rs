@@ -122,6 +122,7 @@ async fn setup(t: &TestDb, scope: &TenantScope) -> (Uuid, Uuid, Uuid) {
             custom_fields: None,
             marketing_consent: b"sealed".to_vec(),
             sms_consent: None,
+            language: None,
             email_index: None,
             phone_index: None,
             restricted_at: None,
