@@ -33,6 +33,7 @@ mod m20261206_000030_sms;
 mod m20261206_000040_external_calendars;
 mod m20261206_000050_sms_consent;
 mod m20261206_000060_calendar_feeds;
+mod m20261207_000111_sms_template;
 pub mod rls;
 
 pub struct Migrator;
@@ -67,6 +68,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000040_external_calendars::Migration),
             Box::new(m20261206_000050_sms_consent::Migration),
             Box::new(m20261206_000060_calendar_feeds::Migration),
+            Box::new(m20261207_000111_sms_template::Migration),
             // Keep last: it forces row-level security on every table before it.
             Box::new(m20261203_000999_forced_rls::Migration),
         ]

@@ -154,6 +154,37 @@ impl App {
         }
     }
 
+    /// The secret part of a business's address for SMSAPI's incoming
+    /// messages (SMSAPI signs nothing): derived from the account's token
+    /// and the business, so it names one business and cannot be guessed.
+    fn smsapi_inbound_key(&self, tenant: Uuid) -> Option<String> {
+        match &self.config().sms.as_ref()?.gateway {
+            SmsGatewayConfig::Smsapi { token, .. } => {
+                let digest =
+                    sha2::Sha256::digest(format!("termino-sms-inbound\n{token}\n{tenant}"));
+                Some(hex::encode(&digest[..16]))
+            }
+            SmsGatewayConfig::Twilio { .. } => None,
+        }
+    }
+
+    /// Where the gateway sends a business's incoming messages (STOP
+    /// replies): one address per business, so a reply can only ever
+    /// touch that business's clients. Twilio's are signed over the
+    /// address, SMSAPI's carry a secret in it.
+    pub fn sms_inbound_url(&self, tenant: Uuid) -> Option<String> {
+        let config = self.config().sms.as_ref()?;
+        Some(match &config.gateway {
+            SmsGatewayConfig::Smsapi { .. } => self.link(&format!(
+                "/webhooks/sms/smsapi/inbound/{tenant}/{}",
+                self.smsapi_inbound_key(tenant).unwrap_or_default()
+            )),
+            SmsGatewayConfig::Twilio { .. } => {
+                self.link(&format!("/webhooks/sms/twilio/inbound/{tenant}"))
+            }
+        })
+    }
+
     /// Where the gateway reports delivery of our messages.
     pub fn sms_callback_url(&self) -> Option<String> {
         let config = self.config().sms.as_ref()?;

@@ -20,6 +20,7 @@ mod notices;
 mod plan;
 mod reminders;
 mod settings;
+mod sms;
 
 use askama::Template;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -95,6 +96,7 @@ pub fn routes() -> Route {
             "/settings/reminders",
             page(get(reminders::reminders).post(reminders::save_reminders)),
         )
+        .at("/settings/sms", page(get(sms::show).post(sms::save)))
         .at("/notices", page(get(notices::show).post(notices::save)))
         .at("/team", page(get(settings::team)))
         .at("/team/invite", page(post(settings::invite)))
@@ -335,7 +337,7 @@ impl Ctx {
 
     pub fn chrome(&self, section: &str, req: &Request) -> Chrome {
         let u = self.u;
-        let items: [(&'static str, &'static str, &str); 17] = [
+        let items: [(&'static str, &'static str, &str); 18] = [
             ("/app", u.nav_today, "today"),
             ("/app/calendar", u.nav_calendar, "calendar"),
             ("/app/clients", u.nav_clients, "clients"),
@@ -344,6 +346,7 @@ impl Ctx {
             ("/app/closures", u.nav_closures, "closures"),
             ("/app/settings", u.nav_settings, "settings"),
             ("/app/settings/reminders", u.nav_reminders, "reminders"),
+            ("/app/settings/sms", u.nav_sms, "sms"),
             ("/app/team", u.nav_team, "team"),
             ("/app/notices", u.nav_notices, "notices"),
             ("/app/api-keys", u.nav_api_keys, "api-keys"),

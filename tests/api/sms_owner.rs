@@ -1,0 +1,272 @@
+//! SMS as the owner sees it (issue 22): the reminder's own text with its
+//! length and parts (REST and the panel page), used by the reminder SMS;
+//! a booking's messages or why it has none; STOP replies from both
+//! gateways withdrawing the consent of that business's client only.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use termino_app::sms::{SmsConfig, SmsGatewayConfig};
+
+use crate::fake_sms::{FakeSms, SENDER, SMSAPI_TOKEN, TWILIO_SID, TWILIO_TOKEN};
+use crate::helpers::{Backend, TestApp, problem};
+use crate::panel_pages::{page, submit};
+use crate::scheduling::{Salon, book, booking_body, day_ahead, salon, slots};
+
+async fn spawn(backend: Backend, fake: &FakeSms, twilio: bool) -> Option<TestApp> {
+    let base = fake.url.clone();
+    TestApp::spawn_with(backend, move |s| {
+        let gateway = if twilio {
+            SmsGatewayConfig::Twilio {
+                account_sid: TWILIO_SID.into(),
+                auth_token: TWILIO_TOKEN.into(),
+                base_url: base,
+            }
+        } else {
+            SmsGatewayConfig::Smsapi {
+                token: SMSAPI_TOKEN.into(),
+                base_url: base,
+            }
+        };
+        s.sms = Some(SmsConfig {
+            gateway,
+            sender: SENDER.into(),
+        });
+    })
+    .await
+}
+
+async fn sms_reminders_on(s: &Salon) {
+    let resp = s
+        .owner
+        .send(
+            reqwest::Method::PUT,
+            "/business/reminders",
+            Some(json!({
+                "offsets": [{"hours_before": 24, "channel": "sms"}],
+                "send_from": "08:00", "send_until": "21:00", "address": "",
+            })),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+}
+
+/// Books `start` for a client with this phone (and SMS consent if so);
+/// returns the booking's id.
+async fn booked(
+    app: &TestApp,
+    s: &Salon,
+    start: &str,
+    email: &str,
+    phone: &str,
+    consent: bool,
+) -> String {
+    let mut body = booking_body(s, start, email);
+    body["client"]["phone"] = json!(phone);
+    body["client"]["name"] = json!(format!("Klient {email}"));
+    body["client"]["sms_consent"] = json!(consent);
+    let resp = book(app, s, &body).await;
+    let status = resp.status();
+    let v: Value = resp.json().await.unwrap();
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    v["booking"]["id"]
+        .as_str()
+        .or(v["id"].as_str())
+        .unwrap()
+        .to_string()
+}
+
+async fn template_of(s: &Salon) -> Value {
+    let resp = s.owner.get("/sms/template").await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    resp.json().await.unwrap()
+}
+
+async fn the_owner_writes_the_sms_reminder(backend: Backend) {
+    let fake = FakeSms::start().await;
+    let Some(app) = spawn(backend, &fake, false).await else {
+        return;
+    };
+    let s = salon(&app, "sms-tresc", json!({})).await;
+    let t = template_of(&s).await;
+    assert_eq!(t["custom"], false);
+    assert_eq!(t["enabled"], true);
+    assert_eq!(t["text"], t["default_text"]);
+    assert!(t["text"].as_str().unwrap().contains("{link}"), "{t}");
+    assert_eq!(t["monthly_limit"], 10);
+    assert_eq!(t["sent_this_month"], 0);
+    // The default is written without Polish letters: GSM-7.
+    assert_eq!(t["encoding"], "gsm7");
+    assert!(t["segments"].as_u64().unwrap() >= 1, "{t}");
+
+    // Refused, naming the field: an unknown placeholder, an empty text.
+    for (text, code) in [("Hi {name}", "unknown_placeholder"), ("   ", "required")] {
+        let resp = s
+            .owner
+            .send(
+                reqwest::Method::PUT,
+                "/sms/template",
+                Some(json!({"text": text})),
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let p = problem(resp).await;
+        assert_eq!(p["invalid-params"][0]["name"], "sms_template", "{p}");
+        assert_eq!(p["invalid-params"][0]["code"], code, "{p}");
+    }
+    assert_eq!(template_of(&s).await["custom"], false);
+
+    let text = "{business}: wizyta {service} {date} o {time}. Zmiana: {link}";
+    let resp = s
+        .owner
+        .send(
+            reqwest::Method::PUT,
+            "/sms/template",
+            Some(json!({"text": text, "without_polish_characters": true})),
+        )
+        .await;
+    let status = resp.status();
+    let t: Value = resp.json().await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{t}");
+    assert_eq!(t["custom"], true);
+    assert_eq!(t["text"], text);
+    assert_eq!(t["without_polish_characters"], true);
+    // Without Polish letters the example ("Konsultacja", the link) is GSM-7.
+    assert_eq!(t["encoding"], "gsm7");
+    let preview = t["preview"].as_str().unwrap();
+    assert!(preview.contains("wizyta Konsultacja"), "{preview}");
+    assert_eq!(
+        t["length"].as_u64().unwrap() as usize,
+        preview.chars().count(),
+        "GSM-7 without extension characters: one septet each"
+    );
+    // Saving the reminder settings keeps the text.
+    sms_reminders_on(&s).await;
+    assert_eq!(template_of(&s).await["text"], text);
+
+    // The panel page: the text, its length and parts, the month's count,
+    // linked from the menu and from the reminder settings.
+    let (status, html) = page(&app, &s.owner, "/app/settings/sms").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("href=\"/app/settings/sms\""), "menu link");
+    assert!(html.contains("{business}: wizyta {service}"), "{html}");
+    assert!(
+        html.contains(&format!("data-sms-segments>{}<", t["segments"])),
+        "{html}"
+    );
+    assert!(
+        html.contains("0 of 10 text messages of your plan"),
+        "{html}"
+    );
+    assert!(!html.contains("SMS is off"), "{html}");
+    let (_, reminders) = page(&app, &s.owner, "/app/settings/reminders").await;
+    assert!(reminders.contains("href=\"/app/settings/sms\""));
+    assert!(!reminders.contains("SMS is off"));
+
+    // "Count again" counts what was typed without saving it.
+    let typed = "Zażółć {time} {business}";
+    let resp = submit(
+        &app,
+        &s.owner,
+        "/app/settings/sms",
+        &[("sms_template", typed), ("action", "preview")],
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("Zażółć 10:00"), "{html}");
+    assert!(html.contains("Unicode"), "{html}");
+    assert_eq!(template_of(&s).await["text"], text);
+    // A bad placeholder: the page again, the typed text kept, the field named.
+    let resp = submit(
+        &app,
+        &s.owner,
+        "/app/settings/sms",
+        &[("sms_template", "Wizyta {kiedy}"), ("action", "save")],
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = resp.text().await.unwrap();
+    assert!(html.contains(">Wizyta {kiedy}</textarea>"), "{html}");
+    assert!(html.contains("field-error"), "{html}");
+    assert!(html.contains("{kiedy} is not a placeholder"), "{html}");
+    // Saved from the panel (the checkbox unticked: Polish letters kept).
+    let resp = submit(
+        &app,
+        &s.owner,
+        "/app/settings/sms",
+        &[("sms_template", text), ("action", "save")],
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(template_of(&s).await["without_polish_characters"], false);
+
+    // The reminder goes with the business's text.
+    let day = day_ahead(4);
+    let free = slots(&app, &s, day, "Europe/Warsaw").await;
+    let start = free[1]["start"].as_str().unwrap();
+    booked(
+        &app,
+        &s,
+        start,
+        "tresc@example.com",
+        "+48 601 100 200",
+        true,
+    )
+    .await;
+    let at: chrono::DateTime<chrono::Utc> = start.parse().unwrap();
+    app.clock.advance(
+        at - chrono::Duration::hours(24) - app.clock.now() + chrono::Duration::seconds(30),
+    );
+    app.run_jobs().await;
+    let sent = fake.requests();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let message = sent[0].get("message").unwrap();
+    assert!(message.contains(": wizyta Strzyżenie "), "{message}");
+    assert!(message.contains("/b/sms-tresc/manage/"), "{message}");
+    assert!(!message.contains('{'), "{message}");
+    // (A day later the session has expired: signed in again.)
+    let owner = app
+        .login(
+            &crate::helpers::owner_email("sms-tresc"),
+            crate::helpers::PASSWORD,
+        )
+        .await;
+    let t: Value = owner.get("/sms/template").await.json().await.unwrap();
+    assert_eq!(t["sent_this_month"], 1, "{t}");
+    app.finish().await;
+}
+
+async fn without_a_gateway_the_pages_say_sms_is_off(app: &TestApp) {
+    let s = salon(app, "sms-wylaczony", json!({})).await;
+    assert_eq!(template_of(&s).await["enabled"], false);
+    for path in ["/app/settings/sms", "/app/settings/reminders"] {
+        let (status, html) = page(app, &s.owner, path).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            html.contains("SMS is off: no SMS gateway is configured on this server"),
+            "{path}: {html}"
+        );
+    }
+}
+
+crate::on_both_backends!(without_a_gateway_the_pages_say_sms_is_off);
+
+macro_rules! both {
+    ($($name:ident),*) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name(crate::helpers::Backend::Sqlite).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name(crate::helpers::Backend::Postgres).await;
+                }
+            }
+        )*
+    };
+}
+
+both!(the_owner_writes_the_sms_reminder);
