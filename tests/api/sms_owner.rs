@@ -59,7 +59,7 @@ async fn booked(
     email: &str,
     phone: &str,
     consent: bool,
-) -> String {
+) -> (String, String) {
     let mut body = booking_body(s, start, email);
     body["client"]["phone"] = json!(phone);
     body["client"]["name"] = json!(format!("Klient {email}"));
@@ -68,11 +68,29 @@ async fn booked(
     let status = resp.status();
     let v: Value = resp.json().await.unwrap();
     assert_eq!(status, StatusCode::CREATED, "{v}");
-    v["booking"]["id"]
-        .as_str()
-        .or(v["id"].as_str())
-        .unwrap()
-        .to_string()
+    (
+        v["booking"]["id"].as_str().unwrap().to_string(),
+        v["booking"]["client_id"].as_str().unwrap().to_string(),
+    )
+}
+
+/// The path (and query) of an address Termino gave a gateway, on the
+/// test server.
+fn on_app(app: &TestApp, address: &str) -> String {
+    let path = address
+        .split_once("://")
+        .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
+        .unwrap();
+    format!("{}{path}", app.url)
+}
+
+/// The text of the booking page's SMS section.
+async fn sms_section(app: &TestApp, owner: &crate::helpers::Session, booking: &str) -> String {
+    let (status, html) = page(app, owner, &format!("/app/bookings/{booking}")).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let start = html.find("class=\"booking-sms\"").expect("the SMS section");
+    let end = html[start..].find("</section>").unwrap() + start;
+    html[start..end].to_string()
 }
 
 async fn template_of(s: &Salon) -> Value {
@@ -236,8 +254,134 @@ async fn the_owner_writes_the_sms_reminder(backend: Backend) {
     app.finish().await;
 }
 
+async fn a_booking_shows_its_texts_or_why_none(backend: Backend) {
+    let fake = FakeSms::start().await;
+    let Some(app) = spawn(backend, &fake, false).await else {
+        return;
+    };
+    let s = salon(&app, "sms-wizyta", json!({})).await;
+    sms_reminders_on(&s).await;
+    let free = slots(&app, &s, day_ahead(4), "Europe/Warsaw").await;
+    let later = slots(&app, &s, day_ahead(8), "Europe/Warsaw").await;
+    let start = free[1]["start"].as_str().unwrap();
+    let (yes, _) = booked(&app, &s, start, "tak@example.com", "601 100 200", true).await;
+    let (no, no_client) = booked(
+        &app,
+        &s,
+        free[2]["start"].as_str().unwrap(),
+        "nie@example.com",
+        "601 100 300",
+        false,
+    )
+    .await;
+    let (landline, landline_client) = booked(
+        &app,
+        &s,
+        free[3]["start"].as_str().unwrap(),
+        "stacjonarny@example.com",
+        "22 123 45 67",
+        true,
+    )
+    .await;
+    let (full, _) = booked(
+        &app,
+        &s,
+        later[1]["start"].as_str().unwrap(),
+        "limit@example.com",
+        "601 100 400",
+        true,
+    )
+    .await;
+    let section = sms_section(&app, &s.owner, &no).await;
+    assert!(
+        section.contains("No SMS: the client gave no phone with consent to text messages."),
+        "{section}"
+    );
+    let section = sms_section(&app, &s.owner, &landline).await;
+    assert!(
+        section.contains("number is not a mobile number."),
+        "{section}"
+    );
+    let section = sms_section(&app, &s.owner, &yes).await;
+    assert!(
+        section.contains("The SMS reminder goes with the reminder."),
+        "{section}"
+    );
+    // The client cards say so too.
+    let (_, card) = page(&app, &s.owner, &format!("/app/clients/{landline_client}")).await;
+    assert!(
+        card.contains("This number is not a mobile number"),
+        "{card}"
+    );
+    let (_, card) = page(&app, &s.owner, &format!("/app/clients/{no_client}")).await;
+    assert!(card.contains("No consent to text messages"), "{card}");
+
+    // The reminder day: one text (the others had none to go).
+    let at: chrono::DateTime<chrono::Utc> = start.parse().unwrap();
+    app.clock.advance(
+        at - chrono::Duration::hours(24) - app.clock.now() + chrono::Duration::seconds(30),
+    );
+    app.run_jobs().await;
+    assert_eq!(fake.requests().len(), 1);
+    let owner = app
+        .login(
+            &crate::helpers::owner_email("sms-wizyta"),
+            crate::helpers::PASSWORD,
+        )
+        .await;
+    let section = sms_section(&app, &owner, &yes).await;
+    assert!(section.contains("sms-status-sent"), "{section}");
+    // The gateway reports it undelivered: the booking shows it, and why.
+    let notify_url = fake.requests()[0].get("notify_url").unwrap().to_string();
+    let report = app
+        .client()
+        .post(on_app(&app, &notify_url))
+        .form(&[("MsgId", "6a3b9c1f0000000000000000"), ("status", "406")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(report.status(), StatusCode::OK);
+    let section = sms_section(&app, &owner, &yes).await;
+    assert!(section.contains("sms-status-failed"), "{section}");
+    assert!(section.contains("not delivered"), "{section}");
+    assert!(section.contains("SMSAPI status 406"), "{section}");
+
+    // The month's ten texts of the trial used up: the later booking says so.
+    for _ in 0..9 {
+        let resp = owner
+            .post("/sms/test", json!({"to": "601 234 567", "text": "Test"}))
+            .await;
+        assert_eq!(resp.status(), StatusCode::CREATED);
+    }
+    let section = sms_section(&app, &owner, &full).await;
+    assert!(
+        section.contains("text messages of the plan are used up."),
+        "{section}"
+    );
+    // Another business's booking is not found.
+    let other = app.signup("sms-inna").await;
+    let (status, _) = page(&app, &other, &format!("/app/bookings/{yes}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    app.finish().await;
+}
+
 async fn without_a_gateway_the_pages_say_sms_is_off(app: &TestApp) {
     let s = salon(app, "sms-wylaczony", json!({})).await;
+    let free = slots(app, &s, day_ahead(4), "Europe/Warsaw").await;
+    let (booking, _) = booked(
+        app,
+        &s,
+        free[1]["start"].as_str().unwrap(),
+        "off@example.com",
+        "601 100 200",
+        true,
+    )
+    .await;
+    let section = sms_section(app, &s.owner, &booking).await;
+    assert!(
+        section.contains("No SMS: SMS is off (no gateway is configured on this server)."),
+        "{section}"
+    );
     assert_eq!(template_of(&s).await["enabled"], false);
     for path in ["/app/settings/sms", "/app/settings/reminders"] {
         let (status, html) = page(app, &s.owner, path).await;
@@ -269,4 +413,7 @@ macro_rules! both {
     };
 }
 
-both!(the_owner_writes_the_sms_reminder);
+both!(
+    the_owner_writes_the_sms_reminder,
+    a_booking_shows_its_texts_or_why_none
+);
