@@ -365,6 +365,184 @@ async fn a_booking_shows_its_texts_or_why_none(backend: Backend) {
     app.finish().await;
 }
 
+/// The business's address for incoming messages, as its SMS page shows it.
+async fn replies_address(app: &TestApp, owner: &crate::helpers::Session) -> String {
+    let (_, html) = page(app, owner, "/app/settings/sms").await;
+    let start = html
+        .find("<code class=\"sms-replies\">")
+        .expect("the address")
+        + 26;
+    let end = html[start..].find("</code>").unwrap() + start;
+    html[start..end]
+        .replace("&#x2F;", "/")
+        .replace("&#47;", "/")
+}
+
+async fn client_consent(owner: &crate::helpers::Session, client: &str) -> bool {
+    let resp = owner.get(&format!("/clients/{client}")).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let c: Value = resp.json().await.unwrap();
+    c["sms_consent"].as_bool().unwrap()
+}
+
+/// A client's STOP reply withdraws their SMS consent at that business
+/// only and drops what was waiting for them; a forged one gets 403, one
+/// from a number no client has changes nothing and gets 200.
+async fn a_stop_reply_withdraws_the_sms_consent(backend: Backend, twilio: bool) {
+    let fake = FakeSms::start().await;
+    let Some(app) = spawn(backend, &fake, twilio).await else {
+        return;
+    };
+    let slug = if twilio { "stop-twilio" } else { "stop-smsapi" };
+    let s = salon(&app, slug, json!({})).await;
+    let other = salon(&app, &format!("{slug}-inny"), json!({})).await;
+    sms_reminders_on(&s).await;
+    let free = slots(&app, &s, day_ahead(4), "Europe/Warsaw").await;
+    let start = free[1]["start"].as_str().unwrap();
+    let (booking, client) = booked(&app, &s, start, "stop@example.com", "601 100 200", true).await;
+    let (_, elsewhere) = booked(
+        &app,
+        &other,
+        slots(&app, &other, day_ahead(4), "Europe/Warsaw").await[1]["start"]
+            .as_str()
+            .unwrap(),
+        "stop@example.com",
+        "601 100 200",
+        true,
+    )
+    .await;
+    // A text waiting for the number (not sent yet).
+    let resp = s
+        .owner
+        .post(
+            "/sms/test",
+            json!({"to": "+48 601 100 200", "text": "Test"}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let pending: Value = resp.json().await.unwrap();
+    let address = replies_address(&app, &s.owner).await;
+    let url = on_app(&app, &address);
+
+    let (forged, unknown, stop) = if twilio {
+        assert!(
+            address.ends_with("/inbound/") == false
+                && address.contains("/webhooks/sms/twilio/inbound/"),
+            "{address}"
+        );
+        (
+            crate::fake_sms::twilio_reply(
+                &url,
+                &address,
+                "not-the-token",
+                "+48601100200",
+                "STOP",
+                Some("STOP"),
+            )
+            .await,
+            crate::fake_sms::twilio_reply(
+                &url,
+                &address,
+                TWILIO_TOKEN,
+                "+48609999999",
+                "STOP",
+                Some("STOP"),
+            )
+            .await,
+            {
+                // START and HELP are not a STOP.
+                let start = crate::fake_sms::twilio_reply(
+                    &url,
+                    &address,
+                    TWILIO_TOKEN,
+                    "+48601100200",
+                    "START",
+                    Some("START"),
+                )
+                .await;
+                assert_eq!(start.status(), StatusCode::OK);
+                assert!(client_consent(&s.owner, &client).await);
+                crate::fake_sms::twilio_reply(
+                    &url,
+                    &address,
+                    TWILIO_TOKEN,
+                    "+48601100200",
+                    "Stop",
+                    Some("STOP"),
+                )
+                .await
+            },
+        )
+    } else {
+        assert!(
+            address.contains("/webhooks/sms/smsapi/inbound/"),
+            "{address}"
+        );
+        let (base, _) = address.rsplit_once('/').unwrap();
+        let forged_url = on_app(&app, &format!("{base}/00000000000000000000000000000000"));
+        (
+            crate::fake_sms::smsapi_reply(&forged_url, "48601100200", "STOP").await,
+            crate::fake_sms::smsapi_reply(&url, "48609999999", "STOP").await,
+            {
+                // Any other reply is not a STOP.
+                let nie = crate::fake_sms::smsapi_reply(&url, "48601100200", "Nie przyjde").await;
+                assert_eq!(nie.status(), StatusCode::OK);
+                assert!(client_consent(&s.owner, &client).await);
+                crate::fake_sms::smsapi_reply(&url, "48601100200", " stop ").await
+            },
+        )
+    };
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert_eq!(unknown.status(), StatusCode::OK);
+    assert_eq!(stop.status(), StatusCode::OK);
+    if !twilio {
+        assert_eq!(stop.text().await.unwrap(), "OK");
+    }
+    // Withdrawn here, not at the other business.
+    assert!(!client_consent(&s.owner, &client).await);
+    assert!(client_consent(&other.owner, &elsewhere).await);
+    // The waiting text is dropped; nothing goes to the number.
+    let id = pending["id"].as_str().unwrap();
+    let sms: Value = s
+        .owner
+        .get(&format!("/sms/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(sms["status"], "failed", "{sms}");
+    app.run_jobs().await;
+    assert!(fake.requests().is_empty(), "{:?}", fake.requests());
+    // The booking says why no reminder goes by text.
+    let section = sms_section(&app, &s.owner, &booking).await;
+    assert!(
+        section.contains("No SMS: the client gave no phone with consent"),
+        "{section}"
+    );
+    // The reminder day: nothing by text.
+    let at: chrono::DateTime<chrono::Utc> = start.parse().unwrap();
+    app.clock.advance(
+        at - chrono::Duration::hours(24) - app.clock.now() + chrono::Duration::seconds(30),
+    );
+    app.run_jobs().await;
+    assert!(
+        fake.requests()
+            .iter()
+            .all(|r| r.get("to") != Some("48601100200")),
+        "{:?}",
+        fake.requests()
+    );
+    app.finish().await;
+}
+
+async fn a_stop_reply_through_smsapi(backend: Backend) {
+    a_stop_reply_withdraws_the_sms_consent(backend, false).await;
+}
+
+async fn a_stop_reply_through_twilio(backend: Backend) {
+    a_stop_reply_withdraws_the_sms_consent(backend, true).await;
+}
+
 async fn without_a_gateway_the_pages_say_sms_is_off(app: &TestApp) {
     let s = salon(app, "sms-wylaczony", json!({})).await;
     let free = slots(app, &s, day_ahead(4), "Europe/Warsaw").await;
@@ -415,5 +593,7 @@ macro_rules! both {
 
 both!(
     the_owner_writes_the_sms_reminder,
-    a_booking_shows_its_texts_or_why_none
+    a_booking_shows_its_texts_or_why_none,
+    a_stop_reply_through_smsapi,
+    a_stop_reply_through_twilio
 );

@@ -461,7 +461,7 @@ ui_texts! {
     sms_off: "SMS is off: no SMS gateway is configured on this server, so no text messages are sent. Reminders go by e-mail.", "SMS jest wyłączony: na tym serwerze nie skonfigurowano bramki SMS, więc SMS-y nie są wysyłane. Przypomnienia idą e-mailem.";
     sms_settings_link: "Text of the SMS reminder and this month's count", "Treść przypomnienia SMS i licznik w tym miesiącu";
     sms_replies_title: "Replies (STOP)", "Odpowiedzi (STOP)";
-    sms_replies_hint: "A client who replies STOP (or NIE) no longer gets text messages from you. Termino's operator sets this address for incoming messages at the gateway:", "Klient, który odpowie STOP (lub NIE), przestaje dostawać od Ciebie SMS-y. Operator Termino ustawia ten adres dla wiadomości przychodzących w bramce SMS:";
+    sms_replies_hint: "A client who replies STOP no longer gets text messages from you. Termino's operator sets this address for incoming messages at the gateway:", "Klient, który odpowie STOP, przestaje dostawać od Ciebie SMS-y. Operator Termino ustawia ten adres dla wiadomości przychodzących w bramce SMS:";
     sms_messages: "Text messages", "SMS-y";
     sms_status_queued: "queued", "w kolejce";
     sms_status_sent: "sent", "wysłany";
