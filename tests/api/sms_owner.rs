@@ -426,8 +426,7 @@ async fn a_stop_reply_withdraws_the_sms_consent(backend: Backend, twilio: bool) 
 
     let (forged, unknown, stop) = if twilio {
         assert!(
-            address.ends_with("/inbound/") == false
-                && address.contains("/webhooks/sms/twilio/inbound/"),
+            !address.ends_with("/inbound/") && address.contains("/webhooks/sms/twilio/inbound/"),
             "{address}"
         );
         (

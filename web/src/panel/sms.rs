@@ -49,10 +49,13 @@ fn page(
     app: &App,
     stored: &SmsTemplate,
     shown: Option<&SmsTemplate>,
-    form: Option<&FormData>,
+    typed: Option<(&FormData, Option<&Failure>)>,
     status: StatusCode,
-    failure: Option<&Failure>,
 ) -> Response {
+    let (form, failure) = match typed {
+        Some((form, failure)) => (Some(form), failure),
+        None => (None, None),
+    };
     let u = ctx.u;
     let (text, without) = match form {
         Some(f) => (
@@ -100,7 +103,7 @@ fn page(
 #[handler]
 pub async fn show(req: &Request, app: Data<&App>, PanelView(ctx): PanelView) -> Response {
     match app.sms_template(&ctx.principal, None).await {
-        Ok(t) => page(ctx, req, &app, &t, Some(&t), None, StatusCode::OK, None),
+        Ok(t) => page(ctx, req, &app, &t, Some(&t), None, StatusCode::OK),
         Err(err) => ctx.failure(err),
     }
 }
@@ -132,14 +135,21 @@ pub async fn save(req: &Request, app: Data<&App>, PanelPost(ctx, form): PanelPos
             &app,
             &stored,
             Some(&shown),
-            Some(&form),
+            Some((&form, None)),
             StatusCode::OK,
-            None,
         ),
         Err(err) => {
             let f = failure_of(ctx.t(), err);
             let status = f.status;
-            page(ctx, req, &app, &stored, None, Some(&form), status, Some(&f))
+            page(
+                ctx,
+                req,
+                &app,
+                &stored,
+                None,
+                Some((&form, Some(&f))),
+                status,
+            )
         }
     }
 }
