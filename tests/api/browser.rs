@@ -80,9 +80,7 @@ async fn pages_work_in_a_real_browser() {
     // One browser at a time: the machine has two cores. SMS is on (the
     // booking page offers its consent), through the local fake SMSAPI.
     let fake = crate::fake_sms::FakeSms::start().await;
-    let app = spawn(Backend::Sqlite, &fake)
-        .await
-        .expect("SQLite server");
+    let app = spawn(Backend::Sqlite, &fake).await.expect("SQLite server");
     run_in_browser(&app).await;
     app.finish().await;
     if let Some(app) = spawn(Backend::Postgres, &fake).await {

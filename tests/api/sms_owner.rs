@@ -128,7 +128,7 @@ async fn the_owner_writes_the_sms_reminder(backend: Backend) {
             .await;
         assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let p = problem(resp).await;
-        assert_eq!(p["invalid-params"][0]["name"], "sms_template", "{p}");
+        assert_eq!(p["invalid-params"][0]["name"], "text", "{p}");
         assert_eq!(p["invalid-params"][0]["code"], code, "{p}");
     }
     assert_eq!(template_of(&s).await["custom"], false);

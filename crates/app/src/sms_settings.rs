@@ -167,7 +167,7 @@ impl App {
         let (text, without) = match typed {
             Some((text, without)) => {
                 let text = rules::check_template(text)
-                    .map_err(|p| AppError::invalid("sms_template", p.code(), p.message()))?;
+                    .map_err(|p| AppError::invalid("text", p.code(), p.message()))?;
                 (text, without)
             }
             None => (
@@ -213,7 +213,7 @@ impl App {
             "editing business settings",
         )?;
         let text = rules::check_template(text)
-            .map_err(|p| AppError::invalid("sms_template", p.code(), p.message()))?;
+            .map_err(|p| AppError::invalid("text", p.code(), p.message()))?;
         if let Some(on) = without_polish_characters {
             self.update_business(
                 principal,

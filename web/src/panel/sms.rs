@@ -139,7 +139,13 @@ pub async fn save(req: &Request, app: Data<&App>, PanelPost(ctx, form): PanelPos
             StatusCode::OK,
         ),
         Err(err) => {
-            let f = failure_of(ctx.t(), err);
+            let mut f = failure_of(ctx.t(), err);
+            // The API's `text` is this form's `sms_template`.
+            for (field, _) in f.fields.0.iter_mut() {
+                if field == "text" {
+                    *field = "sms_template".into();
+                }
+            }
             let status = f.status;
             page(
                 ctx,
