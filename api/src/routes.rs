@@ -41,6 +41,14 @@ pub fn mount(route: Route, app: &App, options: &ApiOptions) -> Route {
             "/webhooks/sms/twilio",
             poem::post(crate::sms_callbacks::twilio),
         )
+        .at(
+            "/webhooks/sms/smsapi/inbound/:tenant/:key",
+            get(crate::sms_callbacks::smsapi_incoming).post(crate::sms_callbacks::smsapi_incoming),
+        )
+        .at(
+            "/webhooks/sms/twilio/inbound/:tenant",
+            poem::post(crate::sms_callbacks::twilio_incoming),
+        )
         .at("/calendar/:file", get(crate::calendar_feed::feed))
         .at("/api/v1/openapi.json", spec)
         .at(

@@ -1,6 +1,8 @@
 //! Delivery reports from the SMS gateways: SMSAPI calls the address it was
 //! given (GET or POST, `MsgId` and `status`, answered `OK`), Twilio posts
 //! a signed form (403 when `X-Twilio-Signature` does not verify).
+//! Incoming messages (STOP replies) come to a business's own address:
+//! SMSAPI's with a secret key in it, Twilio's signed over it.
 
 use poem::http::StatusCode;
 use poem::web::{Data, Path};
@@ -70,6 +72,58 @@ pub async fn twilio(req: &Request, body: Body, app: Data<&App>) -> Response {
         .and_then(|v| v.to_str().ok());
     match app.apply_twilio_status(signature, &params).await {
         Ok(_) => plain(StatusCode::OK, ""),
+        Err(e) => refused(e),
+    }
+}
+
+/// SMSAPI's incoming message: answered `OK` (a STOP for a number no
+/// client has too), 403 for a key that is not that business's.
+#[handler]
+pub async fn smsapi_incoming(
+    req: &Request,
+    Path((tenant, key)): Path<(String, String)>,
+    body: Body,
+    app: Data<&App>,
+) -> Response {
+    let Ok(tenant) = tenant.parse::<uuid::Uuid>() else {
+        return plain(StatusCode::NOT_FOUND, "not found");
+    };
+    let Some(params) = params_of(req, body).await else {
+        return plain(StatusCode::BAD_REQUEST, "bad request");
+    };
+    match app.apply_smsapi_incoming(tenant, &key, &params).await {
+        Ok(()) => plain(StatusCode::OK, "OK"),
+        Err(e) => refused(e),
+    }
+}
+
+/// Twilio's incoming-message webhook: an empty TwiML answer (Twilio sends
+/// its own STOP confirmation), 403 when the signature does not verify.
+#[handler]
+pub async fn twilio_incoming(
+    req: &Request,
+    Path(tenant): Path<String>,
+    body: Body,
+    app: Data<&App>,
+) -> Response {
+    let Ok(tenant) = tenant.parse::<uuid::Uuid>() else {
+        return plain(StatusCode::NOT_FOUND, "not found");
+    };
+    let Ok(bytes) = body.into_bytes_limit(BODY_LIMIT).await else {
+        return plain(StatusCode::PAYLOAD_TOO_LARGE, "too large");
+    };
+    let Ok(params) = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes) else {
+        return plain(StatusCode::BAD_REQUEST, "bad request");
+    };
+    let signature = req
+        .headers()
+        .get("x-twilio-signature")
+        .and_then(|v| v.to_str().ok());
+    match app.apply_twilio_incoming(tenant, signature, &params).await {
+        Ok(()) => Response::builder()
+            .status(StatusCode::OK)
+            .content_type("text/xml")
+            .body("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>"),
         Err(e) => refused(e),
     }
 }

@@ -36,6 +36,7 @@ mod m20261206_000060_calendar_feeds;
 mod m20261207_000101_cancelled_at;
 mod m20261207_000102_booking_changes;
 mod m20261207_000103_daily_agenda;
+mod m20261207_000111_sms_template;
 mod m20261207_000121_client_language;
 mod m20261207_000122_business_contact_email;
 pub mod rls;
@@ -77,6 +78,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000103_daily_agenda::Migration),
             Box::new(m20261207_000121_client_language::Migration),
             Box::new(m20261207_000122_business_contact_email::Migration),
+            Box::new(m20261207_000111_sms_template::Migration),
             // Keep last: it forces row-level security on every table before it.
             Box::new(m20261203_000999_forced_rls::Migration),
         ]

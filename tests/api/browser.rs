@@ -49,7 +49,21 @@ async fn run_in_browser(app: &TestApp) {
         app.backend
     );
     // Every step ran: a script that stopped early cannot pass.
-    assert!(stdout.contains("18 of 18 browser steps passed"), "{stdout}");
+    assert!(stdout.contains("19 of 19 browser steps passed"), "{stdout}");
+}
+
+async fn spawn(backend: Backend, fake: &crate::fake_sms::FakeSms) -> Option<TestApp> {
+    let base = fake.url.clone();
+    TestApp::spawn_with(backend, move |s| {
+        s.sms = Some(termino_app::sms::SmsConfig {
+            gateway: termino_app::sms::SmsGatewayConfig::Smsapi {
+                token: crate::fake_sms::SMSAPI_TOKEN.into(),
+                base_url: base,
+            },
+            sender: crate::fake_sms::SENDER.into(),
+        });
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -63,13 +77,13 @@ async fn pages_work_in_a_real_browser() {
         ));
         return;
     }
-    // One browser at a time: the machine has two cores.
-    let app = TestApp::spawn(Backend::Sqlite)
-        .await
-        .expect("SQLite server");
+    // One browser at a time: the machine has two cores. SMS is on (the
+    // booking page offers its consent), through the local fake SMSAPI.
+    let fake = crate::fake_sms::FakeSms::start().await;
+    let app = spawn(Backend::Sqlite, &fake).await.expect("SQLite server");
     run_in_browser(&app).await;
     app.finish().await;
-    if let Some(app) = TestApp::spawn(Backend::Postgres).await {
+    if let Some(app) = spawn(Backend::Postgres, &fake).await {
         run_in_browser(&app).await;
         app.finish().await;
     }

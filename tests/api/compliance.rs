@@ -971,7 +971,7 @@ async fn the_read_only_gate_is_the_same_for_every_entry_point(app: &TestApp) {
             .is_some_and(|t| t.ends_with("/plan-expired"))
     };
     let staff_hours = format!("/staff/{}/working-hours", s.staff);
-    let writes: [(&str, &str, Value); 4] = [
+    let writes: [(&str, &str, Value); 5] = [
         ("POST", "/staff", json!({"name": "Nowa osoba"})),
         (
             "PUT",
@@ -979,6 +979,7 @@ async fn the_read_only_gate_is_the_same_for_every_entry_point(app: &TestApp) {
             crate::scheduling::all_week("10:00", "12:00"),
         ),
         ("PATCH", "/business", json!({"name": "Inna nazwa"})),
+        ("PUT", "/sms/template", json!({"text": "Wizyta {date} {time}"})),
         ("POST", "/calendar-feeds", json!({"staff_id": s.staff})),
     ];
     for (method, path, body) in writes {

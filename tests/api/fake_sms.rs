@@ -4,7 +4,11 @@
 //! `POST /2010-04-01/Accounts/{sid}/Messages.json` (basic auth, form
 //! `To`/`From`/`Body`/`StatusCallback`, the message resource or
 //! `{"code":..,"message":..,"status":..}`). They record every request and
-//! answer scripted errors first.
+//! answer scripted errors first. They also send what the gateways send
+//! for a client's reply: SMSAPI's incoming-message callback (a form POST
+//! of `sms_to`, `sms_from`, `sms_text`, `sms_date`, `MO_id`, `username`)
+//! and Twilio's incoming-message webhook (its form, `OptOutType` under
+//! Advanced Opt-Out, signed in `X-Twilio-Signature`).
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -151,6 +155,67 @@ async fn twilio(req: &Request, body: Body, Data(state): Data<&State>) -> Respons
             "uri": format!("/2010-04-01/Accounts/{TWILIO_SID}/Messages/SM{n:032}.json"),
         }),
     )
+}
+
+/// SMSAPI calls the incoming-message address with a reply from `from`
+/// (`48601234567`, no plus) to the account's number.
+pub async fn smsapi_reply(url: &str, from: &str, text: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(url)
+        .form(&[
+            ("sms_to", "48500600700"),
+            ("sms_from", from),
+            ("sms_text", text),
+            ("sms_date", "1765141200"),
+            ("MO_id", "1765141200123456"),
+            ("username", "termino"),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Twilio's incoming-message webhook for a reply from `from` (E.164),
+/// signed with `token` over `address` (the one Termino gave; a wrong
+/// token makes a forgery), posted to `url`.
+pub async fn twilio_reply(
+    url: &str,
+    address: &str,
+    token: &str,
+    from: &str,
+    body: &str,
+    opt_out: Option<&str>,
+) -> reqwest::Response {
+    let mut params: Vec<(String, String)> = [
+        ("ToCountry", "PL"),
+        ("SmsMessageSid", "SM11111111111111111111111111111111"),
+        ("NumMedia", "0"),
+        ("SmsSid", "SM11111111111111111111111111111111"),
+        ("SmsStatus", "received"),
+        ("Body", body),
+        ("FromCountry", "PL"),
+        ("To", "+48500600700"),
+        ("MessagingServiceSid", "MG22222222222222222222222222222222"),
+        ("NumSegments", "1"),
+        ("MessageSid", "SM11111111111111111111111111111111"),
+        ("AccountSid", TWILIO_SID),
+        ("From", from),
+        ("ApiVersion", "2010-04-01"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    if let Some(kind) = opt_out {
+        params.push(("OptOutType".into(), kind.into()));
+    }
+    let signature = termino_notify::sms::twilio::signature(token, address, &params);
+    reqwest::Client::new()
+        .post(url)
+        .header("X-Twilio-Signature", signature)
+        .form(&params)
+        .send()
+        .await
+        .unwrap()
 }
 
 impl FakeSms {

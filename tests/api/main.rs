@@ -52,6 +52,7 @@ mod scheduling;
 mod sealed_scan;
 mod signup;
 mod sms;
+mod sms_owner;
 mod smtp;
 mod tpay;
 mod tpay_jws;

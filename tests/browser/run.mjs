@@ -482,8 +482,74 @@ try {
     // Nothing wider than the phone's screen, the long address included.
     const wide = await page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(wide <= 390, `the page is ${wide} px wide`);
-    await shot(page, "14e-calendar-feed-phone");
+    await shot(page, "14g-calendar-feed-phone");
     await small.close();
+  });
+
+  await step("a client gives SMS consent on a phone and the owner counts the SMS text", async () => {
+    const small = await newContext({
+      viewport: { width: 390, height: 844 },
+      isMobile: true,
+      hasTouch: true,
+      locale: "pl-PL",
+      timezoneId: "Europe/Warsaw",
+    });
+    const page = await small.newPage();
+    watch(page, "booking page, SMS consent");
+    await page.goto(`${base}/b/${slug}`);
+    await page.getByRole("link", { name: /Strzyżenie damskie/ }).click();
+    const slot = page.locator(".slot").first();
+    await slot.waitFor();
+    await slot.click();
+    await page.getByLabel("Imię i nazwisko").fill("Ola Esemes");
+    await page.getByLabel("E-mail").fill("ola@example.com");
+    await page.getByLabel("Telefon (opcjonalnie)").fill("603 000 222");
+    // Offered because a gateway is configured; ticked by a tap.
+    const consent = page.getByLabel(/Przypomnij mi SMS-em/);
+    await consent.tap();
+    assert.ok(await consent.isChecked());
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(wide <= 390, `the page is ${wide} px wide`);
+    await shot(page, "14h-book-sms-consent-phone");
+    await page.getByRole("button", { name: "Rezerwuję" }).click();
+    await page.getByRole("heading", { name: "Zarezerwowano!" }).waitFor();
+    await small.close();
+
+    // The owner: the client card raises nothing about texts; the SMS page
+    // counts the text while it is typed, on a phone too.
+    const panel = await newContext({
+      viewport: { width: 390, height: 844 },
+      isMobile: true,
+      hasTouch: true,
+      locale: "en-GB",
+      timezoneId: "Europe/Warsaw",
+      storageState: await desk.storageState(),
+    });
+    const ownerPhone = await panel.newPage();
+    watch(ownerPhone, "SMS settings");
+    await ownerPhone.goto(`${base}/app/clients`);
+    await ownerPhone.getByRole("link", { name: "Ola Esemes" }).first().click();
+    await ownerPhone.getByRole("heading", { name: "Ola Esemes" }).waitFor();
+    assert.equal(await ownerPhone.locator(".client-sms").count(), 0);
+    await ownerPhone.goto(`${base}/app/settings/sms`);
+    await ownerPhone.getByRole("heading", { name: "Text messages (SMS)" }).waitFor();
+    await ownerPhone.getByLabel("Text of the SMS reminder").fill("{business}: wizyta {time}");
+    await ownerPhone.locator("[data-sms-segments]", { hasText: "1" }).waitFor();
+    assert.match(await ownerPhone.locator("[data-sms-encoding]").textContent(), /GSM-7/);
+    await ownerPhone.getByLabel("Text of the SMS reminder").fill("Zażółć {time}");
+    await ownerPhone.locator("[data-sms-encoding]", { hasText: "Unicode" }).waitFor();
+    assert.equal((await ownerPhone.locator("[data-sms-length]").textContent()).trim(), "12");
+    // "Without Polish characters" makes it GSM-7 again.
+    await ownerPhone.getByLabel(/Send without Polish characters/).tap();
+    await ownerPhone.locator("[data-sms-encoding]", { hasText: "GSM-7" }).waitFor();
+    assert.match(await ownerPhone.locator("[data-sms-preview]").textContent(), /^Zazolc 10:00$/);
+    await ownerPhone.getByRole("button", { name: "Save" }).click();
+    await ownerPhone.getByText("Saved.").waitFor();
+    assert.equal(await ownerPhone.getByLabel("Text of the SMS reminder").inputValue(), "Zażółć {time}");
+    const panelWide = await ownerPhone.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(panelWide <= 390, `the page is ${panelWide} px wide`);
+    await shot(ownerPhone, "14i-sms-settings-phone");
+    await panel.close();
   });
 
   await step("the owner lets support in for a day and sees it in the audit log", async () => {

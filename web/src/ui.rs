@@ -495,6 +495,40 @@ ui_texts! {
     your_data_file: "Send the request", "Wyślij żądanie";
     your_data_filed: "Your request was sent. {business} must answer by {date}; you will get the answer by e-mail.", "Żądanie zostało wysłane. {business} musi odpowiedzieć do {date}; odpowiedź dostaniesz e-mailem.";
     your_data_yours: "Your requests", "Twoje żądania";
+    // SMS as the owner sees it.
+    nav_sms: "Text messages", "SMS";
+    sms_title: "Text messages (SMS)", "Wiadomości SMS";
+    sms_template_label: "Text of the SMS reminder", "Treść przypomnienia SMS";
+    sms_template_hint: "Placeholders: {business} (your name), {service}, {staff} (who serves), {date}, {time}, {link} (the client's link to confirm, move or cancel).", "Pola: {business} (nazwa firmy), {service} (usługa), {staff} (kto obsługuje), {date} (dzień), {time} (godzina), {link} (link klienta do potwierdzenia, zmiany lub odwołania).";
+    sms_without_polish: "Send without Polish characters (ą → a, ł → l …): a part holds 160 characters instead of 70", "Wysyłaj bez polskich znaków (ą → a, ł → l …): część mieści 160 znaków zamiast 70";
+    sms_preview_title: "As the client gets it (example booking)", "Tak dostanie to klient (przykładowa wizyta)";
+    sms_length_label: "Length", "Długość";
+    sms_segments_label: "Parts (each billed as one SMS)", "Części (każda liczona jak jeden SMS)";
+    sms_gsm7: "GSM-7: 160 characters in one SMS, 153 a part", "GSM-7: 160 znaków w jednym SMS-ie, 153 w części";
+    sms_ucs2: "Unicode (Polish or other special characters): 70 in one SMS, 67 a part", "Unicode (polskie lub inne znaki specjalne): 70 znaków w jednym SMS-ie, 67 w części";
+    sms_encoding_label: "Encoding", "Kodowanie";
+    sms_this_month: "This month", "W tym miesiącu";
+    sms_month_count: "{count} of {limit} text messages of your plan", "{count} z {limit} SMS-ów w Twoim planie";
+    sms_count_button: "Count again", "Przelicz";
+    sms_default_text: "The default text", "Tekst domyślny";
+    sms_off: "SMS is off: no SMS gateway is configured on this server, so no text messages are sent. Reminders go by e-mail.", "SMS jest wyłączony: na tym serwerze nie skonfigurowano bramki SMS, więc SMS-y nie są wysyłane. Przypomnienia idą e-mailem.";
+    sms_settings_link: "Text of the SMS reminder and this month's count", "Treść przypomnienia SMS i licznik w tym miesiącu";
+    sms_replies_title: "Replies (STOP)", "Odpowiedzi (STOP)";
+    sms_replies_hint: "A client who replies STOP no longer gets text messages from you. Termino's operator sets this address for incoming messages at the gateway:", "Klient, który odpowie STOP, przestaje dostawać od Ciebie SMS-y. Operator Termino ustawia ten adres dla wiadomości przychodzących w bramce SMS:";
+    sms_messages: "Text messages", "SMS-y";
+    sms_status_queued: "queued", "w kolejce";
+    sms_status_sent: "sent", "wysłany";
+    sms_status_delivered: "delivered", "doręczony";
+    sms_status_failed: "not delivered", "niedoręczony";
+    sms_parts: "parts", "części";
+    sms_none_off: "No SMS: SMS is off (no gateway is configured on this server).", "Bez SMS-a: SMS jest wyłączony (na serwerze nie skonfigurowano bramki).";
+    sms_none_no_consent: "No SMS: the client gave no phone with consent to text messages.", "Bez SMS-a: klient nie podał numeru ze zgodą na SMS-y.";
+    sms_none_not_mobile: "No SMS: the client's number is not a mobile number.", "Bez SMS-a: numer klienta nie jest numerem komórkowym.";
+    sms_none_limit: "No SMS: this month's text messages of the plan are used up.", "Bez SMS-a: limit SMS-ów planu na ten miesiąc jest wykorzystany.";
+    sms_none_not_planned: "No SMS: the reminders are set to go by e-mail only.", "Bez SMS-a: przypomnienia są ustawione tylko e-mailem.";
+    sms_will_go: "The SMS reminder goes with the reminder.", "Przypomnienie SMS wyjdzie razem z przypomnieniem.";
+    client_sms_not_mobile: "This number is not a mobile number: it cannot get text messages.", "Ten numer nie jest numerem komórkowym: nie może dostawać SMS-ów.";
+    client_sms_no_consent: "No consent to text messages: this client gets no SMS.", "Brak zgody na SMS-y: ten klient nie dostaje SMS-ów.";
 }
 
 pub fn ui(lang: Language) -> &'static Ui {

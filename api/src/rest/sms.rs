@@ -89,6 +89,65 @@ impl From<termino_app::sms::SmsView> for SmsMessage {
     }
 }
 
+#[derive(Debug, Object)]
+pub struct SmsTemplateOut {
+    /// The SMS reminder's text with placeholders: {business}, {service},
+    /// {staff}, {date}, {time}, {link}.
+    pub text: String,
+    /// False: the business wrote none; `text` is the default.
+    pub custom: bool,
+    /// The default text of the business's language.
+    pub default_text: String,
+    pub without_polish_characters: bool,
+    /// The text as a client gets it, with example values.
+    pub preview: String,
+    /// `gsm7` or `ucs2`, of the preview.
+    pub encoding: String,
+    pub length: u32,
+    pub segments: u32,
+    /// Text messages queued this calendar month (UTC).
+    pub sent_this_month: u64,
+    /// The plan's limit a month.
+    pub monthly_limit: u64,
+    /// False: no gateway is configured on this server; nothing is sent.
+    pub enabled: bool,
+}
+
+impl From<termino_app::sms_settings::SmsTemplate> for SmsTemplateOut {
+    fn from(t: termino_app::sms_settings::SmsTemplate) -> Self {
+        Self {
+            text: t.text,
+            custom: t.custom,
+            default_text: t.default_text,
+            without_polish_characters: t.without_polish_characters,
+            preview: t.preview,
+            encoding: encoding_name(t.length.encoding).into(),
+            length: t.length.units as u32,
+            segments: t.length.segments as u32,
+            sent_this_month: t.sent_this_month,
+            monthly_limit: t.monthly_limit,
+            enabled: t.enabled,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Object)]
+#[serde(deny_unknown_fields)]
+pub struct SmsTemplateIn {
+    /// Not empty, at most 459 characters, only the known placeholders.
+    pub text: String,
+    /// Absent: unchanged.
+    #[serde(default)]
+    pub without_polish_characters: Option<bool>,
+}
+
+fn encoding_name(e: termino_domain::sms::Encoding) -> &'static str {
+    match e {
+        termino_domain::sms::Encoding::Gsm7 => "gsm7",
+        termino_domain::sms::Encoding::Ucs2 => "ucs2",
+    }
+}
+
 pub struct SmsApi;
 
 #[OpenApi(tag = "Tag::Sms")]
@@ -137,6 +196,34 @@ impl SmsApi {
             length: l.units as u32,
             segments: l.segments as u32,
         }))
+    }
+
+    /// The SMS reminder's text, its length and this month's count
+    #[oai(path = "/sms/template", method = "get")]
+    async fn template(
+        &self,
+        app: Data<&App>,
+        req: &Request,
+        auth: BusinessAuth,
+    ) -> Result<Json<SmsTemplateOut>> {
+        let p = authorize(&app, req, &auth).await?;
+        Ok(Json(app.sms_template(&p, None).await?.into()))
+    }
+
+    /// Set the SMS reminder's text (owners and admins)
+    #[oai(path = "/sms/template", method = "put")]
+    async fn set_template(
+        &self,
+        app: Data<&App>,
+        req: &Request,
+        auth: BusinessAuth,
+        body: JsonBody<SmsTemplateIn>,
+    ) -> Result<Json<SmsTemplateOut>> {
+        let p = authorize(&app, req, &auth).await?;
+        let saved = app
+            .update_sms_template(&p, &body.0.text, body.0.without_polish_characters)
+            .await?;
+        Ok(Json(saved.into()))
     }
 
     /// Send a test message (owners and admins)

@@ -696,7 +696,28 @@ impl App {
         patch: ClientPatch,
         stops_use: bool,
     ) -> AppResult<Client> {
-        let scope = principal.tenant;
+        self.change_client_as(
+            principal.tenant,
+            principal.audit_actor(),
+            id,
+            patch,
+            stops_use,
+            false,
+        )
+        .await
+    }
+
+    /// `always`: the change only stops a use and comes from the client
+    /// (a STOP reply), so it is made whatever the business's standing.
+    pub(crate) async fn change_client_as(
+        &self,
+        scope: TenantScope,
+        actor: crate::audit::AuditActor,
+        id: Uuid,
+        patch: ClientPatch,
+        stops_use: bool,
+        always: bool,
+    ) -> AppResult<Client> {
         let current = match self.client_in(&scope, id).await? {
             ClientRecord::Readable(c) => c,
             _ => return Err(keys_destroyed()),
@@ -715,7 +736,9 @@ impl App {
         let valid = validate(merged, self.today())?;
         let now = self.now();
         let tx = self.db().begin_tenant(&scope).await?;
-        self.check_processing(&tx, &scope).await?;
+        if !always {
+            self.check_processing(&tx, &scope).await?;
+        }
         repo::bump_revision(&tx, &scope).await?;
         let existing = repo::get(&tx, &scope, id)
             .await?
@@ -744,13 +767,35 @@ impl App {
         self.audit_in(
             &tx,
             &scope,
-            AuditEvent::new(principal.audit_actor(), "client.updated").on("client", id),
+            AuditEvent::new(actor, "client.updated").on("client", id),
         )
         .await?;
         commit(tx).await?;
         self.after_encrypting(scope.id(), row.key_version as u32, count);
         tracing::info!(event = "client_updated", tenant_id = %scope.id(), client_id = %id, "client updated");
         Ok(client)
+    }
+
+    /// The business's clients with this phone (E.164), by its blind index.
+    pub(crate) async fn clients_with_phone(
+        &self,
+        scope: &TenantScope,
+        e164: &str,
+    ) -> AppResult<Vec<Uuid>> {
+        let tx = self.db().begin_tenant(scope).await?;
+        let keyring = self.sealing_keys(&tx, scope).await?;
+        let Some(indexer) = keyring.indexer() else {
+            commit(tx).await?;
+            return Ok(Vec::new());
+        };
+        let index = indexer.index(TABLE, "phone", e164);
+        let found = repo::find_by_index(&tx, scope, None, Some(&index)).await?;
+        commit(tx).await?;
+        Ok(found
+            .into_iter()
+            .filter(|r| r.phone_index.as_deref() == Some(index.as_str()))
+            .map(|r| r.id)
+            .collect())
     }
 
     pub async fn delete_client(&self, principal: &Principal, id: Uuid) -> AppResult<()> {

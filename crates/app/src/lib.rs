@@ -37,6 +37,7 @@ pub mod retention;
 pub mod rotation;
 pub mod secret;
 pub mod sms;
+pub mod sms_settings;
 pub mod subprocessors;
 pub mod tpay;
 pub mod webhooks;

@@ -63,7 +63,7 @@ fn settings_of(policy: &ReminderPolicy, address: &str) -> ReminderSettings {
 }
 
 /// The stored settings, or the defaults.
-fn policy_of(row: Option<&ReminderSettingsRow>) -> (ReminderPolicy, String) {
+pub(crate) fn policy_of(row: Option<&ReminderSettingsRow>) -> (ReminderPolicy, String) {
     let Some(row) = row else {
         return (ReminderPolicy::default(), String::new());
     };
@@ -148,6 +148,7 @@ impl App {
                 send_from: policy.send_from.format("%H:%M").to_string(),
                 send_until: policy.send_until.format("%H:%M").to_string(),
                 address: address.clone(),
+                sms_template: None,
                 updated_at: self.now(),
             },
         )
@@ -253,7 +254,7 @@ impl App {
             return Ok(());
         };
         let message = self
-            .reminder_text(tx, scope, keyring, row, |lang, d| {
+            .reminder_text(tx, scope, keyring, row, |lang, _, d| {
                 reminder_texts::reminder(lang, d)
             })
             .await?;
@@ -270,7 +271,7 @@ impl App {
         scope: &TenantScope,
         keyring: &Keyring,
         row: &BookingRow,
-        write: impl FnOnce(Language, &ReminderDetails<'_>) -> T,
+        write: impl FnOnce(Language, Option<&str>, &ReminderDetails<'_>) -> T,
     ) -> AppResult<T> {
         let tenant = tenants::get(tx, scope).await?.ok_or(AppError::NotFound)?;
         let service = scheduling::get_service(tx, scope, row.service_id)
@@ -279,13 +280,14 @@ impl App {
         let staff = scheduling::get_staff(tx, scope, row.staff_id)
             .await?
             .ok_or(AppError::NotFound)?;
-        let address = business_address(tx, scope).await?;
+        let settings = repo::settings(tx, scope).await?;
+        let (_, address) = policy_of(settings.as_ref());
         let client = termino_store::repo::clients::get(tx, scope, row.client_id).await?;
         let lang = crate::clients::client_language(keyring, client.as_ref(), &tenant);
-        let when = texts::format_when(
-            lang,
-            row.starts_at.with_timezone(&zone_of(&tenant.time_zone)),
-        );
+        let local = row.starts_at.with_timezone(&zone_of(&tenant.time_zone));
+        let when = texts::format_when(lang, local);
+        let date = texts::format_day(lang, local);
+        let time = local.format("%H:%M").to_string();
         let price = price_text(lang, service.price_minor, &service.currency);
         let manage_link = row
             .manage_token
@@ -294,12 +296,15 @@ impl App {
             .map(|t| format!("{}/b/{}/manage/{t}", self.config().public_url, tenant.slug));
         Ok(write(
             lang,
+            settings.as_ref().and_then(|s| s.sms_template.as_deref()),
             &ReminderDetails {
                 business: &tenant.name,
                 service: &service.name,
                 staff: &staff.name,
                 when: &when,
                 duration_min: (row.ends_at - row.starts_at).num_minutes(),
+                date: &date,
+                time: &time,
                 address: &address,
                 price: &price,
                 manage_link: manage_link.as_deref(),

@@ -155,6 +155,37 @@ impl App {
         }
     }
 
+    /// The secret part of a business's address for SMSAPI's incoming
+    /// messages (SMSAPI signs nothing): derived from the account's token
+    /// and the business, so it names one business and cannot be guessed.
+    fn smsapi_inbound_key(&self, tenant: Uuid) -> Option<String> {
+        match &self.config().sms.as_ref()?.gateway {
+            SmsGatewayConfig::Smsapi { token, .. } => {
+                let digest =
+                    sha2::Sha256::digest(format!("termino-sms-inbound\n{token}\n{tenant}"));
+                Some(hex::encode(&digest[..16]))
+            }
+            SmsGatewayConfig::Twilio { .. } => None,
+        }
+    }
+
+    /// Where the gateway sends a business's incoming messages (STOP
+    /// replies): one address per business, so a reply can only ever
+    /// touch that business's clients. Twilio's are signed over the
+    /// address, SMSAPI's carry a secret in it.
+    pub fn sms_inbound_url(&self, tenant: Uuid) -> Option<String> {
+        let config = self.config().sms.as_ref()?;
+        Some(match &config.gateway {
+            SmsGatewayConfig::Smsapi { .. } => self.link(&format!(
+                "/webhooks/sms/smsapi/inbound/{tenant}/{}",
+                self.smsapi_inbound_key(tenant).unwrap_or_default()
+            )),
+            SmsGatewayConfig::Twilio { .. } => {
+                self.link(&format!("/webhooks/sms/twilio/inbound/{tenant}"))
+            }
+        })
+    }
+
     /// Where the gateway reports delivery of our messages.
     pub fn sms_callback_url(&self) -> Option<String> {
         let config = self.config().sms.as_ref()?;
@@ -477,6 +508,164 @@ impl App {
             .map(|c| format!("Twilio error {c}"));
         self.apply_report("twilio", sid, status, error.as_deref())
             .await
+    }
+}
+
+/// Whether an incoming SMSAPI message is an opt-out: the whole text is
+/// "STOP", in any case (SMSAPI's own blacklist keyword). Polish words such
+/// as "NIE" are not taken: in reply to a reminder "nie" more likely means
+/// "I won't come" than "no more texts".
+pub fn smsapi_is_stop(text: &str) -> bool {
+    text.trim()
+        .trim_end_matches(['.', '!'])
+        .eq_ignore_ascii_case("STOP")
+}
+
+/// A sender's number as a gateway gives it ("48601234567" from SMSAPI,
+/// "+48601234567" from Twilio) in E.164, if it is a phone number.
+fn sender_e164(from: &str) -> Option<String> {
+    let trimmed = from.trim();
+    let digits: String = trimmed.chars().filter(char::is_ascii_digit).collect();
+    let digits = digits.strip_prefix("00").unwrap_or(&digits).to_string();
+    let candidate = if trimmed.starts_with('+') || digits.len() > 9 {
+        format!("+{digits}")
+    } else {
+        digits
+    };
+    termino_domain::contact::PhoneNumber::parse(&candidate, Some(DEFAULT_REGION))
+        .ok()
+        .map(|p| p.as_str().to_string())
+}
+
+impl App {
+    /// A STOP from `from` to a business: the SMS consent of its clients
+    /// with that number is withdrawn (recorded as their own change, like a
+    /// withdrawal from the your-data page, whatever the business's
+    /// standing) and texts still waiting for them are dropped. A number no
+    /// client has changes nothing. The number is never logged.
+    async fn apply_sms_stop(&self, tenant: Uuid, from: &str) -> AppResult<()> {
+        let scope = TenantScope::authenticated(tenant);
+        let Some(phone) = sender_e164(from) else {
+            return Ok(());
+        };
+        let tx = self.db().begin_tenant(&scope).await?;
+        let exists = tenants::get(&tx, &scope).await?.is_some();
+        commit(tx).await?;
+        if !exists {
+            return Ok(());
+        }
+        let clients = self.clients_with_phone(&scope, &phone).await?;
+        let mut withdrawn = Vec::new();
+        for id in &clients {
+            let consented = match self.client_in(&scope, *id).await? {
+                crate::clients::ClientRecord::Readable(c) => c.sms_consent,
+                _ => false,
+            };
+            if !consented {
+                continue;
+            }
+            self.change_client_as(
+                scope,
+                crate::audit::AuditActor::Client,
+                *id,
+                crate::clients::ClientPatch {
+                    sms_consent: Some(false),
+                    ..Default::default()
+                },
+                true,
+                true,
+            )
+            .await?;
+            withdrawn.push(*id);
+        }
+        // Whatever was queued for the number goes no more.
+        let tx = self.db().begin_tenant(&scope).await?;
+        let mut dropped = 0;
+        for row in repo::queued_of(&tx, &scope).await? {
+            if let Ok((to, _)) = self.open_sms(&row).await
+                && to == phone
+                && repo::drop_queued(&tx, &scope, row.id, "the client replied STOP").await?
+            {
+                dropped += 1;
+            }
+        }
+        for id in &withdrawn {
+            self.audit_in(
+                &tx,
+                &scope,
+                crate::audit::AuditEvent::new(crate::audit::AuditActor::Client, "client.sms_stop")
+                    .on("client", *id),
+            )
+            .await?;
+        }
+        commit(tx).await?;
+        tracing::info!(event = "sms_stop", tenant_id = %tenant, clients = withdrawn.len(), dropped, "a STOP reply withdrew SMS consent");
+        Ok(())
+    }
+
+    /// SMSAPI's incoming message (`sms_from`, `sms_to`, `sms_text`,
+    /// `sms_date`, `MO_id`, `username`) to a business's address; its key
+    /// must be the one derived for that business (403 otherwise).
+    pub async fn apply_smsapi_incoming(
+        &self,
+        tenant: Uuid,
+        key: &str,
+        params: &[(String, String)],
+    ) -> AppResult<()> {
+        use subtle::ConstantTimeEq;
+        let Some(expected) = self.smsapi_inbound_key(tenant) else {
+            return Err(AppError::NotFound);
+        };
+        if !bool::from(expected.as_bytes().ct_eq(key.as_bytes())) {
+            return Err(AppError::Forbidden("sending incoming messages"));
+        }
+        let get = |name: &str| {
+            params
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        };
+        if let (Some(from), Some(text)) = (get("sms_from"), get("sms_text"))
+            && smsapi_is_stop(text)
+        {
+            self.apply_sms_stop(tenant, from).await?;
+        }
+        Ok(())
+    }
+
+    /// Twilio's incoming-message webhook to a business's address, signed
+    /// over that address (403 otherwise). With Advanced Opt-Out Twilio
+    /// says `OptOutType=STOP`; without it its default keywords count.
+    pub async fn apply_twilio_incoming(
+        &self,
+        tenant: Uuid,
+        signature: Option<&str>,
+        params: &[(String, String)],
+    ) -> AppResult<()> {
+        let token = match self.config().sms.as_ref().map(|c| &c.gateway) {
+            Some(SmsGatewayConfig::Twilio { auth_token, .. }) => auth_token.clone(),
+            _ => return Err(AppError::NotFound),
+        };
+        let url = self.link(&format!("/webhooks/sms/twilio/inbound/{tenant}"));
+        let verified =
+            signature.is_some_and(|s| termino_notify::sms::twilio::verify(&token, &url, params, s));
+        if !verified {
+            return Err(AppError::Forbidden("sending incoming messages"));
+        }
+        let get = |name: &str| {
+            params
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        };
+        let stop = match get("OptOutType") {
+            Some(kind) => kind.eq_ignore_ascii_case("STOP"),
+            None => get("Body").is_some_and(termino_notify::sms::twilio::is_opt_out),
+        };
+        if let (true, Some(from)) = (stop, get("From")) {
+            self.apply_sms_stop(tenant, from).await?;
+        }
+        Ok(())
     }
 }
 

@@ -158,6 +158,98 @@ pub fn sms_number(input: &str, default_region: &str) -> Result<String, NoSms> {
     }
 }
 
+/// The placeholders an SMS template may use, each filled from the
+/// booking: the business's name, the service, who serves, the day, the
+/// hour, and the client's link to confirm, move or cancel.
+pub const PLACEHOLDERS: [&str; 6] = ["business", "service", "staff", "date", "time", "link"];
+
+/// Longest template accepted: three GSM-7 parts before the placeholders
+/// are filled.
+pub const MAX_TEMPLATE: usize = 459;
+
+/// Why a template is refused, named for the field's error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TemplateProblem {
+    Empty,
+    TooLong,
+    /// `{name}` is not one of [`PLACEHOLDERS`] (or a brace is unclosed).
+    UnknownPlaceholder(String),
+}
+
+impl TemplateProblem {
+    pub fn code(&self) -> &'static str {
+        match self {
+            TemplateProblem::Empty => "required",
+            TemplateProblem::TooLong => "too_long",
+            TemplateProblem::UnknownPlaceholder(_) => "unknown_placeholder",
+        }
+    }
+
+    pub fn message(&self) -> String {
+        match self {
+            TemplateProblem::Empty => "must not be empty".into(),
+            TemplateProblem::TooLong => format!("must be at most {MAX_TEMPLATE} characters"),
+            TemplateProblem::UnknownPlaceholder(name) => format!(
+                "{{{name}}} is not a placeholder; use {}",
+                PLACEHOLDERS.map(|p| format!("{{{p}}}")).join(", ")
+            ),
+        }
+    }
+}
+
+/// The pieces of a template: literal text and placeholder names.
+fn pieces(template: &str) -> Result<Vec<(bool, &str)>, TemplateProblem> {
+    let mut out = Vec::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push((false, &rest[..open]));
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else {
+            return Err(TemplateProblem::UnknownPlaceholder(
+                after.chars().take(20).collect(),
+            ));
+        };
+        let name = &after[..close];
+        if !PLACEHOLDERS.contains(&name) {
+            return Err(TemplateProblem::UnknownPlaceholder(
+                name.chars().take(20).collect(),
+            ));
+        }
+        out.push((true, name));
+        rest = &after[close + 1..];
+    }
+    out.push((false, rest));
+    Ok(out)
+}
+
+/// A template as the owner typed it, checked: not empty, not too long,
+/// only known placeholders. Returns it trimmed.
+pub fn check_template(template: &str) -> Result<String, TemplateProblem> {
+    let t = template.trim();
+    if t.is_empty() {
+        return Err(TemplateProblem::Empty);
+    }
+    if t.chars().count() > MAX_TEMPLATE {
+        return Err(TemplateProblem::TooLong);
+    }
+    pieces(t)?;
+    Ok(t.to_string())
+}
+
+/// The template with its placeholders filled by `value` (a checked
+/// template; an unchecked one is returned as it is).
+pub fn fill_template(template: &str, value: impl Fn(&str) -> String) -> String {
+    match pieces(template) {
+        Ok(pieces) => pieces
+            .into_iter()
+            .map(|(placeholder, s)| if placeholder { value(s) } else { s.to_string() })
+            .collect::<String>()
+            .trim()
+            .to_string(),
+        Err(_) => template.to_string(),
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -207,6 +299,33 @@ mod tests {
         assert_eq!(plain, "Zazolc gesla jazn - \"Lodz\"");
         assert_eq!(length(text).encoding, Encoding::Ucs2);
         assert_eq!(length(&plain).encoding, Encoding::Gsm7);
+    }
+
+    #[test]
+    fn templates_take_only_known_placeholders() {
+        assert_eq!(
+            check_template("  {business}: {date} {time} "),
+            Ok("{business}: {date} {time}".into())
+        );
+        assert_eq!(check_template("   "), Err(TemplateProblem::Empty));
+        assert_eq!(
+            check_template("Hi {name}"),
+            Err(TemplateProblem::UnknownPlaceholder("name".into()))
+        );
+        assert!(matches!(
+            check_template("Hi {business"),
+            Err(TemplateProblem::UnknownPlaceholder(_))
+        ));
+        assert_eq!(
+            check_template(&"a".repeat(460)),
+            Err(TemplateProblem::TooLong)
+        );
+        let filled = fill_template("{business}, {time}. {link}", |p| match p {
+            "business" => "Salon".into(),
+            "time" => "10:00".into(),
+            _ => String::new(),
+        });
+        assert_eq!(filled, "Salon, 10:00.");
     }
 
     #[test]

@@ -11,6 +11,9 @@ pub struct ReminderDetails<'a> {
     /// In the business's zone, see [`crate::texts::format_when`].
     pub when: &'a str,
     pub duration_min: i64,
+    /// The day and the hour alone (for the SMS template).
+    pub date: &'a str,
+    pub time: &'a str,
     /// Empty when the business gave none.
     pub address: &'a str,
     /// See [`format_price`].
@@ -80,32 +83,65 @@ pub fn reminder(lang: Language, d: &ReminderDetails<'_>) -> Message {
     }
 }
 
-/// The reminder as a text message: short, one or two parts, no client
-/// details beyond what the client gave.
-pub fn reminder_sms(lang: Language, d: &ReminderDetails<'_>) -> String {
-    let link = d
-        .manage_link
-        .map(|l| match lang {
-            Language::Pl => format!(" Zmiana lub odwolanie: {l}"),
-            Language::En => format!(" Change or cancel: {l}"),
-        })
-        .unwrap_or_default();
+/// The SMS reminder's text when the business wrote none of its own
+/// (placeholders as in [`termino_domain::sms::PLACEHOLDERS`]).
+pub fn default_sms_template(lang: Language) -> &'static str {
     match lang {
-        Language::Pl => format!(
-            "{}: przypominamy o wizycie {} ({}), {}.{link}",
-            d.business, d.service, d.staff, d.when
-        ),
-        Language::En => format!(
-            "{}: a reminder of your {} ({}), {}.{link}",
-            d.business, d.service, d.staff, d.when
-        ),
+        Language::Pl => {
+            "{business}: przypominamy o wizycie {service} ({staff}), {date}, {time}. Zmiana lub odwolanie: {link}"
+        }
+        Language::En => {
+            "{business}: a reminder of your {service} ({staff}), {date}, {time}. Change or cancel: {link}"
+        }
     }
+}
+
+/// The reminder as a text message: the business's template (or the
+/// default) filled with the booking; no client details beyond what the
+/// client gave.
+pub fn reminder_sms(lang: Language, template: Option<&str>, d: &ReminderDetails<'_>) -> String {
+    let template = template.unwrap_or_else(|| default_sms_template(lang));
+    termino_domain::sms::fill_template(template, |name| {
+        match name {
+            "business" => d.business,
+            "service" => d.service,
+            "staff" => d.staff,
+            "date" => d.date,
+            "time" => d.time,
+            "link" => d.manage_link.unwrap_or(""),
+            _ => "",
+        }
+        .to_string()
+    })
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_sms_reminder_fills_the_template() {
+        let d = ReminderDetails {
+            business: "Salon",
+            service: "Strzyżenie",
+            staff: "Ania",
+            when: "",
+            date: "wtorek, 8 grudnia",
+            time: "10:00",
+            address: "",
+            price: "",
+            manage_link: Some("https://t.example/m"),
+        };
+        assert_eq!(
+            reminder_sms(Language::Pl, None, &d),
+            "Salon: przypominamy o wizycie Strzyżenie (Ania), wtorek, 8 grudnia, 10:00. Zmiana lub odwolanie: https://t.example/m"
+        );
+        assert_eq!(
+            reminder_sms(Language::En, Some("{time} at {business}"), &d),
+            "10:00 at Salon"
+        );
+    }
 
     #[test]
     fn prices_are_written_per_language() {

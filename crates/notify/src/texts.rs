@@ -161,6 +161,24 @@ where
     }
 }
 
+/// A day as a short text message says it: "wtorek, 8 grudnia", "Tuesday,
+/// 8 December".
+pub fn format_day<Z: chrono::TimeZone>(lang: Language, at: chrono::DateTime<Z>) -> String
+where
+    Z::Offset: std::fmt::Display,
+{
+    use chrono::Datelike;
+    match lang {
+        Language::Pl => format!(
+            "{}, {} {}",
+            PL_DAYS[at.weekday().num_days_from_monday() as usize],
+            at.day(),
+            PL_MONTHS[at.month0() as usize]
+        ),
+        Language::En => at.format("%A, %-d %B").to_string(),
+    }
+}
+
 pub fn booking_for_client(lang: Language, event: BookingEvent, d: &BookingDetails<'_>) -> Message {
     use BookingEvent::*;
     // A cancelled or declined visit has nothing left to manage.

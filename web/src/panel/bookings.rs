@@ -11,6 +11,7 @@ use poem::{Request, Response, handler};
 use serde::Deserialize;
 use termino_app::bookings::{Booking, BookingRequest, BookingStatus, ClientDetails};
 use termino_app::clients::{ClientRecord, ClientSnapshot};
+use termino_app::sms_settings::NoSmsReason;
 use termino_app::{App, AppError};
 use termino_store::repo::scheduling::BookingFilter;
 use uuid::Uuid;
@@ -282,6 +283,28 @@ struct BookingPage {
     move_form: Option<FormView>,
     error: Option<String>,
     payments: Vec<String>,
+    /// The booking's text messages, one line each with its status.
+    sms: Vec<SmsLine>,
+    /// When none was or will be sent, why (or that one will go).
+    sms_note: Option<&'static str>,
+}
+
+struct SmsLine {
+    status: &'static str,
+    status_code: String,
+    text: String,
+    error: Option<String>,
+}
+
+fn sms_note(u: &Ui, reason: Option<NoSmsReason>) -> &'static str {
+    match reason {
+        Some(NoSmsReason::Off) => u.sms_none_off,
+        Some(NoSmsReason::NoConsent) => u.sms_none_no_consent,
+        Some(NoSmsReason::NotMobile) => u.sms_none_not_mobile,
+        Some(NoSmsReason::LimitReached) => u.sms_none_limit,
+        Some(NoSmsReason::NotPlanned) => u.sms_none_not_planned,
+        None => u.sms_will_go,
+    }
 }
 
 async fn booking_page(
@@ -297,10 +320,11 @@ async fn booking_page(
         let booking = app.booking(&ctx.principal, id).await?;
         let names = Names::load(&ctx, app).await?;
         let payments = app.booking_payments(&ctx.principal, id).await?;
-        Ok::<_, AppError>((booking, names, payments))
+        let sms = app.booking_sms_overview(&ctx.principal, id).await?;
+        Ok::<_, AppError>((booking, names, payments, sms))
     }
     .await;
-    let (booking, names, payments) = match loaded {
+    let (booking, names, payments, sms) = match loaded {
         Ok(v) => v,
         Err(err) => return ctx.failure(err),
     };
@@ -378,6 +402,7 @@ async fn booking_page(
         )
         .with_failure(move_input.map(|(_, f)| f))
     });
+    let upcoming = booking.status == BookingStatus::Confirmed && booking.starts_at > app.now();
     let line = names.line(&ctx, &booking);
     let page = BookingPage {
         t: ctx.t(),
@@ -415,6 +440,29 @@ async fn booking_page(
                 )
             })
             .collect(),
+        sms: sms
+            .messages
+            .iter()
+            .map(|m| SmsLine {
+                status: match m.status.as_str() {
+                    "queued" => u.sms_status_queued,
+                    "sent" => u.sms_status_sent,
+                    "delivered" => u.sms_status_delivered,
+                    _ => u.sms_status_failed,
+                },
+                status_code: m.status.clone(),
+                text: format!(
+                    "{} · {} {}",
+                    super::date_time(&ctx, m.sent_at.unwrap_or(m.created_at)),
+                    m.segments,
+                    u.sms_parts
+                ),
+                error: (m.status == "failed").then(|| m.error.clone()).flatten(),
+            })
+            .collect(),
+        // "It will go" only of an upcoming confirmed booking.
+        sms_note: (sms.messages.is_empty() && (sms.none_because.is_some() || upcoming))
+            .then(|| sms_note(u, sms.none_because)),
     };
     ctx.html(status, &page)
 }

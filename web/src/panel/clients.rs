@@ -223,6 +223,8 @@ struct ClientPage {
     delete: FormView,
     lines: Vec<BookingLine>,
     new_booking: String,
+    /// Why this client's number gets no text messages, if it gets none.
+    sms_note: Option<&'static str>,
 }
 
 async fn client_page(
@@ -254,6 +256,18 @@ async fn client_page(
     let (record, names, bookings) = match loaded {
         Ok(v) => v,
         Err(err) => return ctx.failure(err),
+    };
+    let sms_note = match &record {
+        ClientRecord::Readable(c) => {
+            match termino_app::sms_settings::client_sms_reason(c.phone.as_deref(), c.sms_consent) {
+                Some(termino_app::sms_settings::NoSmsReason::NotMobile) => {
+                    Some(u.client_sms_not_mobile)
+                }
+                Some(_) => Some(u.client_sms_no_consent),
+                None => None,
+            }
+        }
+        _ => None,
     };
     let (name, edit) = match &record {
         ClientRecord::Readable(c) => {
@@ -294,6 +308,7 @@ async fn client_page(
         delete: delete_form,
         lines,
         new_booking: format!("/app/bookings/new?client={id}"),
+        sms_note,
     };
     ctx.html(status, &page)
 }

@@ -22,6 +22,7 @@ mod notices;
 mod plan;
 mod reminders;
 mod settings;
+mod sms;
 
 use askama::Template;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -112,6 +113,7 @@ pub fn routes() -> Route {
             "/calendar-feeds/external/:id/remove",
             page(post(feeds::disconnect)),
         )
+        .at("/settings/sms", page(get(sms::show).post(sms::save)))
         .at("/notices", page(get(notices::show).post(notices::save)))
         .at("/team", page(get(settings::team)))
         .at("/team/invite", page(post(settings::invite)))
@@ -321,7 +323,7 @@ impl Ctx {
 
     pub fn chrome(&self, section: &str, req: &Request) -> Chrome {
         let u = self.u;
-        let items: [(&'static str, &'static str, &str); 19] = [
+        let items: [(&'static str, &'static str, &str); 20] = [
             ("/app", u.nav_today, "today"),
             ("/app/calendar", u.nav_calendar, "calendar"),
             ("/app/changes", u.nav_changes, "changes"),
@@ -336,6 +338,7 @@ impl Ctx {
                 u.nav_calendar_feeds,
                 "calendar-feeds",
             ),
+            ("/app/settings/sms", u.nav_sms, "sms"),
             ("/app/team", u.nav_team, "team"),
             ("/app/notices", u.nav_notices, "notices"),
             ("/app/api-keys", u.nav_api_keys, "api-keys"),

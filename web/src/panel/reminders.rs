@@ -15,7 +15,7 @@ use crate::ui::Ui;
 use crate::views::{Field, LangSwitch};
 
 #[derive(Template)]
-#[template(path = "panel_form_page.html")]
+#[template(path = "panel_reminders.html")]
 struct RemindersPage {
     t: &'static Texts,
     u: &'static Ui,
@@ -23,6 +23,8 @@ struct RemindersPage {
     c: Chrome,
     title: String,
     form: FormView,
+    /// No gateway: the SMS channel sends nothing.
+    sms_off: bool,
 }
 
 const HOURS: [&str; 3] = ["hours_1", "hours_2", "hours_3"];
@@ -43,6 +45,7 @@ fn form_field(field: &str) -> String {
 
 fn reminders_page(
     ctx: Ctx,
+    app: &App,
     req: &Request,
     form: &FormData,
     status: StatusCode,
@@ -87,6 +90,7 @@ fn reminders_page(
         c: ctx.chrome("reminders", req),
         title: u.reminders_title.to_string(),
         form: FormView::new("/app/settings/reminders", u.save, fields).with_failure(failure),
+        sms_off: !app.sms_enabled(),
     };
     ctx.html(status, &page)
 }
@@ -111,7 +115,7 @@ pub async fn reminders(req: &Request, app: Data<&App>, PanelView(ctx): PanelView
     pairs.push(("send_from".into(), settings.send_from));
     pairs.push(("send_until".into(), settings.send_until));
     pairs.push(("address".into(), settings.address));
-    reminders_page(ctx, req, &FormData(pairs), StatusCode::OK, None)
+    reminders_page(ctx, &app, req, &FormData(pairs), StatusCode::OK, None)
 }
 
 #[handler]
@@ -158,7 +162,7 @@ pub async fn save_reminders(
         Err(err) => {
             let f = failure_of(ctx.t(), err);
             let status = f.status;
-            reminders_page(ctx, req, &form, status, Some(&f))
+            reminders_page(ctx, &app, req, &form, status, Some(&f))
         }
     }
 }

@@ -13,6 +13,8 @@ pub struct Model {
     pub send_until: String,
     /// The address printed in reminders ("" for none).
     pub address: String,
+    /// The business's own SMS reminder text; none: the default.
+    pub sms_template: Option<String>,
     pub updated_at: DateTimeUtc,
 }
 

@@ -29,6 +29,7 @@ pub async fn save_settings(
         send_from: Set(row.send_from),
         send_until: Set(row.send_until),
         address: Set(row.address),
+        sms_template: Set(row.sms_template),
         updated_at: Set(row.updated_at),
     };
     ReminderSettings::insert(active)
@@ -39,6 +40,36 @@ pub async fn save_settings(
                     reminder_settings::Column::SendFrom,
                     reminder_settings::Column::SendUntil,
                     reminder_settings::Column::Address,
+                    reminder_settings::Column::UpdatedAt,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// Sets the SMS reminder text only (the row is written whole by the
+/// caller when the business had none, with the default settings).
+pub async fn save_sms_template(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    row: ReminderSettingsRow,
+) -> Result<(), StoreError> {
+    let active = reminder_settings::ActiveModel {
+        tenant_id: Set(scope.id()),
+        offsets: Set(row.offsets),
+        send_from: Set(row.send_from),
+        send_until: Set(row.send_until),
+        address: Set(row.address),
+        sms_template: Set(row.sms_template),
+        updated_at: Set(row.updated_at),
+    };
+    ReminderSettings::insert(active)
+        .on_conflict(
+            OnConflict::column(reminder_settings::Column::TenantId)
+                .update_columns([
+                    reminder_settings::Column::SmsTemplate,
                     reminder_settings::Column::UpdatedAt,
                 ])
                 .to_owned(),

@@ -244,3 +244,36 @@ pub async fn of_booking(
         .all(db)
         .await?)
 }
+
+/// A business's messages not yet handed to the gateway.
+pub async fn queued_of(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+) -> Result<Vec<SmsRow>, StoreError> {
+    Ok(Sms::find()
+        .filter(Column::TenantId.eq(scope.id()))
+        .filter(Column::Status.eq(QUEUED))
+        .filter(Column::ProviderId.is_null())
+        .all(db)
+        .await?)
+}
+
+/// Drops a message not yet sent (its text erased), e.g. after a STOP.
+pub async fn drop_queued(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    id: Uuid,
+    reason: &str,
+) -> Result<bool, StoreError> {
+    let done = Sms::update_many()
+        .col_expr(Column::Status, Expr::value(FAILED))
+        .col_expr(Column::LastError, Expr::value(Some(reason.to_string())))
+        .col_expr(Column::Body, Expr::value(None::<Vec<u8>>))
+        .filter(Column::TenantId.eq(scope.id()))
+        .filter(Column::Id.eq(id))
+        .filter(Column::Status.eq(QUEUED))
+        .filter(Column::ProviderId.is_null())
+        .exec(db)
+        .await?;
+    Ok(done.rows_affected > 0)
+}
