@@ -42,6 +42,24 @@ async fn params_of(req: &Request, body: Body) -> Option<Vec<(String, String)>> {
     Some(params)
 }
 
+/// Twilio posts a form and signs it in `X-Twilio-Signature`.
+async fn twilio_form<'r>(
+    req: &'r Request,
+    body: Body,
+) -> Result<(Vec<(String, String)>, Option<&'r str>), Response> {
+    let Ok(bytes) = body.into_bytes_limit(BODY_LIMIT).await else {
+        return Err(plain(StatusCode::PAYLOAD_TOO_LARGE, "too large"));
+    };
+    let Ok(params) = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes) else {
+        return Err(plain(StatusCode::BAD_REQUEST, "bad request"));
+    };
+    let signature = req
+        .headers()
+        .get("x-twilio-signature")
+        .and_then(|v| v.to_str().ok());
+    Ok((params, signature))
+}
+
 #[handler]
 pub async fn smsapi(
     req: &Request,
@@ -60,16 +78,10 @@ pub async fn smsapi(
 
 #[handler]
 pub async fn twilio(req: &Request, body: Body, app: Data<&App>) -> Response {
-    let Ok(bytes) = body.into_bytes_limit(BODY_LIMIT).await else {
-        return plain(StatusCode::PAYLOAD_TOO_LARGE, "too large");
+    let (params, signature) = match twilio_form(req, body).await {
+        Ok(form) => form,
+        Err(refused) => return refused,
     };
-    let Ok(params) = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes) else {
-        return plain(StatusCode::BAD_REQUEST, "bad request");
-    };
-    let signature = req
-        .headers()
-        .get("x-twilio-signature")
-        .and_then(|v| v.to_str().ok());
     match app.apply_twilio_status(signature, &params).await {
         Ok(_) => plain(StatusCode::OK, ""),
         Err(e) => refused(e),
@@ -109,16 +121,10 @@ pub async fn twilio_incoming(
     let Ok(tenant) = tenant.parse::<uuid::Uuid>() else {
         return plain(StatusCode::NOT_FOUND, "not found");
     };
-    let Ok(bytes) = body.into_bytes_limit(BODY_LIMIT).await else {
-        return plain(StatusCode::PAYLOAD_TOO_LARGE, "too large");
+    let (params, signature) = match twilio_form(req, body).await {
+        Ok(form) => form,
+        Err(refused) => return refused,
     };
-    let Ok(params) = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes) else {
-        return plain(StatusCode::BAD_REQUEST, "bad request");
-    };
-    let signature = req
-        .headers()
-        .get("x-twilio-signature")
-        .and_then(|v| v.to_str().ok());
     match app.apply_twilio_incoming(tenant, signature, &params).await {
         Ok(()) => Response::builder()
             .status(StatusCode::OK)

@@ -979,7 +979,11 @@ async fn the_read_only_gate_is_the_same_for_every_entry_point(app: &TestApp) {
             crate::scheduling::all_week("10:00", "12:00"),
         ),
         ("PATCH", "/business", json!({"name": "Inna nazwa"})),
-        ("PUT", "/sms/template", json!({"text": "Wizyta {date} {time}"})),
+        (
+            "PUT",
+            "/sms/template",
+            json!({"text": "Wizyta {date} {time}"}),
+        ),
         ("POST", "/calendar-feeds", json!({"staff_id": s.staff})),
     ];
     for (method, path, body) in writes {

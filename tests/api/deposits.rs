@@ -534,24 +534,7 @@ async fn the_business_sets_the_hold_and_the_refund_policy(backend: Backend) {
     app.finish().await;
 }
 
-macro_rules! both {
-    ($($name:ident),*) => {
-        $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    super::$name(crate::helpers::Backend::Sqlite).await;
-                }
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    super::$name(crate::helpers::Backend::Postgres).await;
-                }
-            }
-        )*
-    };
-}
-
-both!(
+crate::for_each_backend!(
     a_deposit_booking_is_confirmed_once,
     an_expired_hold_frees_the_time_and_a_late_payment_is_refunded,
     cancellation_refunds_per_policy,

@@ -43,6 +43,28 @@ macro_rules! on_both_backends {
     };
 }
 
+/// Runs a test that starts its own server (with fakes or settings of its
+/// own) once per backend: the body takes the `Backend` and skips itself
+/// (through `TestApp::spawn_with`) where PostgreSQL is not configured.
+#[macro_export]
+macro_rules! for_each_backend {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::helpers::Backend::Sqlite).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name($crate::helpers::Backend::Postgres).await;
+                }
+            }
+        )*
+    };
+}
+
 /// Runs an async test body on PostgreSQL only: for what SQLite does not
 /// have (row-level security, a server that can go away, Redis sessions).
 #[macro_export]

@@ -665,24 +665,7 @@ async fn an_ended_trial_closes_the_booking_page(backend: Backend) {
     app.finish().await;
 }
 
-macro_rules! both {
-    ($($name:ident),*) => {
-        $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    super::$name(crate::helpers::Backend::Sqlite).await;
-                }
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    super::$name(crate::helpers::Backend::Postgres).await;
-                }
-            }
-        )*
-    };
-}
-
-both!(
+crate::for_each_backend!(
     a_plan_upgrade_moves_paid_until,
     a_failed_renewal_makes_the_plan_past_due,
     notifications_apply_once_in_any_order,

@@ -364,24 +364,7 @@ async fn without_a_gateway_sms_is_off(app: &TestApp) {
 
 crate::on_both_backends!(without_a_gateway_sms_is_off);
 
-macro_rules! both {
-    ($($name:ident),*) => {
-        $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    super::$name(crate::helpers::Backend::Sqlite).await;
-                }
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    super::$name(crate::helpers::Backend::Postgres).await;
-                }
-            }
-        )*
-    };
-}
-
-both!(
+crate::for_each_backend!(
     smsapi_test_message_is_sent_and_reported,
     smsapi_errors_are_retried_only_when_that_can_help,
     twilio_message_is_sent_and_signed_callbacks_apply,

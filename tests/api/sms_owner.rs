@@ -572,25 +572,7 @@ async fn without_a_gateway_the_pages_say_sms_is_off(app: &TestApp) {
 
 crate::on_both_backends!(without_a_gateway_the_pages_say_sms_is_off);
 
-macro_rules! both {
-    ($($name:ident),*) => {
-        $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    super::$name(crate::helpers::Backend::Sqlite).await;
-                }
-
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    super::$name(crate::helpers::Backend::Postgres).await;
-                }
-            }
-        )*
-    };
-}
-
-both!(
+crate::for_each_backend!(
     the_owner_writes_the_sms_reminder,
     a_booking_shows_its_texts_or_why_none,
     a_stop_reply_through_smsapi,

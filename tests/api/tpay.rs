@@ -203,24 +203,7 @@ async fn forged_tpay_notifications_change_nothing(backend: Backend) {
     app.finish().await;
 }
 
-macro_rules! both {
-    ($($name:ident),*) => {
-        $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    super::$name(crate::helpers::Backend::Sqlite).await;
-                }
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    super::$name(crate::helpers::Backend::Postgres).await;
-                }
-            }
-        )*
-    };
-}
-
-both!(
+crate::for_each_backend!(
     a_tpay_deposit_is_confirmed_once,
     forged_tpay_notifications_change_nothing
 );

@@ -120,24 +120,7 @@ async fn the_tpay_certificate_cache_is_bounded(backend: Backend) {
     app.finish().await;
 }
 
-macro_rules! both {
-    ($($name:ident),*) => {
-        $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    super::$name(crate::helpers::Backend::Sqlite).await;
-                }
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    super::$name(crate::helpers::Backend::Postgres).await;
-                }
-            }
-        )*
-    };
-}
-
-both!(
+crate::for_each_backend!(
     tpay_jws_certificates_chain_to_the_root_and_are_valid_now,
     a_certificate_under_an_expired_root_is_refused,
     the_tpay_certificate_cache_is_bounded

@@ -128,6 +128,17 @@ try {
     timezoneId: "Europe/Warsaw",
   });
   const owner = await desk.newPage();
+  // A 390 px phone (the width the pages must fit), and the owner signed in on one.
+  const PHONE = {
+    viewport: { width: 390, height: 844 },
+    isMobile: true,
+    hasTouch: true,
+    locale: "pl-PL",
+    timezoneId: "Europe/Warsaw",
+  };
+  const ownerOnPhone = async () =>
+    newContext({ ...PHONE, locale: "en-GB", storageState: await desk.storageState() });
+
   watch(owner, "panel");
 
   await step("a business signs up", async () => {
@@ -379,14 +390,7 @@ try {
   });
 
   await step("the owner sets the reminders on a phone", async () => {
-    const small = await newContext({
-      viewport: { width: 390, height: 844 },
-      isMobile: true,
-      hasTouch: true,
-      locale: "en-GB",
-      timezoneId: "Europe/Warsaw",
-      storageState: await desk.storageState(),
-    });
+    const small = await ownerOnPhone();
     const page = await small.newPage();
     watch(page, "reminder settings");
     await page.goto(`${base}/app`);
@@ -417,14 +421,7 @@ try {
   });
 
   await step("the owner chooses notices and a daily agenda on a phone", async () => {
-    const small = await newContext({
-      viewport: { width: 390, height: 844 },
-      isMobile: true,
-      hasTouch: true,
-      locale: "en-GB",
-      timezoneId: "Europe/Warsaw",
-      storageState: await desk.storageState(),
-    });
+    const small = await ownerOnPhone();
     const page = await small.newPage();
     watch(page, "notice settings");
     await page.goto(`${base}/app`);
@@ -461,14 +458,7 @@ try {
   });
 
   await step("the owner makes a calendar feed on a phone", async () => {
-    const small = await newContext({
-      viewport: { width: 390, height: 844 },
-      isMobile: true,
-      hasTouch: true,
-      locale: "en-GB",
-      timezoneId: "Europe/Warsaw",
-      storageState: await desk.storageState(),
-    });
+    const small = await ownerOnPhone();
     const page = await small.newPage();
     watch(page, "calendar sync");
     await page.goto(`${base}/app`);
@@ -487,13 +477,7 @@ try {
   });
 
   await step("a client gives SMS consent on a phone and the owner counts the SMS text", async () => {
-    const small = await newContext({
-      viewport: { width: 390, height: 844 },
-      isMobile: true,
-      hasTouch: true,
-      locale: "pl-PL",
-      timezoneId: "Europe/Warsaw",
-    });
+    const small = await newContext(PHONE);
     const page = await small.newPage();
     watch(page, "booking page, SMS consent");
     await page.goto(`${base}/b/${slug}`);
@@ -517,14 +501,7 @@ try {
 
     // The owner: the client card raises nothing about texts; the SMS page
     // counts the text while it is typed, on a phone too.
-    const panel = await newContext({
-      viewport: { width: 390, height: 844 },
-      isMobile: true,
-      hasTouch: true,
-      locale: "en-GB",
-      timezoneId: "Europe/Warsaw",
-      storageState: await desk.storageState(),
-    });
+    const panel = await ownerOnPhone();
     const ownerPhone = await panel.newPage();
     watch(ownerPhone, "SMS settings");
     await ownerPhone.goto(`${base}/app/clients`);
