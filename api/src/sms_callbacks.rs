@@ -43,10 +43,10 @@ async fn params_of(req: &Request, body: Body) -> Option<Vec<(String, String)>> {
 }
 
 /// Twilio posts a form and signs it in `X-Twilio-Signature`.
-async fn twilio_form<'r>(
-    req: &'r Request,
+async fn twilio_form(
+    req: &Request,
     body: Body,
-) -> Result<(Vec<(String, String)>, Option<&'r str>), Response> {
+) -> Result<(Vec<(String, String)>, Option<&str>), Response> {
     let Ok(bytes) = body.into_bytes_limit(BODY_LIMIT).await else {
         return Err(plain(StatusCode::PAYLOAD_TOO_LARGE, "too large"));
     };

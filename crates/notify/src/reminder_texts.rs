@@ -127,6 +127,7 @@ mod tests {
             service: "Strzyżenie",
             staff: "Ania",
             when: "",
+            duration_min: 30,
             date: "wtorek, 8 grudnia",
             time: "10:00",
             address: "",
