@@ -214,7 +214,7 @@ async fn calendar_feeds_and_staff_calendars_in_the_panel(app: &TestApp) {
     let (_, html) = page(app, &s.owner, "/app/calendar-feeds").await;
     assert_eq!(html.matches("last read: never").count(), 1, "{html}");
     assert!(
-        html.contains("Could not be read 1 times in a row"),
+        html.contains("Failed reads in a row: 1"),
         "{html}"
     );
     assert!(

@@ -261,7 +261,7 @@ ui_texts! {
     calendar_address: "Secret iCal address of the calendar", "Tajny adres iCal kalendarza";
     calendar_address_hint: "https:// or webcal://, e.g. from Google Calendar: Settings › Secret address in iCal format", "https:// lub webcal://, np. z Kalendarza Google: Ustawienia › Tajny adres w formacie iCal";
     calendar_last_sync: "last read", "ostatnio odczytany";
-    calendar_failing: "Could not be read {times} times in a row (last: {why})", "Nie udało się odczytać {times} razy z rzędu (ostatnio: {why})";
+    calendar_failing: "Failed reads in a row: {times} (last: {why})", "Nieudane odczyty z rzędu: {times} (ostatnio: {why})";
     calendars_link: "Calendar sync", "Synchronizacja kalendarzy";
     notices_title: "E-mail notices I get", "Powiadomienia e-mail, które dostaję";
     notice_new_booking: "A new booking", "Nowa rezerwacja";
