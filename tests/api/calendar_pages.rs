@@ -213,10 +213,7 @@ async fn calendar_feeds_and_staff_calendars_in_the_panel(app: &TestApp) {
     app.run_jobs().await;
     let (_, html) = page(app, &s.owner, "/app/calendar-feeds").await;
     assert_eq!(html.matches("last read: never").count(), 1, "{html}");
-    assert!(
-        html.contains("Failed reads in a row: 1"),
-        "{html}"
-    );
+    assert!(html.contains("Failed reads in a row: 1"), "{html}");
     assert!(
         !html.contains("secret-abc123"),
         "the secret address is not shown"
