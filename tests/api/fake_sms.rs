@@ -254,3 +254,31 @@ impl FakeSms {
             .push_back((status, body));
     }
 }
+
+/// A server whose SMS gateway is this fake: SMSAPI, or Twilio with `twilio`.
+pub async fn spawn(
+    backend: crate::helpers::Backend,
+    fake: &FakeSms,
+    use_twilio: bool,
+) -> Option<crate::helpers::TestApp> {
+    let base = fake.url.clone();
+    crate::helpers::TestApp::spawn_with(backend, move |s| {
+        let gateway = if use_twilio {
+            termino_app::sms::SmsGatewayConfig::Twilio {
+                account_sid: TWILIO_SID.into(),
+                auth_token: TWILIO_TOKEN.into(),
+                base_url: base,
+            }
+        } else {
+            termino_app::sms::SmsGatewayConfig::Smsapi {
+                token: SMSAPI_TOKEN.into(),
+                base_url: base,
+            }
+        };
+        s.sms = Some(termino_app::sms::SmsConfig {
+            gateway,
+            sender: SENDER.into(),
+        });
+    })
+    .await
+}

@@ -5,33 +5,9 @@
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use termino_app::sms::{SmsConfig, SmsGatewayConfig};
 
-use crate::fake_sms::{FakeSms, SENDER, SMSAPI_TOKEN, TWILIO_SID, TWILIO_TOKEN};
+use crate::fake_sms::{FakeSms, SENDER, SMSAPI_TOKEN, TWILIO_SID, TWILIO_TOKEN, spawn};
 use crate::helpers::{Backend, Session, TestApp, owner_email, problem};
-
-async fn spawn(backend: Backend, fake: &FakeSms, twilio: bool) -> Option<TestApp> {
-    let base = fake.url.clone();
-    TestApp::spawn_with(backend, move |s| {
-        let gateway = if twilio {
-            SmsGatewayConfig::Twilio {
-                account_sid: TWILIO_SID.into(),
-                auth_token: TWILIO_TOKEN.into(),
-                base_url: base,
-            }
-        } else {
-            SmsGatewayConfig::Smsapi {
-                token: SMSAPI_TOKEN.into(),
-                base_url: base,
-            }
-        };
-        s.sms = Some(SmsConfig {
-            gateway,
-            sender: SENDER.into(),
-        });
-    })
-    .await
-}
 
 async fn send_test(owner: &Session, text: &str) -> Value {
     let resp = owner

@@ -5,35 +5,11 @@
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use termino_app::sms::{SmsConfig, SmsGatewayConfig};
 
-use crate::fake_sms::{FakeSms, SENDER, SMSAPI_TOKEN, TWILIO_SID, TWILIO_TOKEN};
+use crate::fake_sms::{FakeSms, TWILIO_TOKEN, spawn};
 use crate::helpers::{Backend, TestApp, problem};
 use crate::panel_pages::{page, submit};
 use crate::scheduling::{Salon, book, booking_body, day_ahead, salon, slots};
-
-async fn spawn(backend: Backend, fake: &FakeSms, twilio: bool) -> Option<TestApp> {
-    let base = fake.url.clone();
-    TestApp::spawn_with(backend, move |s| {
-        let gateway = if twilio {
-            SmsGatewayConfig::Twilio {
-                account_sid: TWILIO_SID.into(),
-                auth_token: TWILIO_TOKEN.into(),
-                base_url: base,
-            }
-        } else {
-            SmsGatewayConfig::Smsapi {
-                token: SMSAPI_TOKEN.into(),
-                base_url: base,
-            }
-        };
-        s.sms = Some(SmsConfig {
-            gateway,
-            sender: SENDER.into(),
-        });
-    })
-    .await
-}
 
 async fn sms_reminders_on(s: &Salon) {
     let resp = s
