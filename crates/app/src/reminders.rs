@@ -15,10 +15,11 @@ use termino_domain::business::Language;
 use termino_domain::reminders::{self as rules, Channel, Offset, ReminderPolicy};
 use termino_notify::reminder_texts::{self, ReminderDetails};
 use termino_notify::texts;
+use termino_store::repo::clients::ClientRow;
 use termino_store::repo::jobs as jobs_repo;
 use termino_store::repo::reminders::{self as repo, ReminderSettingsRow};
 use termino_store::repo::scheduling::{self as scheduling, BookingRow};
-use termino_store::repo::tenants;
+use termino_store::repo::tenants::{self, Tenant};
 use termino_store::sealed;
 use termino_store::{TenantScope, Tx, commit};
 use uuid::Uuid;
@@ -240,6 +241,7 @@ impl App {
         tx: &Tx,
         scope: &TenantScope,
         keyring: &Keyring,
+        tenant: &Tenant,
         row: &BookingRow,
     ) -> AppResult<()> {
         let Some(client) = termino_store::repo::clients::get(tx, scope, row.client_id).await?
@@ -254,7 +256,7 @@ impl App {
             return Ok(());
         };
         let message = self
-            .reminder_text(tx, scope, keyring, row, |lang, _, d| {
+            .reminder_text(tx, scope, keyring, tenant, &client, row, |lang, _, d| {
                 reminder_texts::reminder(lang, d)
             })
             .await?;
@@ -270,10 +272,11 @@ impl App {
         tx: &Tx,
         scope: &TenantScope,
         keyring: &Keyring,
+        tenant: &Tenant,
+        client: &ClientRow,
         row: &BookingRow,
         write: impl FnOnce(Language, Option<&str>, &ReminderDetails<'_>) -> T,
     ) -> AppResult<T> {
-        let tenant = tenants::get(tx, scope).await?.ok_or(AppError::NotFound)?;
         let service = scheduling::get_service(tx, scope, row.service_id)
             .await?
             .ok_or(AppError::NotFound)?;
@@ -282,8 +285,8 @@ impl App {
             .ok_or(AppError::NotFound)?;
         let settings = repo::settings(tx, scope).await?;
         let (_, address) = policy_of(settings.as_ref());
-        let client = termino_store::repo::clients::get(tx, scope, row.client_id).await?;
-        let lang = crate::clients::client_language(keyring, client.as_ref(), &tenant);
+        // The job already holds the business and the client: read once.
+        let lang = crate::clients::client_language(keyring, Some(client), tenant);
         let local = row.starts_at.with_timezone(&zone_of(&tenant.time_zone));
         let when = texts::format_when(lang, local);
         let date = texts::format_day(lang, local);
@@ -353,11 +356,12 @@ impl BackgroundJob for SendReminder {
         }
         let keyring = app.sealing_keys(&tx, &scope).await?;
         if self.channel.email() {
-            app.queue_reminder_mail(&tx, &scope, &keyring, &row).await?;
+            app.queue_reminder_mail(&tx, &scope, &keyring, &tenant, &row)
+                .await?;
         }
         if self.channel.sms() {
             // SMS: the sms channel is sent by the sms module
-            send_sms_reminder(app, &tx, &scope, &keyring, &row).await?;
+            send_sms_reminder(app, &tx, &scope, &keyring, &tenant, &row).await?;
         }
         ctx.complete(app, tx).await?;
         tracing::info!(event = "reminder_queued", tenant_id = %self.tenant, booking_id = %self.booking, hours_before = self.hours_before, channel = self.channel.as_str(), "booking reminder queued");
@@ -373,6 +377,7 @@ async fn send_sms_reminder(
     tx: &Tx,
     scope: &TenantScope,
     keyring: &Keyring,
+    tenant: &Tenant,
     row: &BookingRow,
 ) -> Result<(), JobError> {
     let Some(client) = termino_store::repo::clients::get(tx, scope, row.client_id).await? else {
@@ -391,7 +396,15 @@ async fn send_sms_reminder(
         return Ok(());
     };
     let text = app
-        .reminder_text(tx, scope, keyring, row, reminder_texts::reminder_sms)
+        .reminder_text(
+            tx,
+            scope,
+            keyring,
+            tenant,
+            &client,
+            row,
+            reminder_texts::reminder_sms,
+        )
         .await?;
     let outcome = match app
         .queue_sms(tx, scope.id(), Some(row.id), &phone, &text)

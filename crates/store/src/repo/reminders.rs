@@ -18,35 +18,25 @@ pub async fn settings(
     Ok(ReminderSettings::find_by_id(scope.id()).one(db).await?)
 }
 
+/// Writes the settings; the SMS template stays as it was (it has its own
+/// page and its own save).
 pub async fn save_settings(
     db: &impl ConnectionTrait,
     scope: &TenantScope,
     row: ReminderSettingsRow,
 ) -> Result<(), StoreError> {
-    let active = reminder_settings::ActiveModel {
-        tenant_id: Set(scope.id()),
-        offsets: Set(row.offsets),
-        send_from: Set(row.send_from),
-        send_until: Set(row.send_until),
-        address: Set(row.address),
-        sms_template: Set(row.sms_template),
-        updated_at: Set(row.updated_at),
-    };
-    ReminderSettings::insert(active)
-        .on_conflict(
-            OnConflict::column(reminder_settings::Column::TenantId)
-                .update_columns([
-                    reminder_settings::Column::Offsets,
-                    reminder_settings::Column::SendFrom,
-                    reminder_settings::Column::SendUntil,
-                    reminder_settings::Column::Address,
-                    reminder_settings::Column::UpdatedAt,
-                ])
-                .to_owned(),
-        )
-        .exec_without_returning(db)
-        .await?;
-    Ok(())
+    upsert(
+        db,
+        scope,
+        row,
+        &[
+            reminder_settings::Column::Offsets,
+            reminder_settings::Column::SendFrom,
+            reminder_settings::Column::SendUntil,
+            reminder_settings::Column::Address,
+        ],
+    )
+    .await
 }
 
 /// Sets the SMS reminder text only (the row is written whole by the
@@ -56,6 +46,17 @@ pub async fn save_sms_template(
     scope: &TenantScope,
     row: ReminderSettingsRow,
 ) -> Result<(), StoreError> {
+    upsert(db, scope, row, &[reminder_settings::Column::SmsTemplate]).await
+}
+
+/// Inserts the business's row, or on a second write changes only
+/// `columns` (and the time of the change).
+async fn upsert(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    row: ReminderSettingsRow,
+    columns: &[reminder_settings::Column],
+) -> Result<(), StoreError> {
     let active = reminder_settings::ActiveModel {
         tenant_id: Set(scope.id()),
         offsets: Set(row.offsets),
@@ -65,13 +66,12 @@ pub async fn save_sms_template(
         sms_template: Set(row.sms_template),
         updated_at: Set(row.updated_at),
     };
+    let mut update = columns.to_vec();
+    update.push(reminder_settings::Column::UpdatedAt);
     ReminderSettings::insert(active)
         .on_conflict(
             OnConflict::column(reminder_settings::Column::TenantId)
-                .update_columns([
-                    reminder_settings::Column::SmsTemplate,
-                    reminder_settings::Column::UpdatedAt,
-                ])
+                .update_columns(update)
                 .to_owned(),
         )
         .exec_without_returning(db)
