@@ -256,7 +256,7 @@ impl App {
             return Ok(());
         };
         let message = self
-            .reminder_text(tx, scope, keyring, tenant, &client, row, |lang, _, d| {
+            .reminder_text(tx, scope, keyring, (tenant, &client), row, |lang, _, d| {
                 reminder_texts::reminder(lang, d)
             })
             .await?;
@@ -272,8 +272,7 @@ impl App {
         tx: &Tx,
         scope: &TenantScope,
         keyring: &Keyring,
-        tenant: &Tenant,
-        client: &ClientRow,
+        (tenant, client): (&Tenant, &ClientRow),
         row: &BookingRow,
         write: impl FnOnce(Language, Option<&str>, &ReminderDetails<'_>) -> T,
     ) -> AppResult<T> {
@@ -400,8 +399,7 @@ async fn send_sms_reminder(
             tx,
             scope,
             keyring,
-            tenant,
-            &client,
+            (tenant, &client),
             row,
             reminder_texts::reminder_sms,
         )
